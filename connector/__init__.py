@@ -1,0 +1,53 @@
+"""The pre-incasso connector: a Flask app factory; the rest lives in the submodules."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from connector.config import PROJECT_ROOT, Settings, load_settings
+from connector.services import Services
+
+TEMPLATES = PROJECT_ROOT / "templates"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class ConfigurationError(Exception):
+    """Settings that would be unsafe or cannot work."""
+
+
+def check_settings(settings: Settings) -> None:
+    host = urlsplit(settings.public_url).hostname or ""
+    if settings.uses_demo_secrets and host not in LOOPBACK_HOSTS:
+        raise ConfigurationError(
+            "SECRET_KEY and TOKEN_ENCRYPTION_KEYS still hold the public demo values while "
+            f"PUBLIC_URL is {settings.public_url}; set your own (see README)"
+        )
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    settings = settings or (services.settings if services else load_settings())
+    check_settings(settings)
+    services = services or Services.from_settings(settings)
+    app = Flask(
+        __name__,
+        template_folder=str(TEMPLATES),
+        static_folder=str(Path(__file__).parent / "web" / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.extensions["connector"] = services
+    logging.getLogger("connector").setLevel(logging.INFO)
+
+    from connector.web import register
+
+    register(app)
+    return app

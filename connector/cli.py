@@ -1,0 +1,135 @@
+"""The ``connector`` command: demo, worker, database, operators, emulators."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from connector.config import load_settings
+
+if TYPE_CHECKING:
+    from connector.services import Services
+
+
+def _services() -> Services:
+    # Imported here so `connector --help` stays fast.
+    from connector.services import Services
+
+    return Services.from_settings(load_settings())
+
+
+@click.group()
+def main() -> None:
+    """Pre-incasso connector: sync overdue invoices, write every step back."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@main.command()
+@click.option("--port", default=5000, show_default=True, help="Port of the web app.")
+@click.option("--emulator-port", default=5001, show_default=True,
+              help="Port of the Moneybird emulator.")
+@click.option("--seed", default=1, show_default=True, help="Seed of the emulator's data.")
+def demo(port: int, emulator_port: int, seed: int) -> None:
+    """Run everything on this machine: emulator, database, web app and background sync."""
+    from connector.demo import run_demo
+
+    run_demo(port=port, emulator_port=emulator_port, seed=seed)
+
+
+@main.command()
+def worker() -> None:
+    """Run the background sync and the write-back outbox in the foreground."""
+    from connector import check_settings
+    from connector.worker import Worker
+
+    services = _services()
+    check_settings(services.settings)
+    services.db.upgrade()
+    click.echo("worker running; Ctrl-C stops it")
+    Worker(services).run_forever()
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations."""
+    _services().db.upgrade()
+    click.echo("database is up to date")
+
+
+@main.group()
+def operator() -> None:
+    """Operator accounts (the collection partner's staff)."""
+
+
+@operator.command("add")
+@click.argument("email")
+@click.password_option(help="At least 10 characters; asked for when not given.")
+def operator_add(email: str, password: str) -> None:
+    """Add an operator who signs in with EMAIL and a password."""
+    from connector import create_app
+    from connector.web.auth import add_operator
+
+    services = _services()
+    services.db.upgrade()
+    with create_app(services=services).app_context():
+        try:
+            add_operator(email, password)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"operator {email} added")
+
+
+@main.command()
+@click.argument("company_id")
+def sync(company_id: str) -> None:
+    """Sync one company now and print the outcome."""
+    from connector.sync import sync_company
+
+    result = sync_company(_services(), company_id, trigger="manual")
+    click.echo(f"{result.outcome}: {result.api_calls} API calls, {result.invoices_changed} "
+               f"changed, {result.invoices_closed} closed, {result.open_invoices} open")
+    if result.outcome != "ok":
+        sys.exit(1)
+
+
+@main.command()
+def keygen() -> None:
+    """Print a new key for TOKEN_ENCRYPTION_KEYS."""
+    from connector.crypto import generate_key
+
+    click.echo(generate_key())
+
+
+@main.group()
+def emulator() -> None:
+    """Platform emulators for tests and demos (loopback only)."""
+
+
+@emulator.command("moneybird")
+@click.option("--port", default=5001, show_default=True)
+@click.option("--seed", default=1, show_default=True)
+@click.option("--token", default=None, help="Pre-issue this bearer token (like a personal "
+              "API token) for all administrations.")
+def emulator_moneybird(port: int, seed: int, token: str | None) -> None:
+    """Serve the Moneybird emulator."""
+    from providers.moneybird.emulator import run
+
+    run(port=port, seed=seed, token=token)
+
+
+def random_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

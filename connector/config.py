@@ -1,0 +1,69 @@
+"""Configuration from environment variables, with defaults that run the demo on one machine.
+
+Every variable is listed in the README. Production sets them; the demo and the tests rely on the
+defaults (SQLite under instance/, the emulators on loopback).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+# Fixed, public demo secrets: fine on loopback, refused when PUBLIC_URL is anything else.
+DEMO_ENCRYPTION_KEY = "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
+DEMO_SECRET_KEY = "demo-only-secret-key"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All runtime settings; build with :func:`load_settings` or :meth:`replace` in tests."""
+
+    database_url: str = f"sqlite:///{INSTANCE_DIR / 'connector.sqlite3'}"
+    secret_key: str = DEMO_SECRET_KEY
+    token_encryption_keys: tuple[str, ...] = (DEMO_ENCRYPTION_KEY,)
+    public_url: str = "http://127.0.0.1:5000"
+    moneybird_client_id: str = "demo-client"
+    moneybird_client_secret: str = "demo-secret"  # noqa: S105 - demo default, see README
+    moneybird_base_url: str = "https://moneybird.com"
+    sync_interval_minutes: int = 15
+    session_cookie_secure: bool = False
+    demo: bool = False
+
+    def replace(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def uses_demo_secrets(self) -> bool:
+        return (
+            self.secret_key == DEMO_SECRET_KEY
+            or DEMO_ENCRYPTION_KEY in self.token_encryption_keys
+        )
+
+
+def _split_keys(value: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in value.split(",") if k.strip())
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from the environment (``os.environ`` unless given)."""
+    env = os.environ if environ is None else environ
+    defaults = Settings()
+    public_url = env.get("PUBLIC_URL", defaults.public_url).rstrip("/")
+    return Settings(
+        database_url=env.get("DATABASE_URL", defaults.database_url),
+        secret_key=env.get("SECRET_KEY", defaults.secret_key),
+        token_encryption_keys=_split_keys(env.get("TOKEN_ENCRYPTION_KEYS", ""))
+        or defaults.token_encryption_keys,
+        public_url=public_url,
+        moneybird_client_id=env.get("MONEYBIRD_CLIENT_ID", defaults.moneybird_client_id),
+        moneybird_client_secret=env.get(
+            "MONEYBIRD_CLIENT_SECRET", defaults.moneybird_client_secret
+        ),
+        moneybird_base_url=env.get("MONEYBIRD_BASE_URL", defaults.moneybird_base_url).rstrip("/"),
+        sync_interval_minutes=int(env.get("SYNC_INTERVAL_MINUTES", defaults.sync_interval_minutes)),
+        session_cookie_secure=public_url.startswith("https://"),
+    )

@@ -1,0 +1,75 @@
+"""``connector demo``: the whole product on one machine, on embedded defaults.
+
+SQLite under instance/, the Moneybird emulator on loopback (seeded), the web app and the
+background sync in this process. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+from werkzeug.serving import run_simple
+
+from connector import create_app
+from connector.config import load_settings
+from connector.models import Operator
+from connector.services import Services
+from connector.worker import Worker
+
+DEMO_OPERATOR = "operator@demo.example"
+
+
+def run_demo(port: int = 5000, emulator_port: int = 5001, seed: int = 1) -> None:
+    from providers.moneybird.emulator import MoneybirdEmulator
+
+    settings = load_settings()
+    public_url = os.environ.get("PUBLIC_URL", f"http://127.0.0.1:{port}")
+    emulator = MoneybirdEmulator(
+        seed=seed,
+        client_id=settings.moneybird_client_id,
+        client_secret=settings.moneybird_client_secret,
+    )
+    server = emulator.serve("127.0.0.1", emulator_port)
+    settings = settings.replace(
+        public_url=public_url,
+        moneybird_base_url=os.environ.get("MONEYBIRD_BASE_URL", server.url),
+        demo=True,
+    )
+    services = Services.from_settings(settings)
+    services.db.upgrade()
+    password = _demo_operator(services)
+    app = create_app(services=services)
+    worker = Worker(services)
+    worker.start()
+
+    print(f"""
+  Pre-incasso connector — demo
+  ────────────────────────────
+  Open            {public_url}/
+  Click           "Koppel Moneybird", approve in the emulator, pick an administration.
+  Operator login  {public_url}/login   {DEMO_OPERATOR} / {password or '(unchanged)'}
+  Emulator view   {server.url}/_emulator/   (see our notes and payments; mark invoices paid)
+  Database        {settings.database_url}
+  Stop with Ctrl-C.
+""", flush=True)
+    try:
+        run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+    finally:
+        worker.stop()
+        server.shutdown()
+
+
+def _demo_operator(services: Services) -> str | None:
+    """A demo operator with a fresh password each run (printed, never stored in clear)."""
+    from connector.cli import random_password
+
+    password = random_password()
+    with services.db.session() as db:
+        operator = db.scalars(select(Operator).where(Operator.email == DEMO_OPERATOR)).first()
+        if operator is None:
+            operator = Operator(email=DEMO_OPERATOR, password_hash="")
+            db.add(operator)
+        operator.password_hash = generate_password_hash(password)
+    return password

@@ -1,0 +1,318 @@
+"""SQLAlchemy 2 models: who may sign in, what is connected, the mirror, and the event log.
+
+Primary keys are random strings (uuid4 hex) so a URL never reveals how many companies exist;
+platform ids are kept as strings in ``external_id`` columns. The event log is append-only (a
+database trigger refuses updates and deletes, see the initial migration).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Numeric(14, 2)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always hands back aware UTC (SQLite forgets tzinfo)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use aware UTC datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Operator(Base):
+    """A collection partner's staff member; signs in with a password."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class GrantStatus(enum.StrEnum):
+    ACTIVE = "active"
+    RECONNECT_NEEDED = "reconnect_needed"
+    REVOKED = "revoked"
+
+
+class Grant(Base):
+    """One OAuth token set. It can reach several tenants (administrations, divisions)."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    provider: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default=GrantStatus.ACTIVE.value)
+    status_reason: Mapped[str | None] = mapped_column(String(200))
+    access_token_enc: Mapped[str | None] = mapped_column(Text)
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    scope: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    connections: Mapped[list[Connection]] = relationship(back_populates="grant")
+
+
+class Company(Base):
+    """A creditor's tenant on a platform: the unit the settings page and the engine work on."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sync_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    next_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    payment_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    connection: Mapped[Connection | None] = relationship(back_populates="company", uselist=False)
+
+
+class Connection(Base):
+    """Links a company to its tenant through a grant; keeps the webhook we registered."""
+
+    __tablename__ = "connections"
+    __table_args__ = (Index("ix_connections_provider_tenant", "provider", "tenant_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), unique=True)
+    grant_id: Mapped[str | None] = mapped_column(ForeignKey("grants.id"))
+    provider: Mapped[str] = mapped_column(String(40))
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    tenant_name: Mapped[str] = mapped_column(String(200))
+    webhook_id: Mapped[str | None] = mapped_column(String(64))
+    webhook_secret_enc: Mapped[str | None] = mapped_column(Text)
+    webhook_error: Mapped[str | None] = mapped_column(String(200))
+    connected_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    disconnected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    company: Mapped[Company] = relationship(back_populates="connection")
+    grant: Mapped[Grant | None] = relationship(back_populates="connections")
+
+    @property
+    def status(self) -> str:
+        """active, reconnect_needed or disconnected: derived, never stored twice."""
+        if self.disconnected_at is not None or self.grant is None:
+            return "disconnected"
+        return self.grant.status
+
+    @property
+    def status_reason(self) -> str | None:
+        return None if self.grant is None else self.grant.status_reason
+
+
+class Debtor(Base):
+    __tablename__ = "debtors"
+    __table_args__ = (UniqueConstraint("company_id", "external_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    contact_person: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address_line: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+    chamber_of_commerce: Mapped[str | None] = mapped_column(String(20))
+    customer_number: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Invoice(Base):
+    """The local mirror of one sales invoice."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("company_id", "external_id"),
+        Index("ix_invoices_company_status_due", "company_id", "status", "due_date"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    debtor_id: Mapped[str | None] = mapped_column(ForeignKey("debtors.id"), index=True)
+    version: Mapped[str | None] = mapped_column(String(64))
+    number: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))  # providers.base.InvoiceStatus
+    ledger_state: Mapped[str] = mapped_column(String(30))
+    invoice_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    total: Mapped[Decimal] = mapped_column(Money)
+    open_amount: Mapped[Decimal] = mapped_column(Money)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    ledger_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    payment_url: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    debtor: Mapped[Debtor | None] = relationship()
+
+    def days_overdue(self, today: date) -> int:
+        if self.due_date is None:
+            return 0
+        return max((today - self.due_date).days, 0)
+
+
+class SyncState(Base):
+    """The incremental cursor and the latest outcome of a company's sync."""
+
+    __tablename__ = "sync_states"
+
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    last_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SyncRun(Base):
+    """One sync of one company: its counts, calls and outcome (the sync history)."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_company_started", "company_id", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    trigger: Mapped[str] = mapped_column(String(20))  # schedule, webhook, connect, manual
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str] = mapped_column(String(20), default="running")
+    api_calls: Mapped[int] = mapped_column(Integer, default=0)
+    invoices_changed: Mapped[int] = mapped_column(Integer, default=0)
+    invoices_closed: Mapped[int] = mapped_column(Integer, default=0)
+    debtors_changed: Mapped[int] = mapped_column(Integer, default=0)
+    open_invoices: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(300))
+
+
+class LedgerWriteState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class LedgerWrite(Base):
+    """The write-back outbox: one note, payment, pause or resume for the source ledger.
+
+    ``key`` is unique: the same write is never queued twice, and the provider uses it to find a
+    write that landed although its answer was lost.
+    """
+
+    __tablename__ = "ledger_writes"
+    __table_args__ = (Index("ix_ledger_writes_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # note, payment, pause, resume
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default=LedgerWriteState.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    ledger_ref: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    invoice: Mapped[Invoice] = relationship()
+
+
+class WebhookReceipt(Base):
+    """Delivery ids already processed, so a redelivered push is acknowledged and dropped."""
+
+    __tablename__ = "webhook_receipts"
+    __table_args__ = (UniqueConstraint("provider", "delivery_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    provider: Mapped[str] = mapped_column(String(40))
+    delivery_id: Mapped[str] = mapped_column(String(100))
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id"))
+    action: Mapped[str | None] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Event(Base):
+    """The append-only event log: every action against a debtor or a ledger, with actor."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_company_at", "company_id", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))  # "system", "operator:<email>", "creditor"
+    kind: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(String(500))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,45 @@
+"""What every part of the connector needs, built once per process and passed along."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connector.config import Settings
+from connector.crypto import SecretBox
+from connector.db import Database
+from connector.models import Company, Connection, Grant
+from connector.platforms import build_registry
+from connector.tokens import GrantTokens
+from providers.base import Ledger
+from providers.registry import ProviderRegistry
+
+
+class NotConnected(Exception):
+    """The company has no working connection (disconnected, or waiting for a reconnect)."""
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    box: SecretBox
+    providers: ProviderRegistry
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url),
+            box=SecretBox(settings.token_encryption_keys),
+            providers=build_registry(settings),
+        )
+
+    def tokens(self, grant: Grant) -> GrantTokens:
+        return GrantTokens(self.db, self.box, self.providers.get(grant.provider), grant.id)
+
+    def ledger_for(self, company: Company) -> Ledger:
+        connection: Connection | None = company.connection
+        if connection is None or connection.status != "active" or connection.grant is None:
+            raise NotConnected(f"company {company.id} is not connected")
+        provider = self.providers.get(connection.provider)
+        return provider.ledger(connection.tenant_id, self.tokens(connection.grant))

@@ -1,0 +1,21 @@
+"""Blueprints: start page, connect flow, company settings, sign-in, webhooks."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+
+def register(app: Flask) -> None:
+    from connector.web import auth, companies, connect, filters, home, webhooks
+
+    csrf.init_app(app)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(connect.bp)
+    app.register_blueprint(companies.bp)
+    app.register_blueprint(webhooks.bp)
+    csrf.exempt(webhooks.bp)
+    filters.register(app)

@@ -1,0 +1,72 @@
+"""Who is signed in, and which companies they may see.
+
+Operators see every company. A creditor sees only the companies whose tenant its OAuth grant
+proved control of (kept in the session); anything else is a 404, never a 403, so ids of other
+companies cannot even be confirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, redirect, request, session, url_for
+from sqlalchemy.orm import Session
+
+from connector.models import Company, Operator
+from connector.services import Services
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def services() -> Services:
+    from flask import current_app
+
+    return current_app.extensions["connector"]
+
+
+def operator_id() -> str | None:
+    return session.get("operator_id")
+
+
+def creditor_companies() -> list[str]:
+    return list(session.get("companies", []))
+
+
+def grant_companies(company_ids: list[str]) -> None:
+    session["companies"] = sorted(set(creditor_companies()) | set(company_ids))
+
+
+def signed_in() -> bool:
+    return bool(operator_id() or creditor_companies())
+
+
+def actor() -> str:
+    return f"operator:{session.get('operator_email')}" if operator_id() else "creditor"
+
+
+def may_see(company_id: str) -> bool:
+    return bool(operator_id()) or company_id in creditor_companies()
+
+
+def company_or_404(db: Session, company_id: str) -> Company:
+    company = db.get(Company, company_id) if may_see(company_id) else None
+    if company is None:
+        abort(404)
+    return company
+
+
+def login_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not signed_in():
+            return redirect(url_for("auth.login", next=request.path))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def current_operator(db: Session) -> Operator | None:
+    oid = operator_id()
+    return db.get(Operator, oid) if oid else None

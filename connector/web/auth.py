@@ -1,0 +1,67 @@
+"""Operator sign-in with a password. Creditors sign in through their platform's OAuth."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
+
+from connector import events
+from connector.models import Operator, utcnow
+from connector.web.access import services
+from connector.web.forms import LoginForm
+
+bp = Blueprint("auth", __name__)
+# Checked against when the e-mail is unknown, so both cases take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        with services().db.session() as db:
+            operator = db.scalars(
+                select(Operator).where(func.lower(Operator.email) == form.email.data.lower())
+            ).one_or_none()
+            valid = check_password_hash(
+                operator.password_hash if operator else _DUMMY_HASH, form.password.data
+            )
+            if operator and valid:
+                session.clear()
+                session["operator_id"] = operator.id
+                session["operator_email"] = operator.email
+                operator.last_login_at = utcnow()
+                events.record(db, "operator.login", "Operator ingelogd",
+                              actor=f"operator:{operator.email}")
+                return redirect(safe_next(form.next.data))
+        flash("E-mailadres of wachtwoord klopt niet.", "error")
+    return render_template("web/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.clear()
+    flash("Je bent uitgelogd.", "info")
+    return redirect(url_for("home.index"))
+
+
+def add_operator(email: str, password: str) -> str:
+    """Create an operator (used by ``connector operator add``); returns its id."""
+    if len(password) < 10:
+        raise ValueError("a password needs at least 10 characters")
+    with services().db.session() as db:
+        exists = db.scalars(
+            select(Operator).where(func.lower(Operator.email) == email.lower())
+        ).one_or_none()
+        if exists:
+            raise ValueError(f"operator {email} already exists")
+        operator = Operator(email=email, password_hash=generate_password_hash(password))
+        db.add(operator)
+        db.flush()
+        return operator.id

@@ -1,0 +1,201 @@
+"""A company's settings page: connection, last sync, overdue invoices, notes written back."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from connector import connections, events, writeback
+from connector.clock import today_nl
+from connector.models import (
+    Company,
+    Event,
+    Invoice,
+    LedgerWrite,
+    SyncRun,
+    SyncState,
+)
+from connector.sync import request_sync
+from connector.web.access import (
+    actor,
+    company_or_404,
+    creditor_companies,
+    login_required,
+    operator_id,
+    services,
+)
+from connector.web.forms import NoteForm, PaymentForm, PaymentSettingsForm
+from providers.base import InvoiceStatus
+
+bp = Blueprint("companies", __name__, url_prefix="/companies")
+PAGE_SIZE = 50
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    with services().db.session() as db:
+        query = select(Company).order_by(Company.name)
+        if not operator_id():
+            query = query.where(Company.id.in_(creditor_companies()))
+        companies = list(db.scalars(query))
+        for company in companies:
+            _ = company.connection and company.connection.grant  # load for the template
+    return render_template("web/companies.html", companies=companies)
+
+
+def _overdue(db: Session, company_id: str, page: int) -> tuple[list[Invoice], int]:
+    today = today_nl()
+    where = (
+        Invoice.company_id == company_id,
+        Invoice.status == InvoiceStatus.OPEN.value,
+        Invoice.due_date < today,
+        Invoice.open_amount > 0,
+    )
+    total = db.scalar(select(func.count()).select_from(Invoice).where(*where)) or 0
+    rows = db.scalars(
+        select(Invoice).where(*where).order_by(Invoice.due_date, Invoice.number)
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    )
+    invoices = list(rows)
+    for invoice in invoices:
+        _ = invoice.debtor
+    return invoices, total
+
+
+@bp.get("/<company_id>")
+@login_required
+def show(company_id: str) -> str:
+    page = max(request.args.get("page", 1, type=int), 1)
+    svc = services()
+    with svc.db.session() as db:
+        company = company_or_404(db, company_id)
+        connection = company.connection
+        _ = connection and connection.grant
+        state = db.get(SyncState, company_id)
+        runs = list(db.scalars(select(SyncRun).where(SyncRun.company_id == company_id)
+                               .order_by(SyncRun.started_at.desc()).limit(10)))
+        overdue, overdue_total = _overdue(db, company_id, page)
+        overdue_sum = db.scalar(
+            select(func.coalesce(func.sum(Invoice.open_amount), 0)).where(
+                Invoice.company_id == company_id, Invoice.status == InvoiceStatus.OPEN.value,
+                Invoice.due_date < today_nl(), Invoice.open_amount > 0))
+        writes = list(db.scalars(select(LedgerWrite).where(LedgerWrite.company_id == company_id)
+                                 .order_by(LedgerWrite.created_at.desc()).limit(20)))
+        for write in writes:
+            _ = write.invoice
+        log = list(db.scalars(select(Event).where(Event.company_id == company_id)
+                              .order_by(Event.id.desc()).limit(20)))
+        settings_form = PaymentSettingsForm(data=company.payment_settings or {})
+    return render_template(
+        "web/company.html", company=company, connection=connection, state=state, runs=runs,
+        overdue=overdue, overdue_total=overdue_total, overdue_sum=overdue_sum, page=page,
+        pages=max((overdue_total + PAGE_SIZE - 1) // PAGE_SIZE, 1), writes=writes, log=log,
+        today=today_nl(), settings_form=settings_form,
+    )
+
+
+@bp.post("/<company_id>/sync")
+@login_required
+def sync_now(company_id: str) -> Response:
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        request_sync(db, company_id)
+    flash("Synchronisatie aangevraagd; dit duurt enkele seconden.", "info")
+    return redirect(url_for("companies.show", company_id=company_id))
+
+
+@bp.post("/<company_id>/disconnect")
+@login_required
+def disconnect(company_id: str) -> Response:
+    svc = services()
+    with svc.db.session() as db:
+        company_or_404(db, company_id)
+    connections.disconnect(svc, company_id, actor())
+    flash("Ontkoppeld. De gegevens en het logboek blijven bewaard; koppel opnieuw om verder "
+          "te gaan.", "info")
+    return redirect(url_for("companies.show", company_id=company_id))
+
+
+@bp.post("/<company_id>/payment-settings")
+@login_required
+def payment_settings(company_id: str) -> str | Response:
+    form = PaymentSettingsForm()
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        if not form.validate_on_submit():
+            for field, errors in form.errors.items():
+                flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+            return redirect(url_for("companies.show", company_id=company_id, _anchor="betalingen"))
+        company.payment_settings = {
+            k: (getattr(form, k).data or "").strip() or None
+            for k in ("manual_payment_action", "financial_account_id", "ledger_account_id")
+        }
+        events.record(db, "company.payment_settings", "Instellingen voor betalingen gewijzigd",
+                      company_id=company_id, actor=actor())
+    flash("Opgeslagen.", "success")
+    return redirect(url_for("companies.show", company_id=company_id))
+
+
+def _invoice_or_404(db: Session, company: Company, invoice_id: str) -> Invoice:
+    invoice = db.get(Invoice, invoice_id)
+    if invoice is None or invoice.company_id != company.id:
+        abort(404)
+    return invoice
+
+
+@bp.route("/<company_id>/invoices/<invoice_id>", methods=["GET", "POST"])
+@login_required
+def invoice(company_id: str, invoice_id: str) -> str | Response:
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        inv = _invoice_or_404(db, company, invoice_id)
+        _ = inv.debtor
+        note_form = NoteForm(prefix="note", key=writeback.new_key())
+        payment_form = PaymentForm(prefix="payment", open_amount=inv.open_amount,
+                                   key=writeback.new_key(), amount=inv.open_amount)
+        if request.method == "POST":
+            done = _handle_invoice_post(db, inv, note_form, payment_form)
+            if done:
+                return redirect(url_for("companies.invoice", company_id=company_id,
+                                        invoice_id=invoice_id))
+        writes = list(db.scalars(select(LedgerWrite).where(LedgerWrite.invoice_id == inv.id)
+                                 .order_by(LedgerWrite.created_at.desc())))
+        log = list(db.scalars(select(Event).where(Event.subject_id == inv.id)
+                              .order_by(Event.id.desc()).limit(30)))
+        connected = company.connection is not None and company.connection.status == "active"
+    return render_template("web/invoice.html", company=company, invoice=inv, writes=writes,
+                           log=log, note_form=note_form, payment_form=payment_form,
+                           today=today_nl(), connected=connected)
+
+
+def _handle_invoice_post(
+    db: Session, inv: Invoice, note_form: NoteForm, payment_form: PaymentForm
+) -> bool:
+    if "note-text" in request.form:
+        if note_form.validate_on_submit():
+            writeback.queue_note(db, inv, note_form.text.data.strip(), actor=actor(),
+                                 key=_form_key(note_form.key.data))
+            flash("Notitie staat klaar en wordt binnen enkele seconden in het pakket gezet.",
+                  "success")
+            return True
+    elif "payment-amount" in request.form:
+        if inv.status != InvoiceStatus.OPEN:
+            flash("Deze factuur staat niet meer open.", "error")
+            return True
+        if payment_form.validate_on_submit():
+            writeback.queue_payment(db, inv, payment_form.amount.data, payment_form.paid_on.data,
+                                    actor=actor(), key=_form_key(payment_form.key.data))
+            flash("Betaling staat klaar en wordt binnen enkele seconden geboekt.", "success")
+            return True
+    return False
+
+
+def _form_key(submitted: str | None) -> str | None:
+    """The key rendered into the form: submitting twice queues one write, not two."""
+    if submitted and submitted.startswith("PI-") and len(submitted) <= 20:
+        return submitted
+    return None
+

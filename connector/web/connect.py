@@ -1,0 +1,104 @@
+"""The connect flow: /connect/<platform> → the platform's consent → choose tenants → settings.
+
+``/connect/moneybird`` is stable so a marketplace listing can link to it. The same flow signs
+a creditor in again: tenants it already connected are reached through the new grant at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from connector import connections
+from connector.web.access import actor, grant_companies, services
+from connector.web.forms import ChooseTenantsForm
+from providers.base import LedgerError, Provider, Tenant
+from providers.registry import UnknownProvider
+
+bp = Blueprint("connect", __name__)
+SLUGS = {"moneybird": "moneybird"}  # URL slug → provider key
+
+
+def _provider(slug: str) -> Provider:
+    try:
+        return services().providers.get(SLUGS.get(slug, slug))
+    except UnknownProvider:
+        abort(404)
+
+
+def _redirect_uri(slug: str) -> str:
+    return f"{services().settings.public_url}{url_for('connect.callback', slug=slug)}"
+
+
+@bp.get("/connect/<slug>")
+def start(slug: str) -> Response:
+    provider = _provider(slug)
+    state = secrets.token_urlsafe(24)
+    session["oauth_state"] = {"state": state, "slug": slug}
+    return redirect(provider.authorization_url(_redirect_uri(slug), state))
+
+
+@bp.get("/oauth/<slug>/callback")
+def callback(slug: str) -> str | Response:
+    provider = _provider(slug)
+    expected = session.pop("oauth_state", None)
+    if not expected or expected.get("slug") != slug or not secrets.compare_digest(
+        expected["state"], request.args.get("state", "")
+    ):
+        return render_template("web/connect_error.html", provider=provider.info,
+                               reason="De aanvraag is verlopen of niet van deze browser. "
+                                      "Probeer het opnieuw."), 400
+    if request.args.get("error"):
+        reason = ("Je hebt geen toestemming gegeven." if request.args["error"] == "access_denied"
+                  else "Het boekhoudpakket gaf geen toestemming.")
+        return render_template("web/connect_error.html", provider=provider.info,
+                               reason=reason), 400
+    code = request.args.get("code")
+    if not code:
+        abort(400)
+    svc = services()
+    try:
+        tokens = provider.exchange_code(code, _redirect_uri(slug))
+        grant_id = connections.create_grant(svc, provider.info.key, tokens)
+        tenants = connections.list_tenants(svc, grant_id)
+    except LedgerError as exc:
+        return render_template("web/connect_error.html", provider=provider.info,
+                               reason=f"Koppelen lukte niet: {exc}"), 502
+    # Tenants this creditor already connected: proven by this grant, so sign in to them.
+    grant_companies(connections.companies_for_tenants(svc, grant_id, tenants))
+    session["pending_grant"] = {
+        "grant_id": grant_id, "slug": slug,
+        "tenants": [[t.id, t.name, t.suspended] for t in tenants],
+    }
+    return redirect(url_for("connect.choose"))
+
+
+@bp.route("/connect/choose", methods=["GET", "POST"])
+def choose() -> str | Response:
+    pending = session.get("pending_grant")
+    if not pending:
+        return redirect(url_for("home.index"))
+    svc = services()
+    provider = svc.providers.get(SLUGS.get(pending["slug"], pending["slug"]))
+    tenants = [Tenant(id=i, name=n, suspended=s) for i, n, s in pending["tenants"]]
+    with svc.db.session() as db:
+        known = connections.existing_connections(db, provider.info.key, [t.id for t in tenants])
+        connected = {tid for tid, c in known.items() if c.disconnected_at is None}
+    form = ChooseTenantsForm()
+    form.tenants.choices = [(t.id, t.name) for t in tenants if not t.suspended]
+    if request.method == "GET":
+        form.tenants.data = [t.id for t in tenants if not t.suspended and t.id not in connected]
+    if form.validate_on_submit():
+        chosen = [t for t in tenants if t.id in set(form.tenants.data)]
+        company_ids = connections.connect_tenants(svc, pending["grant_id"], chosen, actor())
+        grant_companies(company_ids)
+        session.pop("pending_grant", None)
+        flash(f"{len(company_ids)} {provider.info.tenant_label}(s) gekoppeld. "
+              "De eerste synchronisatie loopt.", "success")
+        if len(company_ids) == 1:
+            return redirect(url_for("companies.show", company_id=company_ids[0]))
+        return redirect(url_for("companies.index"))
+    return render_template("web/choose.html", form=form, provider=provider.info,
+                           tenants=tenants, connected=connected)

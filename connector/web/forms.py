@@ -1,0 +1,97 @@
+"""Forms (Flask-WTF: CSRF on every one) with messages in Dutch."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+
+from connector.clock import today_nl
+
+PAYMENT_ACTIONS = [
+    ("", "Standaard van Moneybird (te koppelen betaling)"),
+    ("payment_without_proof", "Betaling zonder bewijs"),
+    ("private_payment", "Privébetaling (financiële rekening nodig)"),
+    ("cash_payment", "Kasbetaling (financiële rekening nodig)"),
+    ("balance_settlement", "Verrekening via grootboekrekening (grootboekrekening nodig)"),
+]
+NEEDS = {
+    "private_payment": "financial_account_id",
+    "cash_payment": "financial_account_id",
+    "balance_settlement": "ledger_account_id",
+}
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mailadres", validators=[DataRequired("Vul je e-mailadres in."), Email(
+        "Dit is geen geldig e-mailadres.")])
+    password = PasswordField("Wachtwoord", validators=[DataRequired("Vul je wachtwoord in.")])
+    next = HiddenField()
+
+
+class ChooseTenantsForm(FlaskForm):
+    tenants = SelectMultipleField(
+        "Administraties", validators=[DataRequired("Kies minstens één administratie.")]
+    )
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField("Notitie", validators=[
+        DataRequired("Schrijf een notitie."), Length(max=500, message="Maximaal 500 tekens.")])
+    key = HiddenField()
+
+
+class PaymentForm(FlaskForm):
+    amount = DecimalField("Bedrag (€)", places=2, validators=[
+        DataRequired("Vul een bedrag in, bijvoorbeeld 125,50."),
+        NumberRange(min=Decimal("0.01"), message="Het bedrag moet groter zijn dan nul.")])
+    paid_on = DateField("Betaaldatum", default=today_nl, validators=[
+        DataRequired("Vul een geldige datum in (jjjj-mm-dd).")])
+    key = HiddenField()
+
+    def __init__(self, *args: object, open_amount: Decimal | None = None, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self.open_amount = open_amount
+
+    def validate_amount(self, field: DecimalField) -> None:
+        if self.open_amount is not None and field.data and field.data > self.open_amount:
+            raise ValidationError("Het bedrag is hoger dan het openstaande bedrag.")
+
+    def validate_paid_on(self, field: DateField) -> None:
+        if field.data and field.data > today_nl():
+            raise ValidationError("Een betaling kan niet in de toekomst liggen.")
+
+
+class PaymentSettingsForm(FlaskForm):
+    manual_payment_action = SelectField("Hoe boekt Moneybird een betaling", choices=PAYMENT_ACTIONS,
+                                        validators=[Optional()])
+    financial_account_id = StringField("Financiële rekening (id)", validators=[
+        Optional(), Length(max=30)])
+    ledger_account_id = StringField("Grootboekrekening (id)", validators=[
+        Optional(), Length(max=30)])
+
+    def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
+        if not super().validate(extra_validators):  # type: ignore[arg-type]
+            return False
+        ok = True
+        for field in (self.financial_account_id, self.ledger_account_id):
+            if field.data and not field.data.strip().isdigit():
+                field.errors.append("Een Moneybird-id bestaat alleen uit cijfers.")
+                ok = False
+        needed = NEEDS.get(self.manual_payment_action.data or "")
+        if needed and not getattr(self, needed).data:
+            getattr(self, needed).errors.append("Nodig voor deze manier van boeken.")
+            ok = False
+        return ok

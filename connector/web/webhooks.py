@@ -1,0 +1,78 @@
+"""Incoming webhooks: verified on the raw body, deduplicated, turned into a prompt sync.
+
+The payload is not trusted as data: a genuine event only asks for a sync of that company,
+which re-reads the ledger (the source of truth, also against stale or out-of-order pushes).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, request
+from sqlalchemy.exc import IntegrityError
+
+from connector.models import Connection, WebhookReceipt
+from connector.services import Services
+from connector.sync import request_sync
+from connector.web.access import services
+from providers.base import WebhookRejected
+from providers.registry import UnknownProvider
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+log = logging.getLogger(__name__)
+
+
+@bp.route("/<provider_key>/<connection_id>", methods=["GET", "HEAD"])
+def alive(provider_key: str, connection_id: str) -> tuple[str, int]:
+    """Some platforms check a webhook URL with a GET before they use it."""
+    return "ok", 200
+
+
+@bp.post("/<provider_key>/<connection_id>")
+def receive(provider_key: str, connection_id: str) -> tuple[str, int]:
+    svc = services()
+    raw = request.get_data(cache=False)
+    with svc.db.session() as db:
+        connection = db.get(Connection, connection_id)
+        if connection is None or connection.provider != provider_key:
+            return "unknown webhook", 404
+        try:
+            provider = svc.providers.get(provider_key)
+        except UnknownProvider:
+            return "unknown webhook", 404
+        secret = (svc.box.decrypt(connection.webhook_secret_enc)
+                  if connection.webhook_secret_enc else None)
+        tenant_id, company_id = connection.tenant_id, connection.company_id
+        disconnected = connection.disconnected_at is not None
+    try:
+        # Without a stored secret only the unsigned registration check can pass.
+        found = provider.verify_webhook(raw, request.headers, secret or "")
+        if found and secret is None:
+            raise WebhookRejected("no secret stored for this webhook")
+    except WebhookRejected as exc:
+        log.warning("webhook refused for connection %s: %s", connection_id, exc)
+        return "invalid signature", 401
+    if any(event.tenant_id != tenant_id for event in found):
+        log.warning("webhook for another tenant refused on connection %s", connection_id)
+        return "wrong tenant", 401
+    if not found or disconnected:
+        return "ok", 200
+    for event in found:
+        if event.delivery_id and not _first_delivery(svc, provider_key, event.delivery_id,
+                                                     connection_id, event.action):
+            return "duplicate", 200
+    with svc.db.session() as db:
+        request_sync(db, company_id)
+    return "ok", 200
+
+
+def _first_delivery(
+    svc: Services, provider_key: str, delivery_id: str, connection_id: str, action: str
+) -> bool:
+    try:
+        with svc.db.session() as db:
+            db.add(WebhookReceipt(provider=provider_key, delivery_id=delivery_id[:100],
+                                  connection_id=connection_id, action=action[:100]))
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,221 @@
+"""The write-back outbox: notes, payments, pauses and resumes for the source ledger.
+
+Every write is first stored with a unique key, then sent by :func:`process_outbox`. Before a
+write is sent its row is marked ``sending`` and committed, with a lease: if the process dies
+or the answer is lost, the next attempt tells the provider the write may already be there
+(``maybe_done``), and the provider looks for the key in the ledger before writing again. So a
+note or a payment appears in the ledger exactly once, whatever fails in between.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connector import events
+from connector.models import (
+    Company,
+    Invoice,
+    LedgerWrite,
+    LedgerWriteState,
+    utcnow,
+)
+from connector.services import NotConnected, Services
+from connector.tokens import mark_reconnect_needed
+from providers.base import (
+    Ledger,
+    PaymentSettings,
+    RateLimited,
+    ReconnectRequired,
+    Rejected,
+    Transient,
+)
+
+log = logging.getLogger(__name__)
+
+SENDING_LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=1)
+WAIT_FOR_RECONNECT = timedelta(minutes=15)
+KINDS = ("note", "payment", "pause", "resume")
+
+
+def new_key() -> str:
+    """A key short enough for Moneybird's transaction_identifier and readable in a note."""
+    return f"PI-{secrets.token_hex(6).upper()}"
+
+
+def queue(
+    session: Session,
+    invoice: Invoice,
+    kind: str,
+    *,
+    key: str | None = None,
+    actor: str = "system",
+    **payload: str,
+) -> LedgerWrite:
+    """Store one write for the outbox; the same key is never queued twice."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown ledger write kind {kind!r}")
+    key = key or new_key()
+    existing = session.scalars(select(LedgerWrite).where(LedgerWrite.key == key)).one_or_none()
+    if existing is not None:
+        return existing
+    write = LedgerWrite(company_id=invoice.company_id, invoice_id=invoice.id, kind=kind, key=key,
+                        payload=payload, next_attempt_at=utcnow())
+    session.add(write)
+    session.flush()
+    events.record(session, f"writeback.{kind}.queued", _describe(write, invoice),
+                  company_id=invoice.company_id, actor=actor, subject_type="invoice",
+                  subject_id=invoice.id, key=key)
+    return write
+
+
+def queue_note(session: Session, invoice: Invoice, text: str, **kw: str) -> LedgerWrite:
+    return queue(session, invoice, "note", text=text, **kw)
+
+
+def queue_payment(
+    session: Session, invoice: Invoice, amount: Decimal, paid_on: date, **kw: str
+) -> LedgerWrite:
+    if amount <= 0:
+        raise ValueError("a payment must be a positive amount")
+    return queue(session, invoice, "payment", amount=f"{amount:.2f}",
+                 paid_on=paid_on.isoformat(), **kw)
+
+
+def _describe(write: LedgerWrite, invoice: Invoice) -> str:
+    label = invoice.number or invoice.external_id
+    if write.kind == "note":
+        return f"Notitie voor factuur {label}"
+    if write.kind == "payment":
+        return f"Betaling van € {write.payload.get('amount')} voor factuur {label}"
+    if write.kind == "pause":
+        return f"Herinneringen van het boekhoudpakket gepauzeerd voor factuur {label}"
+    return f"Herinneringen van het boekhoudpakket hervat voor factuur {label}"
+
+
+def process_outbox(services: Services, *, limit: int = 50, company_id: str | None = None) -> int:
+    """Send due writes; returns how many were written. Safe to run from several workers."""
+    done = 0
+    for write_id in _claim(services, limit, company_id):
+        if _send(services, write_id):
+            done += 1
+    return done
+
+
+def _claim(services: Services, limit: int, company_id: str | None) -> list[str]:
+    """Take due writes by marking them ``sending`` under a lease, committed before any send."""
+    now = utcnow()
+    with services.db.session() as session:
+        query = (
+            select(LedgerWrite)
+            .where(
+                LedgerWrite.state.in_([LedgerWriteState.PENDING, LedgerWriteState.SENDING]),
+                LedgerWrite.next_attempt_at <= now,
+            )
+            .order_by(LedgerWrite.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if company_id is not None:
+            query = query.where(LedgerWrite.company_id == company_id)
+        claimed = []
+        for write in session.scalars(query):
+            write.state = LedgerWriteState.SENDING.value
+            write.attempts += 1
+            write.next_attempt_at = now + SENDING_LEASE
+            claimed.append(write.id)
+    return claimed
+
+
+def _send(services: Services, write_id: str) -> bool:
+    with services.db.session() as session:
+        write = session.get(LedgerWrite, write_id)
+        invoice = write.invoice
+        company = session.get(Company, write.company_id)
+        try:
+            ledger = services.ledger_for(company)
+        except NotConnected:
+            write.state = LedgerWriteState.PENDING.value
+            write.next_attempt_at = utcnow() + WAIT_FOR_RECONNECT
+            write.last_error = "wacht op nieuwe koppeling"
+            return False
+        # The first attempt may also have landed if it was claimed, sent and then lost.
+        maybe_done = write.attempts > 1
+        kind, key, payload = write.kind, write.key, dict(write.payload)
+        external_id = invoice.external_id
+        payment_settings = PaymentSettings(**(company.payment_settings or {}))
+
+    try:
+        ref = _perform(ledger, kind, external_id, key, payload, payment_settings, maybe_done)
+    except (Transient, RateLimited, ReconnectRequired, Rejected) as exc:
+        _failed(services, write_id, exc)
+        return False
+
+    with services.db.session() as session:
+        write = session.get(LedgerWrite, write_id)
+        write.state, write.ledger_ref, write.done_at = LedgerWriteState.DONE.value, ref, utcnow()
+        write.last_error = None
+        invoice = write.invoice
+        if kind == "pause":
+            invoice.ledger_paused = True
+        elif kind == "resume":
+            invoice.ledger_paused = False
+        events.record(session, f"writeback.{kind}.done", _describe(write, invoice) + " geschreven",
+                      company_id=write.company_id, subject_type="invoice",
+                      subject_id=invoice.id, key=key)
+    return True
+
+
+def _perform(
+    ledger: Ledger,
+    kind: str,
+    invoice_id: str,
+    key: str,
+    payload: dict[str, str],
+    payment_settings: PaymentSettings,
+    maybe_done: bool,
+) -> str | None:
+    if kind == "note":
+        return ledger.add_note(invoice_id, payload["text"], key, maybe_done=maybe_done)
+    if kind == "payment":
+        return ledger.register_payment(
+            invoice_id, Decimal(payload["amount"]), date.fromisoformat(payload["paid_on"]), key,
+            payment_settings, maybe_done=maybe_done,
+        )
+    if kind == "pause":
+        ledger.pause_own_reminders(invoice_id)
+    else:
+        ledger.resume_own_reminders(invoice_id)
+    return None
+
+
+def _failed(services: Services, write_id: str, exc: Exception) -> None:
+    now = utcnow()
+    with services.db.session() as session:
+        write = session.get(LedgerWrite, write_id)
+        write.last_error = str(exc)[:300]
+        if isinstance(exc, Rejected):
+            write.state = LedgerWriteState.FAILED.value
+            events.record(session, f"writeback.{write.kind}.failed",
+                          f"Schrijven naar het boekhoudpakket geweigerd: {exc}",
+                          company_id=write.company_id, subject_type="invoice",
+                          subject_id=write.invoice_id, key=write.key)
+            return
+        write.state = LedgerWriteState.PENDING.value
+        if isinstance(exc, RateLimited):
+            write.next_attempt_at = exc.retry_at
+        elif isinstance(exc, ReconnectRequired):
+            write.next_attempt_at = now + WAIT_FOR_RECONNECT
+            company = session.get(Company, write.company_id)
+            if company.connection and company.connection.grant:
+                mark_reconnect_needed(session, company.connection.grant, str(exc))
+        else:
+            backoff = timedelta(seconds=30) * (2 ** min(write.attempts - 1, 10))
+            write.next_attempt_at = now + min(backoff, MAX_BACKOFF)
+    log.warning("ledger write %s not done yet: %s", write_id, exc)

@@ -1,0 +1,327 @@
+"""The Ledger contract: what every bookkeeping platform offers the connector.
+
+The engine never sees platform JSON. A provider turns its API into these records and these
+errors, and nothing in this package imports from ``connector``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+# ---------------------------------------------------------------------------------------------
+# Errors, split by what the caller must do.
+
+
+class LedgerError(Exception):
+    """Base of every provider error. Messages never carry tokens or debtor data."""
+
+
+class ReconnectRequired(LedgerError):
+    """The grant no longer works: token dead or revoked, or a scope is missing.
+
+    Syncing stops until the creditor connects again. ``missing_scope`` is set when the token is
+    fine but lacks a scope, so the creditor is asked for that scope instead of told it is dead.
+    """
+
+    def __init__(self, message: str, *, missing_scope: str | None = None) -> None:
+        super().__init__(message)
+        self.missing_scope = missing_scope
+
+
+class RateLimited(LedgerError):
+    """The platform asked us to wait; try again at ``retry_at`` (aware UTC)."""
+
+    def __init__(self, message: str, *, retry_at: datetime) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+class Transient(LedgerError):
+    """A 5xx, a timeout or a dropped connection: safe to retry later.
+
+    ``ambiguous`` is True when a write may have taken effect (the request was sent but no answer
+    came back); such a write is only retried after re-reading the ledger.
+    """
+
+    def __init__(self, message: str, *, ambiguous: bool = False) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
+
+
+class Rejected(LedgerError):
+    """A 4xx other than auth and rate limits: a bug or bad data. Never retried."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# ---------------------------------------------------------------------------------------------
+# Provider description.
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    invoice_notes: bool = False
+    debtor_notes: bool = False
+    register_payment: bool = False
+    pause_own_reminders: bool = False
+    send_own_reminder: bool = False
+    invoice_pdf: bool = False
+    webhooks: bool = False
+    incremental_sync: bool = False
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    key: str
+    display_name: str
+    auth_kind: str  # "oauth2" now; "api-token" later
+    authorize_url: str
+    token_url: str
+    scopes: tuple[str, ...]
+    capabilities: Capabilities
+    tenant_label: str  # what the platform calls a tenant, e.g. "administratie"
+
+
+# ---------------------------------------------------------------------------------------------
+# Records.
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str
+    refresh_token: str | None
+    expires_at: datetime | None  # None: the platform did not say the token expires
+    scope: str | None = None
+
+    def __repr__(self) -> str:  # never print tokens
+        return f"TokenSet(expires_at={self.expires_at!r}, scope={self.scope!r})"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+    currency: str = "EUR"
+    country: str | None = None
+    suspended: bool = False
+
+
+class DebtorKind(enum.StrEnum):
+    CONSUMER = "consumer"
+    BUSINESS = "business"
+
+
+@dataclass(frozen=True)
+class DebtorRecord:
+    id: str
+    version: str
+    kind: DebtorKind
+    name: str
+    contact_person: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address_line: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = None
+    chamber_of_commerce: str | None = None
+    customer_number: str | None = None
+
+    def __repr__(self) -> str:  # debtor data stays out of logs and tracebacks
+        return f"DebtorRecord(id={self.id!r}, kind={self.kind.value!r})"
+
+
+class InvoiceStatus(enum.StrEnum):
+    """Where an invoice stands for collection, whatever the platform calls it."""
+
+    DRAFT = "draft"
+    OPEN = "open"  # unpaid (overdue or not: the due date tells)
+    PAID = "paid"
+    CREDITED = "credited"
+    UNCOLLECTIBLE = "uncollectible"
+    DELETED = "deleted"
+
+    @property
+    def closed(self) -> bool:
+        return self in {InvoiceStatus.PAID, InvoiceStatus.CREDITED, InvoiceStatus.UNCOLLECTIBLE,
+                        InvoiceStatus.DELETED}
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: str
+    text: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    id: str
+    amount: Decimal
+    paid_on: date
+    reference: str | None = None
+    credit_invoice_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceRecord:
+    id: str
+    version: str
+    number: str | None
+    debtor_id: str
+    status: InvoiceStatus
+    ledger_state: str
+    invoice_date: date | None
+    due_date: date | None
+    currency: str
+    total: Decimal
+    open_amount: Decimal
+    paid_on: date | None = None
+    paused: bool = False
+    payment_url: str | None = None
+    notes: tuple[NoteRecord, ...] = ()
+    payments: tuple[PaymentRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class InvoiceChanges:
+    """What changed since the last sync.
+
+    ``invoices`` are new or changed invoices (open ones and ones that just closed); ``deleted``
+    are ids of known invoices the platform no longer has; ``debtors`` are the debtor records that
+    came along; ``cursor`` is handed back on the next call.
+    """
+
+    invoices: list[InvoiceRecord]
+    debtors: list[DebtorRecord]
+    deleted: list[str]
+    cursor: str | None
+    api_calls: int = 0
+
+
+@dataclass(frozen=True)
+class SyncCursor:
+    """What the connector knows, so a provider can ask only for what changed.
+
+    ``value`` is the provider's own opaque cursor from the previous sync; ``invoice_versions`` maps
+    the ids of invoices the connector holds as open to their version; ``debtor_versions`` likewise
+    for debtors.
+    """
+
+    value: str | None = None
+    invoice_versions: Mapping[str, str] = field(default_factory=dict)
+    debtor_versions: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    tenant_id: str
+    action: str
+    entity_type: str | None
+    entity_id: str | None
+    delivery_id: str | None  # the platform's idempotency key, for deduplication
+
+
+@dataclass(frozen=True)
+class WebhookRegistration:
+    id: str
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"WebhookRegistration(id={self.id!r})"
+
+
+@dataclass(frozen=True)
+class PaymentSettings:
+    """How the creditor's bookkeeper wants collected money booked (Moneybird terms)."""
+
+    manual_payment_action: str | None = None
+    financial_account_id: str | None = None
+    ledger_account_id: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Behaviour.
+
+
+class TokenSource(Protocol):
+    """Gives a provider a valid access token; the connector stores and refreshes it."""
+
+    def access_token(self) -> str: ...
+
+    def refresh_after_rejection(self, rejected_token: str) -> str:
+        """Called after a 401: refresh (unless another caller already did) and return the new token.
+
+        Raises :class:`ReconnectRequired` when the grant cannot be refreshed.
+        """
+        ...
+
+
+class Ledger(Protocol):
+    """One tenant of one platform, reached through one grant."""
+
+    tenant_id: str
+
+    def changed_invoices(self, cursor: SyncCursor) -> InvoiceChanges: ...
+
+    def invoice(self, invoice_id: str) -> InvoiceRecord: ...
+
+    def add_note(self, invoice_id: str, text: str, key: str, *, maybe_done: bool = False) -> str:
+        """Write a note carrying ``key``; returns the note id.
+
+        With ``maybe_done`` (an earlier attempt may have landed) the ledger is read first and an
+        existing note with ``key`` is returned instead of writing a second one.
+        """
+        ...
+
+    def register_payment(
+        self,
+        invoice_id: str,
+        amount: Decimal,
+        paid_on: date,
+        key: str,
+        settings: PaymentSettings,
+        *,
+        maybe_done: bool = False,
+    ) -> str: ...
+
+    def pause_own_reminders(self, invoice_id: str) -> None: ...
+
+    def resume_own_reminders(self, invoice_id: str) -> None: ...
+
+    def register_webhook(self, url: str) -> WebhookRegistration: ...
+
+    def delete_webhook(self, webhook_id: str) -> None: ...
+
+
+class Provider(Protocol):
+    info: ProviderInfo
+
+    def authorization_url(self, redirect_uri: str, state: str) -> str: ...
+
+    def exchange_code(self, code: str, redirect_uri: str) -> TokenSet: ...
+
+    def refresh(self, refresh_token: str) -> TokenSet: ...
+
+    def list_tenants(self, tokens: TokenSource) -> list[Tenant]: ...
+
+    def ledger(self, tenant_id: str, tokens: TokenSource) -> Ledger: ...
+
+    def verify_webhook(
+        self, raw_body: bytes, headers: Mapping[str, str], secret: str
+    ) -> list[WebhookEvent]:
+        """Check authenticity on the raw bytes; raise :class:`WebhookRejected` if not genuine."""
+        ...
+
+
+class WebhookRejected(Exception):
+    """A webhook delivery that is not genuine (bad or stale signature, unparseable body)."""
+
+

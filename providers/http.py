@@ -1,0 +1,229 @@
+"""Shared HTTP for providers: timeouts, safe retries, rate budgets, 401 refresh, redaction.
+
+Classification follows the error tree in :mod:`providers.base`: the caller learns what to do
+(reconnect, wait, retry, give up) and never sees a token or a response body with debtor data.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+import urllib3
+
+from providers.base import RateLimited, ReconnectRequired, Rejected, TokenSource, Transient
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read
+# Retry-After above this is an epoch timestamp, below it a number of seconds (Moneybird sends
+# epoch seconds; RFC 9110 says delta seconds; accept both).
+_EPOCH_THRESHOLD = 1_000_000_000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_retry_at(headers: Mapping[str, str], now: datetime | None = None) -> datetime | None:
+    """When a 429 says we may try again, from ``Retry-After`` or ``RateLimit-Reset``."""
+    now = now or utcnow()
+    for name in ("Retry-After", "RateLimit-Reset"):
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        try:
+            value = float(str(raw).strip())
+        except ValueError:
+            continue
+        if value > _EPOCH_THRESHOLD:
+            at = datetime.fromtimestamp(value, UTC)
+        else:
+            at = now + timedelta(seconds=max(value, 0.0))
+        return max(at, now)
+    return None
+
+
+class RateBudget:
+    """A sliding-window budget per key (e.g. per administration), kept proactively.
+
+    We stay under the platform's limit instead of running into 429s; a 429 that happens anyway
+    blocks the key until the time the platform gave. Waits up to ``max_wait`` seconds are slept
+    through; longer ones raise :class:`RateLimited` so the caller can postpone the work.
+    """
+
+    def __init__(self, limit: int, window_seconds: float, *, max_wait: float = 10.0) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self.max_wait = max_wait
+        self._calls: dict[str, deque[float]] = {}
+        self._blocked_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str) -> None:
+        while True:
+            with self._lock:
+                now = time.time()
+                calls = self._calls.setdefault(key, deque())
+                while calls and calls[0] <= now - self.window:
+                    calls.popleft()
+                wait = self._blocked_until.get(key, 0.0) - now
+                if wait <= 0 and len(calls) < self.limit:
+                    calls.append(now)
+                    return
+                if wait <= 0:
+                    wait = calls[0] + self.window - now
+            if wait > self.max_wait:
+                retry_at = datetime.fromtimestamp(time.time() + wait, UTC)
+                raise RateLimited("own rate budget used up", retry_at=retry_at)
+            time.sleep(max(wait, 0.01))
+
+    def block_until(self, key: str, at: datetime) -> None:
+        with self._lock:
+            self._blocked_until[key] = max(self._blocked_until.get(key, 0.0), at.timestamp())
+
+    def used(self, key: str) -> int:
+        with self._lock:
+            now = time.time()
+            return sum(1 for t in self._calls.get(key, ()) if t > now - self.window)
+
+
+def describe_error(response: requests.Response) -> str:
+    """A short, safe description of an error response: status and the platform's error code.
+
+    Only a top-level string ``error`` is kept (it is a message from the platform, such as
+    "record not found"); field values are never echoed since they may hold debtor data.
+    """
+    detail = ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, str):
+            detail = error[:120]
+        elif isinstance(error, dict):
+            detail = "invalid fields: " + ", ".join(sorted(str(k) for k in error)[:10])
+    return f"HTTP {response.status_code}" + (f": {detail}" if detail else "")
+
+
+Unauthorized = Callable[[requests.Response], ReconnectRequired | None]
+
+
+class ApiClient:
+    """One platform API as one tenant sees it.
+
+    ``interpret_401`` lets a provider say that a 401 means something other than a dead token
+    (Moneybird: a missing scope); otherwise the token is refreshed once and the call repeated.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenSource,
+        *,
+        budget: RateBudget | None = None,
+        budget_key: str = "",
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        session: requests.Session | None = None,
+        transient_retries: int = 2,
+        interpret_401: Unauthorized | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.tokens = tokens
+        self.budget = budget
+        self.budget_key = budget_key
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.transient_retries = transient_retries
+        self.interpret_401 = interpret_401
+        self.calls = 0
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> requests.Response:
+        """Send one API call and classify the outcome.
+
+        Reads (and writes the caller marks ``idempotent``) are retried on transient failures;
+        other writes raise :class:`Transient` with ``ambiguous=True`` when the answer was lost.
+        """
+        if idempotent is None:
+            idempotent = method.upper() in {"GET", "HEAD", "OPTIONS"}
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        attempt = 0
+        refreshed = False
+        token = self.tokens.access_token()
+        while True:
+            attempt += 1
+            try:
+                response = self._send(method, url, params, json, token)
+            except Transient as exc:
+                if idempotent and attempt <= self.transient_retries:
+                    _backoff(attempt)
+                    continue
+                raise Transient(str(exc), ambiguous=exc.ambiguous and not idempotent) from exc
+            status = response.status_code
+            if status == 401:
+                verdict = self.interpret_401(response) if self.interpret_401 else None
+                if verdict is not None:
+                    raise verdict
+                if refreshed:
+                    raise ReconnectRequired("access token refused after refresh")
+                token = self.tokens.refresh_after_rejection(token)
+                refreshed = True
+                continue
+            if status == 429:
+                retry_at = parse_retry_at(response.headers) or utcnow() + timedelta(seconds=60)
+                if self.budget is not None:
+                    self.budget.block_until(self.budget_key, retry_at)
+                raise RateLimited(f"{method} rate limited", retry_at=retry_at)
+            if status >= 500:
+                if idempotent and attempt <= self.transient_retries:
+                    _backoff(attempt)
+                    continue
+                raise Transient(f"{method} {describe_error(response)}", ambiguous=not idempotent)
+            if status >= 400:
+                raise Rejected(f"{method} {describe_error(response)}", status=status)
+            return response
+
+    def _send(
+        self, method: str, url: str, params: Any, json: Any, token: str
+    ) -> requests.Response:
+        if self.budget is not None:
+            self.budget.acquire(self.budget_key)
+        self.calls += 1
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        try:
+            return self.session.request(
+                method, url, params=params, json=json, headers=headers, timeout=self.timeout
+            )
+        except requests.ConnectTimeout:
+            raise Transient(f"{method} could not connect", ambiguous=False) from None
+        except requests.Timeout:
+            raise Transient(f"{method} timed out", ambiguous=True) from None
+        except requests.ConnectionError as exc:
+            raise Transient(f"{method} connection failed", ambiguous=_maybe_sent(exc)) from None
+
+
+def _maybe_sent(exc: requests.ConnectionError) -> bool:
+    """False only when the connection was never made, so the request cannot have arrived."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return not isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(min(0.25 * 2 ** (attempt - 1), 4.0) + random.uniform(0, 0.1))

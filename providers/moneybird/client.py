@@ -1,0 +1,223 @@
+"""One Moneybird administration through the Ledger contract.
+
+Sync uses the synchronization endpoints: one GET lists ids and versions of every unpaid invoice,
+then only new or changed ones are fetched, 100 per POST. An unchanged administration costs two
+calls (invoices and contacts). Writes carry our key so a retry after a lost answer finds the
+earlier write instead of making a second one (Moneybird has no idempotency keys of its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from providers.base import (
+    DebtorRecord,
+    InvoiceChanges,
+    InvoiceRecord,
+    PaymentSettings,
+    Rejected,
+    SyncCursor,
+    TokenSource,
+    Transient,
+    WebhookRegistration,
+)
+from providers.http import ApiClient
+from providers.moneybird import mapping
+
+if TYPE_CHECKING:
+    from providers.moneybird.provider import MoneybirdProvider
+
+BATCH = 100  # the synchronization POST returns at most 100 records
+LOOKBACK_YEARS = 10
+WEBHOOK_EVENTS = (
+    "sales_invoice_state_changed",
+    "sales_invoice_marked_as",
+    "sales_invoice_destroyed",
+    "sales_invoice_paused",
+    "sales_invoice_unpaused",
+    "sales_invoice_updated",
+    "payment",
+    "contact_changed",
+    "contact_merged",
+)
+
+
+def sync_period(today: date) -> str:
+    """An explicit period: without one Moneybird silently applies ``this_year``."""
+    return f"{today.year - LOOKBACK_YEARS}0101..{today.year + 1}1231"
+
+
+def chunks(ids: list[str], size: int = BATCH) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+class MoneybirdLedger:
+    def __init__(self, provider: MoneybirdProvider, administration_id: str, tokens: TokenSource):
+        self.provider = provider
+        self.tenant_id = administration_id
+        self.api = ApiClient(
+            f"{provider.base_url}/api/v2/{administration_id}",
+            tokens,
+            budget=provider.budget,
+            budget_key=administration_id,
+            timeout=provider.timeout,
+            session=provider.session,
+            interpret_401=provider.interpret_401,
+        )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def changed_invoices(self, cursor: SyncCursor) -> InvoiceChanges:
+        calls_before = self.api.calls
+        today = self.provider.today()
+        listed = self._versions(
+            "/sales_invoices/synchronization.json",
+            {"filter": f"state:{'|'.join(mapping.UNPAID_STATES)},period:{sync_period(today)}"},
+        )
+        known = cursor.invoice_versions
+        wanted = [i for i, v in listed.items() if known.get(i) != v]
+        # Known open invoices that left the unpaid list were paid, credited, written off or
+        # deleted: fetch them to learn which.
+        wanted += [i for i in known if i not in listed]
+        raw = self._fetch("/sales_invoices/synchronization.json", wanted)
+        invoices = [mapping.invoice(r) for r in raw]
+        fetched = {inv.id for inv in invoices}
+        deleted = [i for i in known if i not in listed and i not in fetched]
+
+        debtors = {str(r["contact"]["id"]): mapping.debtor(r["contact"])
+                   for r in raw if isinstance(r.get("contact"), dict)}
+        debtors.update((d.id, d) for d in self._changed_debtors(cursor, set(debtors)))
+        return InvoiceChanges(
+            invoices=invoices,
+            debtors=list(debtors.values()),
+            deleted=deleted,
+            cursor=None,
+            api_calls=self.api.calls - calls_before,
+        )
+
+    def _changed_debtors(self, cursor: SyncCursor, already: set[str]) -> list[DebtorRecord]:
+        if not cursor.debtor_versions:
+            return []
+        listed = self._versions("/contacts/synchronization.json", {})
+        stale = [
+            i for i, v in cursor.debtor_versions.items()
+            if i not in already and i in listed and listed[i] != v
+        ]
+        return [mapping.debtor(r) for r in self._fetch("/contacts/synchronization.json", stale)]
+
+    def invoice(self, invoice_id: str) -> InvoiceRecord:
+        return mapping.invoice(self._invoice_json(invoice_id))
+
+    def _invoice_json(self, invoice_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/sales_invoices/{invoice_id}.json")
+
+    def _versions(self, path: str, params: dict[str, str]) -> dict[str, str]:
+        rows = self._json("GET", path, params=params)
+        if not isinstance(rows, list):
+            raise Rejected("Moneybird synchronization list is not a list")
+        return {str(r["id"]): str(r.get("version")) for r in rows}
+
+    def _fetch(self, path: str, ids: Iterable[str]) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        for batch in chunks(list(ids)):
+            rows = self._json("POST", path, json={"ids": batch}, idempotent=True)
+            if not isinstance(rows, list):
+                raise Rejected("Moneybird synchronization answer is not a list")
+            records.extend(rows)
+        return records
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.api.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise Transient(f"{method} answer is not JSON") from None
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def add_note(self, invoice_id: str, text: str, key: str, *, maybe_done: bool = False) -> str:
+        body = text if key in text else f"{text} [{key}]"
+
+        def find() -> str | None:
+            notes = self._invoice_json(invoice_id).get("notes") or ()
+            return next((str(n["id"]) for n in notes if key in str(n.get("note") or "")), None)
+
+        def write() -> str:
+            note = self._json("POST", f"/sales_invoices/{invoice_id}/notes.json",
+                              json={"note": {"note": body, "todo": False}})
+            return str(note["id"])
+
+        return self._write_once(find, write, maybe_done)
+
+    def register_payment(
+        self,
+        invoice_id: str,
+        amount: Decimal,
+        paid_on: date,
+        key: str,
+        settings: PaymentSettings,
+        *,
+        maybe_done: bool = False,
+    ) -> str:
+        payment: dict[str, Any] = {
+            "payment_date": paid_on.isoformat(),
+            "price": f"{amount:.2f}",
+            "transaction_identifier": key,
+        }
+        if settings.manual_payment_action:
+            payment["manual_payment_action"] = settings.manual_payment_action
+        if settings.financial_account_id:
+            payment["financial_account_id"] = settings.financial_account_id
+        if settings.ledger_account_id:
+            payment["ledger_account_id"] = settings.ledger_account_id
+
+        def find() -> str | None:
+            payments = self._invoice_json(invoice_id).get("payments") or ()
+            return next(
+                (str(p["id"]) for p in payments if p.get("transaction_identifier") == key), None
+            )
+
+        def write() -> str:
+            result = self._json("POST", f"/sales_invoices/{invoice_id}/payments.json",
+                                json={"payment": payment})
+            return str(result["id"])
+
+        return self._write_once(find, write, maybe_done)
+
+    def _write_once(self, find: Any, write: Any, maybe_done: bool) -> str:
+        """Write unless the write is already there; after a lost answer, look before retrying."""
+        if maybe_done and (existing := find()):
+            return existing
+        try:
+            return write()
+        except Transient as exc:
+            if not exc.ambiguous:
+                raise
+        if existing := find():
+            return existing
+        return write()
+
+    def pause_own_reminders(self, invoice_id: str) -> None:
+        # Pausing twice is harmless, so a lost answer may simply be retried.
+        self.api.request("POST", f"/sales_invoices/{invoice_id}/pause.json", idempotent=True)
+
+    def resume_own_reminders(self, invoice_id: str) -> None:
+        self.api.request("POST", f"/sales_invoices/{invoice_id}/resume.json", idempotent=True)
+
+    # -- webhooks -------------------------------------------------------------------------
+
+    def register_webhook(self, url: str) -> WebhookRegistration:
+        data = self._json("POST", "/webhooks.json",
+                          json={"url": url, "enabled_events": list(WEBHOOK_EVENTS)})
+        return WebhookRegistration(id=str(data["id"]), secret=str(data["secret"]))
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        try:
+            self.api.request("DELETE", f"/webhooks/{webhook_id}.json", idempotent=True)
+        except Rejected as exc:
+            if exc.status != 404:  # already gone is what we wanted
+                raise

@@ -1,0 +1,130 @@
+"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when
+TEST_DATABASE_URL is set), the connector's services, and the app served on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from connector import create_app
+from connector.config import Settings
+from connector.db import upgrade
+from connector.models import Base
+from connector.services import Services
+
+pytest_plugins = ["tests.fixtures_moneybird"]
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A database of our own on the PostgreSQL server, migrated once per session."""
+    assert PG_URL
+    url = make_url(PG_URL)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    name = f"connector_test_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    test_url = url.set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(test_url)
+    upgrade(engine)
+    engine.dispose()
+    yield test_url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "connector.sqlite3"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_database")
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+class LiveServer:
+    """A WSGI app on a loopback port; the app can be set after the port is known."""
+
+    def __init__(self) -> None:
+        self.app = None
+        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _dispatch(self, environ, start_response):  # noqa: ANN001, ANN202 - WSGI
+        return self.app(environ, start_response)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def live_server() -> Iterator[LiveServer]:
+    server = LiveServer()
+    yield server
+    server.stop()
+
+
+def make_settings(database_url: str, public_url: str, moneybird_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key",
+        token_encryption_keys=(Fernet.generate_key().decode(),),
+        public_url=public_url,
+        moneybird_client_id="demo-client",
+        moneybird_client_secret="demo-secret",
+        moneybird_base_url=moneybird_url,
+    )
+
+
+@pytest.fixture
+def services(database_url: str, live_server: LiveServer, moneybird_emulator) -> Iterator[Services]:  # noqa: ANN001
+    """Services wired to the emulator, with the app served at ``live_server``."""
+    settings = make_settings(database_url, live_server.url, moneybird_emulator.server.url)
+    svc = Services.from_settings(settings)
+    # Tight timeouts so tests of lost answers stay fast.
+    provider = svc.providers.get("moneybird")
+    provider.timeout = (2.0, 1.5)
+    live_server.app = create_app(services=svc)
+    live_server.app.config["TESTING"] = True
+    yield svc
+    svc.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
