@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -84,7 +84,7 @@ class LiveServer:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def _dispatch(self, environ, start_response):  # noqa: ANN001, ANN202 - WSGI
+    def _dispatch(self, environ, start_response):
         return self.app(environ, start_response)
 
     def stop(self) -> None:
@@ -111,17 +111,28 @@ def make_settings(database_url: str, public_url: str, moneybird_url: str) -> Set
 
 
 @pytest.fixture
-def services(database_url: str, live_server: LiveServer, moneybird_emulator) -> Iterator[Services]:  # noqa: ANN001
-    """Services wired to the emulator, with the app served at ``live_server``."""
-    settings = make_settings(database_url, live_server.url, moneybird_emulator.server.url)
-    svc = Services.from_settings(settings)
-    # Tight timeouts so tests of lost answers stay fast.
-    provider = svc.providers.get("moneybird")
-    provider.timeout = (2.0, 1.5)
-    live_server.app = create_app(services=svc)
-    live_server.app.config["TESTING"] = True
-    yield svc
-    svc.db.dispose()
+def make_services(database_url: str, live_server: LiveServer) -> Iterator[Callable[..., Services]]:
+    """Services wired to a given emulator, with the app served at ``live_server``."""
+    made: list[Services] = []
+
+    def factory(emulator) -> Services:
+        assert not made, "one app per test"
+        settings = make_settings(database_url, live_server.url, emulator.server.url)
+        svc = Services.from_settings(settings)
+        # Tight timeouts so tests of lost answers stay fast.
+        svc.providers.get("moneybird").timeout = (2.0, 1.5)
+        live_server.app = create_app(services=svc)
+        made.append(svc)
+        return svc
+
+    yield factory
+    for svc in made:
+        svc.db.dispose()
+
+
+@pytest.fixture
+def services(make_services: Callable[..., Services], moneybird_emulator) -> Services:
+    return make_services(moneybird_emulator)
 
 
 @pytest.fixture(scope="session")

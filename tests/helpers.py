@@ -59,7 +59,7 @@ def wait_until(condition: Callable[[], object], timeout: float = 5.0, step: floa
         time.sleep(step)
 
 
-def connect_direct(services, emulator, adm: str | None = None, **token_kwargs) -> str:  # noqa: ANN001
+def connect_direct(services, emulator, adm: str | None = None, **token_kwargs) -> str:
     """Connect one administration with a pre-issued token (no browser); returns the company id."""
     from connector import connections
     from providers.base import TokenSet
@@ -77,6 +77,6 @@ def connect_direct(services, emulator, adm: str | None = None, **token_kwargs) -
     return company_id
 
 
-def unpaid(emulator, adm: str) -> list[dict]:  # noqa: ANN001
+def unpaid(emulator, adm: str) -> list[dict]:
     return [i for i in emulator.invoices(adm)
             if i["state"] in ("open", "pending_payment", "late", "reminded")]

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 
+from connector.clock import today_nl
 from connector.models import Debtor, Grant, Invoice, SyncRun
 from connector.sync import sync_company
 from providers.base import InvoiceStatus
 from tests.helpers import connect_direct, unpaid
 
 
-def _mirror(services, company_id: str) -> dict[str, Invoice]:  # noqa: ANN001
+def _mirror(services, company_id: str) -> dict[str, Invoice]:
     with services.db.session() as db:
         rows = db.scalars(select(Invoice).where(Invoice.company_id == company_id))
         return {i.external_id: i for i in rows}
@@ -31,7 +31,7 @@ def test_initial_sync_mirrors_every_unpaid_invoice_of_every_year(services, money
     assert result.outcome == "ok"
     mirror = _mirror(services, company_id)
     assert set(mirror) == {i["id"] for i in expected}
-    this_year = date.today().year
+    this_year = today_nl().year
     assert any(i.invoice_date.year < this_year for i in mirror.values()), \
         "older invoices must not be hidden by the this_year default"
     sample = expected[0]
@@ -115,10 +115,10 @@ def test_missing_scope_means_reconnect_with_that_scope(services, moneybird_emula
         assert grant.access_token_enc is not None  # not wiped: the token itself is fine
 
 
-def test_rate_limit_postpones_to_the_platforms_reset(services, make_moneybird_emulator):
+def test_rate_limit_postpones_to_the_platforms_reset(make_services, make_moneybird_emulator):
     emulator = make_moneybird_emulator(rate_limit=2)
     emulator.html_429 = True  # nginx-style HTML body must not break us
-    services.providers.get("moneybird").base_url = emulator.server.url
+    services = make_services(emulator)
     company_id = connect_direct(services, emulator)
 
     result = sync_company(services, company_id)

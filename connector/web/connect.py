@@ -10,6 +10,7 @@ import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from connector import connections
 from connector.web.access import actor, grant_companies, services
@@ -87,7 +88,7 @@ def choose() -> str | Response:
         known = connections.existing_connections(db, provider.info.key, [t.id for t in tenants])
         connected = {tid for tid, c in known.items() if c.disconnected_at is None}
     form = ChooseTenantsForm()
-    form.tenants.choices = [(t.id, t.name) for t in tenants if not t.suspended]
+    form.tenants.choices = [SelectChoice(t.id, t.name) for t in tenants if not t.suspended]
     if request.method == "GET":
         form.tenants.data = [t.id for t in tenants if not t.suspended and t.id not in connected]
     if form.validate_on_submit():

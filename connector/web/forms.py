@@ -16,16 +16,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from connector.clock import today_nl
 
 PAYMENT_ACTIONS = [
-    ("", "Standaard van Moneybird (te koppelen betaling)"),
-    ("payment_without_proof", "Betaling zonder bewijs"),
-    ("private_payment", "Privébetaling (financiële rekening nodig)"),
-    ("cash_payment", "Kasbetaling (financiële rekening nodig)"),
-    ("balance_settlement", "Verrekening via grootboekrekening (grootboekrekening nodig)"),
+    SelectChoice("", "Standaard van Moneybird (te koppelen betaling)"),
+    SelectChoice("payment_without_proof", "Betaling zonder bewijs"),
+    SelectChoice("private_payment", "Privébetaling (financiële rekening nodig)"),
+    SelectChoice("cash_payment", "Kasbetaling (financiële rekening nodig)"),
+    SelectChoice("balance_settlement", "Verrekening via een grootboekrekening (die is nodig)"),
 ]
 NEEDS = {
     "private_payment": "financial_account_id",

@@ -1,0 +1,112 @@
+"""The outbox: each note and payment lands in the ledger exactly once, whatever fails."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import time_machine
+from sqlalchemy import select
+
+from connector import writeback
+from connector.clock import today_nl
+from connector.models import Event, Invoice, LedgerWrite, utcnow
+from connector.sync import sync_company
+from tests.helpers import connect_direct
+
+
+def _setup(services, emulator):
+    adm = emulator.administration_ids()[0]
+    company_id = connect_direct(services, emulator, adm)
+    sync_company(services, company_id)
+    with services.db.session() as db:
+        invoice = db.scalars(select(Invoice).where(Invoice.company_id == company_id,
+                                                   Invoice.open_amount > 10)).first()
+    return adm, company_id, invoice
+
+
+def _queue(services, invoice, kind, **payload):
+    with services.db.session() as db:
+        inv = db.get(Invoice, invoice.id)
+        if kind == "note":
+            return writeback.queue_note(db, inv, payload["text"]).key
+        return writeback.queue_payment(db, inv, payload["amount"], today_nl()).key
+
+
+def _notes_with(emulator, adm, invoice, key):
+    return [n for n in emulator.notes(adm, invoice.external_id) if key in n["note"]]
+
+
+def test_note_and_payment_written_once(services, moneybird_emulator):
+    adm, _, invoice = _setup(services, moneybird_emulator)
+    note_key = _queue(services, invoice, "note", text="Pre-incasso: herinnering verstuurd")
+    pay_key = _queue(services, invoice, "payment", amount=Decimal("5.00"))
+
+    assert writeback.process_outbox(services) == 2
+    assert writeback.process_outbox(services) == 0
+
+    assert len(_notes_with(moneybird_emulator, adm, invoice, note_key)) == 1
+    payments = [p for p in moneybird_emulator.payments(adm, invoice.external_id)
+                if p.get("transaction_identifier") == pay_key]
+    assert len(payments) == 1 and Decimal(payments[0]["price"]) == Decimal("5.00")
+
+
+def test_timed_out_first_attempt_does_not_duplicate(services, moneybird_emulator):
+    adm, _, invoice = _setup(services, moneybird_emulator)
+    # The ledger applies the write but answers after our read timeout (1.5 s in tests).
+    moneybird_emulator.inject_delay("POST", "/notes", 3.0)
+    moneybird_emulator.inject_delay("POST", "/payments", 3.0)
+    note_key = _queue(services, invoice, "note", text="Pre-incasso: brief verstuurd")
+    pay_key = _queue(services, invoice, "payment", amount=Decimal("2.50"))
+
+    writeback.process_outbox(services)
+
+    assert len(_notes_with(moneybird_emulator, adm, invoice, note_key)) == 1
+    assert len([p for p in moneybird_emulator.payments(adm, invoice.external_id)
+                if p.get("transaction_identifier") == pay_key]) == 1
+    with services.db.session() as db:
+        states = set(db.scalars(select(LedgerWrite.state)))
+    assert states == {"done"}
+
+
+def test_crash_between_sending_and_sent_never_writes_twice(services, moneybird_emulator):
+    adm, _company_id, invoice = _setup(services, moneybird_emulator)
+    key = _queue(services, invoice, "note", text="Pre-incasso: gebeld")
+    # A worker claims the write, sends it, and dies before recording the outcome.
+    [write_id] = writeback._claim(services, 10, None)
+    with services.db.session() as db:
+        company = db.get(Invoice, invoice.id).company_id
+        from connector.models import Company
+
+        ledger = services.ledger_for(db.get(Company, company))
+    ledger.add_note(invoice.external_id, "Pre-incasso: gebeld", key)
+
+    assert writeback.process_outbox(services) == 0  # still leased to the dead worker
+    with time_machine.travel(utcnow() + timedelta(minutes=6)):
+        assert writeback.process_outbox(services) == 1
+
+    assert len(_notes_with(moneybird_emulator, adm, invoice, key)) == 1
+    with services.db.session() as db:
+        assert db.get(LedgerWrite, write_id).state == "done"
+
+
+def test_server_error_retried_later_and_rejection_recorded(services, moneybird_emulator):
+    adm, _company_id, invoice = _setup(services, moneybird_emulator)
+    moneybird_emulator.inject_error("POST", "/notes", status=500, times=2)
+    key = _queue(services, invoice, "note", text="Pre-incasso: sms verstuurd")
+
+    assert writeback.process_outbox(services) == 0
+    with services.db.session() as db:
+        write = db.scalars(select(LedgerWrite).where(LedgerWrite.key == key)).one()
+        assert write.state == "pending" and write.next_attempt_at > utcnow()
+    with time_machine.travel(utcnow() + timedelta(minutes=2)):
+        assert writeback.process_outbox(services) == 1
+    assert len(_notes_with(moneybird_emulator, adm, invoice, key)) == 1
+
+    moneybird_emulator.inject_error("POST", "/payments", status=422)
+    _queue(services, invoice, "payment", amount=Decimal("1.00"))
+    writeback.process_outbox(services)
+    with services.db.session() as db:
+        failed = db.scalars(select(LedgerWrite).where(LedgerWrite.kind == "payment")).one()
+        assert failed.state == "failed" and "422" in failed.last_error
+        assert db.scalars(select(Event).where(Event.kind == "writeback.payment.failed")).one()
