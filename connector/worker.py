@@ -22,6 +22,16 @@ from connector.writeback import process_outbox
 
 log = logging.getLogger(__name__)
 
+
+class _SkipNoise(logging.Filter):
+    """A poll that finds the previous one still running is expected, not a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_SkipNoise())
+
 POLL_SECONDS = 1.0
 OUTBOX_SECONDS = 3.0
 

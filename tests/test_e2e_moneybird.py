@@ -59,7 +59,8 @@ def test_connect_sync_webhook_and_write_back(running, big_emulator, artifacts):
     assert mirrored == expected
     settings_page = browser.get(f"{app_url}/companies/{company_id}")
     assert 'id="overdue"' in settings_page.text
-    overdue_row = re.search(r'<tbody>\s*<tr>(.*?)</tr>', settings_page.text, re.S).group(1)
+    overdue_row = re.search(r'id="overdue".*?<tbody>\s*<tr>(.*?)</tr>',
+                            settings_page.text, re.S).group(1)
     assert "€" in overdue_row  # open amount shown, in euros
 
     # 3. Paid in Moneybird → webhook → shown as paid within 5 s.
