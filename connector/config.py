@@ -52,18 +52,23 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment (``os.environ`` unless given)."""
     env = os.environ if environ is None else environ
     defaults = Settings()
-    public_url = env.get("PUBLIC_URL", defaults.public_url).rstrip("/")
+
+    def get(name: str, default: str) -> str:
+        return (env.get(name) or "").strip() or default  # empty counts as unset
+
+    public_url = get("PUBLIC_URL", defaults.public_url).rstrip("/")
+    interval = get("SYNC_INTERVAL_MINUTES", str(defaults.sync_interval_minutes))
+    if not interval.isdigit() or int(interval) < 1:
+        raise ValueError("SYNC_INTERVAL_MINUTES must be a whole number of minutes, at least 1")
     return Settings(
-        database_url=env.get("DATABASE_URL", defaults.database_url),
-        secret_key=env.get("SECRET_KEY", defaults.secret_key),
-        token_encryption_keys=_split_keys(env.get("TOKEN_ENCRYPTION_KEYS", ""))
+        database_url=get("DATABASE_URL", defaults.database_url),
+        secret_key=get("SECRET_KEY", defaults.secret_key),
+        token_encryption_keys=_split_keys(get("TOKEN_ENCRYPTION_KEYS", ""))
         or defaults.token_encryption_keys,
         public_url=public_url,
-        moneybird_client_id=env.get("MONEYBIRD_CLIENT_ID", defaults.moneybird_client_id),
-        moneybird_client_secret=env.get(
-            "MONEYBIRD_CLIENT_SECRET", defaults.moneybird_client_secret
-        ),
-        moneybird_base_url=env.get("MONEYBIRD_BASE_URL", defaults.moneybird_base_url).rstrip("/"),
-        sync_interval_minutes=int(env.get("SYNC_INTERVAL_MINUTES", defaults.sync_interval_minutes)),
+        moneybird_client_id=get("MONEYBIRD_CLIENT_ID", defaults.moneybird_client_id),
+        moneybird_client_secret=get("MONEYBIRD_CLIENT_SECRET", defaults.moneybird_client_secret),
+        moneybird_base_url=get("MONEYBIRD_BASE_URL", defaults.moneybird_base_url).rstrip("/"),
+        sync_interval_minutes=int(interval),
         session_cookie_secure=public_url.startswith("https://"),
     )

@@ -25,7 +25,7 @@ def run_demo(port: int = 5000, emulator_port: int = 5001, seed: int = 1) -> None
     from providers.moneybird.emulator import MoneybirdEmulator
 
     settings = load_settings()
-    public_url = os.environ.get("PUBLIC_URL", f"http://127.0.0.1:{port}")
+    public_url = os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{port}"
     emulator = MoneybirdEmulator(
         seed=seed,
         client_id=settings.moneybird_client_id,
@@ -34,7 +34,7 @@ def run_demo(port: int = 5000, emulator_port: int = 5001, seed: int = 1) -> None
     server = emulator.serve("127.0.0.1", emulator_port)
     settings = settings.replace(
         public_url=public_url,
-        moneybird_base_url=os.environ.get("MONEYBIRD_BASE_URL", server.url),
+        moneybird_base_url=os.environ.get("MONEYBIRD_BASE_URL") or server.url,
         demo=True,
     )
     services = Services.from_settings(settings)

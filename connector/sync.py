@@ -25,7 +25,7 @@ from connector.models import (
     utcnow,
 )
 from connector.services import NotConnected, Services
-from connector.tokens import mark_reconnect_needed
+from connector.tokens import mark_reconnect_needed, reconnect_reason
 from providers.base import (
     DebtorRecord,
     InvoiceChanges,
@@ -235,7 +235,7 @@ def _record_failure(
             run.outcome = "reconnect_needed"
             grant = company.connection.grant if company.connection else None
             if grant is not None:
-                mark_reconnect_needed(session, grant, str(exc))
+                mark_reconnect_needed(session, grant, reconnect_reason(exc))
         elif isinstance(exc, RateLimited):
             run.outcome = "rate_limited"
             state.retry_at = company.next_sync_at = exc.retry_at

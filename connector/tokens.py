@@ -35,6 +35,14 @@ def store_tokens(grant: Grant, tokens: TokenSet, box: SecretBox) -> None:
     grant.refreshed_at = utcnow()
 
 
+def reconnect_reason(exc: ReconnectRequired) -> str:
+    """What the creditor reads on the settings page: the cause, and what to do."""
+    if exc.missing_scope:
+        return (f"Het boekhoudpakket geeft geen toegang tot '{exc.missing_scope}'. Koppel opnieuw "
+                "en sta die toegang toe.")
+    return "De toegang is ingetrokken of verlopen. Koppel opnieuw om verder te gaan."
+
+
 def mark_reconnect_needed(session: Session, grant: Grant, reason: str) -> None:
     """Stop using a grant until the creditor connects again; say why on the settings page."""
     if grant.status == GrantStatus.RECONNECT_NEEDED and grant.status_reason == reason:
@@ -96,5 +104,5 @@ class GrantTokens:
                 else:
                     store_tokens(grant, tokens, self.box)
                     return tokens.access_token
-            mark_reconnect_needed(session, grant, str(failure))
+            mark_reconnect_needed(session, grant, reconnect_reason(failure))
         raise failure

@@ -26,7 +26,7 @@ from connector.models import (
     utcnow,
 )
 from connector.services import NotConnected, Services
-from connector.tokens import mark_reconnect_needed
+from connector.tokens import mark_reconnect_needed, reconnect_reason
 from providers.base import (
     Ledger,
     PaymentSettings,
@@ -214,7 +214,8 @@ def _failed(services: Services, write_id: str, exc: Exception) -> None:
             write.next_attempt_at = now + WAIT_FOR_RECONNECT
             company = session.get(Company, write.company_id)
             if company.connection and company.connection.grant:
-                mark_reconnect_needed(session, company.connection.grant, str(exc))
+                mark_reconnect_needed(session, company.connection.grant,
+                                      reconnect_reason(exc))
         else:
             backoff = timedelta(seconds=30) * (2 ** min(write.attempts - 1, 10))
             write.next_attempt_at = now + min(backoff, MAX_BACKOFF)

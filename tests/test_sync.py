@@ -111,7 +111,7 @@ def test_missing_scope_means_reconnect_with_that_scope(services, moneybird_emula
     with services.db.session() as db:
         grant = db.scalars(select(Grant)).one()
         assert grant.status == "reconnect_needed"
-        assert "sales_invoices" in grant.status_reason
+        assert "sales_invoices" in grant.status_reason and "Koppel opnieuw" in grant.status_reason
         assert grant.access_token_enc is not None  # not wiped: the token itself is fine
 
 
