@@ -16,14 +16,14 @@ demo: $(STAMP)
 	$(BIN)/connector demo
 
 test: $(STAMP)
-	$(BIN)/ruff check connector providers tests
+	$(BIN)/ruff check connector providers tests bench
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check connector providers tests
+	$(BIN)/ruff check connector providers tests bench
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import time_machine
 from sqlalchemy import select
 
 from connector.clock import today_nl
@@ -56,8 +58,13 @@ def test_unchanged_administration_costs_at_most_two_calls(services, moneybird_em
     result = sync_company(services, company_id)
 
     assert result.outcome == "ok" and result.invoices_changed == 0
-    assert emulator.count_calls(administration_id=adm) <= 2
-    assert result.api_calls == emulator.count_calls(administration_id=adm)
+    assert emulator.count_calls(administration_id=adm) == 1  # contacts were checked just now
+    assert result.api_calls == 1
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=61)):
+        emulator.reset_calls()
+        hourly = sync_company(services, company_id)
+        assert hourly.invoices_changed == 0
+        assert emulator.count_calls(administration_id=adm) == hourly.api_calls <= 2
 
 
 def test_paid_credited_written_off_deleted_and_partial_payments(services, moneybird_emulator):
@@ -93,8 +100,12 @@ def test_contact_changes_reach_the_debtor(services, moneybird_emulator):
     sync_company(services, company_id)
     contact_id = unpaid(emulator, adm)[0]["contact_id"]
     emulator.update_contact(adm, contact_id, send_invoices_to_email="nieuw@debiteur.example")
+    emulator.reset_calls()
 
-    sync_company(services, company_id)
+    sync_company(services, company_id)  # contacts are checked hourly, not on every sync
+    assert emulator.count_calls(path_contains="contacts") == 0
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=61)):
+        sync_company(services, company_id)
 
     with services.db.session() as db:
         debtor = db.scalars(select(Debtor).where(Debtor.external_id == contact_id)).one()

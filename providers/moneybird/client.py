@@ -8,8 +8,9 @@ earlier write instead of making a second one (Moneybird has no idempotency keys 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 
 BATCH = 100  # the synchronization POST returns at most 100 records
 LOOKBACK_YEARS = 10
+# Contact details matter when a message goes out, and the just-in-time re-read of the invoice
+# brings its contact along then; checking all contacts hourly is enough and saves a call a sync.
+CONTACTS_EVERY = timedelta(hours=1)
 WEBHOOK_EVENTS = (
     "sales_invoice_state_changed",
     "sales_invoice_marked_as",
@@ -48,6 +52,14 @@ WEBHOOK_EVENTS = (
 def sync_period(today: date) -> str:
     """An explicit period: without one Moneybird silently applies ``this_year``."""
     return f"{today.year - LOOKBACK_YEARS}0101..{today.year + 1}1231"
+
+
+def _cursor_state(value: str | None) -> dict[str, str]:
+    try:
+        state = json.loads(value) if value else {}
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
 
 
 def chunks(ids: list[str], size: int = BATCH) -> Iterator[list[str]]:
@@ -90,12 +102,17 @@ class MoneybirdLedger:
 
         debtors = {str(r["contact"]["id"]): mapping.debtor(r["contact"])
                    for r in raw if isinstance(r.get("contact"), dict)}
-        debtors.update((d.id, d) for d in self._changed_debtors(cursor, set(debtors)))
+        state = _cursor_state(cursor.value)
+        now = datetime.now(UTC)
+        checked = state.get("contacts_checked_at")
+        if checked is None or now - datetime.fromisoformat(checked) >= CONTACTS_EVERY:
+            debtors.update((d.id, d) for d in self._changed_debtors(cursor, set(debtors)))
+            state["contacts_checked_at"] = now.isoformat()
         return InvoiceChanges(
             invoices=invoices,
             debtors=list(debtors.values()),
             deleted=deleted,
-            cursor=None,
+            cursor=json.dumps(state),
             api_calls=self.api.calls - calls_before,
         )
 

@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): API calls against the minimum, sync throughput and memory."""
