@@ -110,3 +110,37 @@ def test_server_error_retried_later_and_rejection_recorded(services, moneybird_e
         failed = db.scalars(select(LedgerWrite).where(LedgerWrite.kind == "payment")).one()
         assert failed.state == "failed" and "422" in failed.last_error
         assert db.scalars(select(Event).where(Event.kind == "writeback.payment.failed")).one()
+
+
+def test_pause_and_resume_moneybirds_own_reminders(services, moneybird_emulator):
+    adm, _, invoice = _setup(services, moneybird_emulator)
+    with services.db.session() as db:
+        writeback.queue(db, db.get(Invoice, invoice.id), "pause")
+    writeback.process_outbox(services)
+    assert moneybird_emulator.invoice(adm, invoice.external_id)["paused"] is True
+    with services.db.session() as db:
+        assert db.get(Invoice, invoice.id).ledger_paused is True
+        writeback.queue(db, db.get(Invoice, invoice.id), "resume")
+    writeback.process_outbox(services)
+    assert moneybird_emulator.invoice(adm, invoice.external_id)["paused"] is False
+
+
+def test_payment_booked_the_way_the_company_chose(services, moneybird_emulator):
+    import requests
+
+    from connector.models import Company
+
+    adm, company_id, invoice = _setup(services, moneybird_emulator)
+    token = moneybird_emulator.issue_token([adm])[0]
+    accounts = requests.get(f"{moneybird_emulator.server.url}/api/v2/{adm}/financial_accounts.json",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    cash = accounts[-1]["id"]
+    with services.db.session() as db:
+        db.get(Company, company_id).payment_settings = {
+            "manual_payment_action": "cash_payment", "financial_account_id": cash}
+    key = _queue(services, invoice, "payment", amount=Decimal("3.00"))
+    writeback.process_outbox(services)
+    [payment] = [p for p in moneybird_emulator.payments(adm, invoice.external_id)
+                 if p.get("transaction_identifier") == key]
+    assert payment["manual_payment_action"] == "cash_payment"
+    assert payment["financial_account_id"] == cash

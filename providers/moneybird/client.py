@@ -219,11 +219,14 @@ class MoneybirdLedger:
         return write()
 
     def pause_own_reminders(self, invoice_id: str) -> None:
-        # Pausing twice is harmless, so a lost answer may simply be retried.
-        self.api.request("POST", f"/sales_invoices/{invoice_id}/pause.json", idempotent=True)
+        # Pausing twice is harmless, so a lost answer may simply be retried. The OpenAPI
+        # document requires a (empty) JSON body.
+        self.api.request("POST", f"/sales_invoices/{invoice_id}/pause.json", json={},
+                         idempotent=True)
 
     def resume_own_reminders(self, invoice_id: str) -> None:
-        self.api.request("POST", f"/sales_invoices/{invoice_id}/resume.json", idempotent=True)
+        self.api.request("POST", f"/sales_invoices/{invoice_id}/resume.json", json={},
+                         idempotent=True)
 
     # -- webhooks -------------------------------------------------------------------------
 
