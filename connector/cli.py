@@ -103,6 +103,29 @@ def sync(company_id: str) -> None:
 
 
 @main.command()
+@click.argument("company")
+@click.option("--state", default=None, help="Only cases in this state (active, on_hold, "
+              "ready_for_handover, handed_over, closed).")
+def cases(company: str, state: str | None) -> None:
+    """List a company's pre-incasso cases with their state and next step.
+
+    COMPANY is the company id or (part of) its name.
+    """
+    from connector.collection.report import case_rows, find_company
+
+    services = _services()
+    with services.db.session() as session:
+        try:
+            found = find_company(session, company)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
+        rows = case_rows(session, found.id, state)
+        click.echo(f"{found.name} ({found.id}): {len(rows)} dossiers")
+        for row in rows:
+            click.echo("  ".join(row))
+
+
+@main.command()
 def keygen() -> None:
     """Print a new key for TOKEN_ENCRYPTION_KEYS."""
     from connector.crypto import generate_key
@@ -129,6 +152,15 @@ def emulator_moneybird(port: int, seed: int, token: str | None) -> None:
 
 def random_password() -> str:
     return secrets.token_urlsafe(12)
+
+
+def _register_subcommands() -> None:
+    from connector.collection.legal_cli import legal
+
+    main.add_command(legal)
+
+
+_register_subcommands()
 
 
 if __name__ == "__main__":  # pragma: no cover

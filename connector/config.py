@@ -30,6 +30,7 @@ class Settings:
     moneybird_client_secret: str = "demo-secret"  # noqa: S105 - demo default, see README
     moneybird_base_url: str = "https://moneybird.com"
     sync_interval_minutes: int = 15
+    partner_name: str = "Incassopartner (demo)"  # the collection partner whose paper is used
     session_cookie_secure: bool = False
     demo: bool = False
 
@@ -70,5 +71,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         moneybird_client_secret=get("MONEYBIRD_CLIENT_SECRET", defaults.moneybird_client_secret),
         moneybird_base_url=get("MONEYBIRD_BASE_URL", defaults.moneybird_base_url).rstrip("/"),
         sync_interval_minutes=int(interval),
+        partner_name=get("PARTNER_NAME", defaults.partner_name),
         session_cookie_secure=public_url.startswith("https://"),
     )

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector import events
+from connector.collection.cases import settings_for
 from connector.models import Company, Connection, Grant, GrantStatus, utcnow
 from connector.services import Services
 from connector.tokens import store_tokens
@@ -77,6 +78,7 @@ def connect_tenants(
             connection.disconnected_at = None
             company.sync_requested_at = utcnow()
             session.flush()
+            settings_for(session, company.id)  # the Dutch default policy, in preview
             if previous is not None and previous.id != grant.id:
                 _forget_if_unused(previous)
             events.record(session, "connection.connected", message, company_id=company.id,

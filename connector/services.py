@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from connector.channels.base import Channel
+from connector.channels.capture import capture_channels
 from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.db import Database
@@ -12,6 +14,8 @@ from connector.platforms import build_registry
 from connector.tokens import GrantTokens
 from providers.base import Ledger
 from providers.registry import ProviderRegistry
+
+MESSAGE_CHANNELS = ("stamp", "letter", "email", "sms", "whatsapp", "call")
 
 
 class NotConnected(Exception):
@@ -24,6 +28,7 @@ class Services:
     db: Database
     box: SecretBox
     providers: ProviderRegistry
+    channels: dict[str, Channel] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -32,6 +37,8 @@ class Services:
             db=Database(settings.database_url),
             box=SecretBox(settings.token_encryption_keys),
             providers=build_registry(settings),
+            # Real transports arrive with the channels issue; until then messages are recorded.
+            channels=dict(capture_channels(MESSAGE_CHANNELS)),
         )
 
     def tokens(self, grant: Grant) -> GrantTokens:

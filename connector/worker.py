@@ -1,4 +1,5 @@
-"""Background work: due syncs (scheduled and webhook-requested) and the write-back outbox.
+"""Background work: due syncs (scheduled and webhook-requested), the pre-incasso engine and the
+write-back outbox.
 
 APScheduler runs two short jobs in a loop; the database says what is due, so the web process
 only has to set ``sync_requested_at`` for a webhook to lead to a sync within seconds.
@@ -16,6 +17,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import or_, select
 
 from connector import sync
+from connector.collection.engine import run_company
 from connector.models import Company, Connection, utcnow
 from connector.services import Services
 from connector.writeback import process_outbox
@@ -34,6 +36,7 @@ logging.getLogger("apscheduler.scheduler").addFilter(_SkipNoise())
 
 POLL_SECONDS = 1.0
 OUTBOX_SECONDS = 3.0
+ENGINE_SECONDS = 60.0
 
 
 def due_companies(services: Services, limit: int = 20) -> list[str]:
@@ -55,6 +58,22 @@ def due_companies(services: Services, limit: int = 20) -> list[str]:
             .limit(limit)
         )
         return list(rows)
+
+
+def connected_companies(services: Services) -> list[str]:
+    with services.db.session() as session:
+        return list(session.scalars(
+            select(Company.id).join(Connection, Connection.company_id == Company.id)
+            .where(Connection.disconnected_at.is_(None))))
+
+
+def run_engine(services: Services) -> None:
+    """Plan and send due pre-incasso steps for every connected company."""
+    for company_id in connected_companies(services):
+        try:
+            run_company(services, company_id)
+        except Exception:  # one company's bug must not stop the others
+            log.exception("engine run crashed for company %s", company_id)
 
 
 def run_due_syncs(services: Services) -> int:
@@ -98,6 +117,14 @@ class Worker:
         finally:
             self._lock.release()
 
+    def engine(self) -> None:
+        if not self._lock.acquire(blocking=True, timeout=30):
+            return
+        try:
+            run_engine(self.services)
+        finally:
+            self._lock.release()
+
     def outbox(self) -> None:
         try:
             process_outbox(self.services)
@@ -108,6 +135,8 @@ class Worker:
         scheduler.add_job(self.tick, "interval", seconds=POLL_SECONDS, id="syncs",
                           max_instances=1, coalesce=True)
         scheduler.add_job(self.outbox, "interval", seconds=OUTBOX_SECONDS, id="outbox",
+                          max_instances=1, coalesce=True)
+        scheduler.add_job(self.engine, "interval", seconds=ENGINE_SECONDS, id="engine",
                           max_instances=1, coalesce=True)
 
     def start(self) -> None:

@@ -9,6 +9,7 @@ note or a payment appears in the ledger exactly once, whatever fails in between.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from datetime import date, timedelta
@@ -47,6 +48,12 @@ KINDS = ("note", "payment", "pause", "resume")
 def new_key() -> str:
     """A key short enough for Moneybird's transaction_identifier and readable in a note."""
     return f"PI-{secrets.token_hex(6).upper()}"
+
+
+def derived_key(*parts: str) -> str:
+    """The same key for the same decision, so deciding twice still queues one write."""
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:12].upper()
+    return f"PI-{digest}"
 
 
 def queue(

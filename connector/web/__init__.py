@@ -9,13 +9,14 @@ csrf = CSRFProtect()
 
 
 def register(app: Flask) -> None:
-    from connector.web import auth, companies, connect, filters, home, webhooks
+    from connector.web import auth, collection, companies, connect, filters, home, webhooks
 
     csrf.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(connect.bp)
     app.register_blueprint(companies.bp)
+    app.register_blueprint(collection.bp)
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
     filters.register(app)

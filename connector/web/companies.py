@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from connector import connections, events, writeback
 from connector.clock import today_nl
+from connector.collection.cases import HOLD_LABELS
+from connector.collection.report import next_step_text
 from connector.models import (
+    Case,
     Company,
+    Delivery,
+    DeliveryCase,
     Event,
+    Hold,
     Invoice,
     LedgerWrite,
     SyncRun,
@@ -26,7 +32,8 @@ from connector.web.access import (
     operator_id,
     services,
 )
-from connector.web.forms import NoteForm, PaymentForm, PaymentSettingsForm
+from connector.web.collection import overview
+from connector.web.forms import HoldForm, NoteForm, PaymentForm, PaymentSettingsForm
 from providers.base import InvoiceStatus
 
 bp = Blueprint("companies", __name__, url_prefix="/companies")
@@ -89,11 +96,12 @@ def show(company_id: str) -> str:
         log = list(db.scalars(select(Event).where(Event.company_id == company_id)
                               .order_by(Event.id.desc()).limit(20)))
         settings_form = PaymentSettingsForm(data=company.payment_settings or {})
+        preincasso = overview(db, company_id)
     return render_template(
         "web/company.html", company=company, connection=connection, state=state, runs=runs,
         overdue=overdue, overdue_total=overdue_total, overdue_sum=overdue_sum, page=page,
         pages=max((overdue_total + PAGE_SIZE - 1) // PAGE_SIZE, 1), writes=writes, log=log,
-        today=today_nl(), settings_form=settings_form,
+        today=today_nl(), settings_form=settings_form, preincasso=preincasso,
     )
 
 
@@ -166,9 +174,18 @@ def invoice(company_id: str, invoice_id: str) -> str | Response:
         log = list(db.scalars(select(Event).where(Event.subject_id == inv.id)
                               .order_by(Event.id.desc()).limit(30)))
         connected = company.connection is not None and company.connection.status == "active"
+        case = db.scalars(select(Case).where(Case.invoice_id == inv.id)).one_or_none()
+        holds = list(db.scalars(select(Hold).where(
+            or_(Hold.case_id == case.id, Hold.debtor_id == case.debtor_id))
+            .order_by(Hold.created_at.desc()))) if case else []
+        next_step = next_step_text(db, case) if case else None
+        steps = list(db.scalars(select(Delivery).join(DeliveryCase).where(
+            DeliveryCase.case_id == case.id).order_by(Delivery.created_at))) if case else []
     return render_template("web/invoice.html", company=company, invoice=inv, writes=writes,
                            log=log, note_form=note_form, payment_form=payment_form,
-                           today=today_nl(), connected=connected)
+                           today=today_nl(), connected=connected, case=case, holds=holds,
+                           next_step=next_step, steps=steps, hold_form=HoldForm(),
+                           hold_labels=HOLD_LABELS)
 
 
 def _handle_invoice_post(

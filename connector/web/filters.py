@@ -2,32 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
 from flask import Flask
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
-def money(value: Decimal | None, currency: str = "EUR") -> str:
-    if value is None:
-        return "–"
-    return format_currency(value, currency, locale="nl_NL")
-
-
-def day(value: date | None) -> str:
-    return format_date(value, "d MMM yyyy", locale="nl_NL") if value else "–"
-
-
-def moment(value: datetime | None) -> str:
-    if value is None:
-        return "–"
-    return format_datetime(value.astimezone(AMSTERDAM), "d MMM yyyy HH:mm", locale="nl_NL")
-
+from connector.formatting import day, long_day, moment, money
 
 LABELS = {
     # invoice status (ours)
@@ -51,3 +28,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(day, "day")
     app.add_template_filter(moment, "moment")
     app.add_template_filter(label, "label")
+    app.add_template_filter(long_day, "long_day")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 from wtforms import (
     DateField,
     DecimalField,
@@ -96,3 +98,38 @@ class PaymentSettingsForm(FlaskForm):
             getattr(self, needed).errors.append("Nodig voor deze manier van boeken.")
             ok = False
         return ok
+
+
+class SenderForm(FlaskForm):
+    """In whose name the steps go out: the creditor's own name, bank account and contact."""
+
+    name = StringField("Naam schuldeiser", validators=[
+        DataRequired("Vul de naam in waaronder de herinneringen gaan."), Length(max=120)])
+    iban = StringField("IBAN", validators=[DataRequired("Vul het IBAN in waarop de debiteur "
+                                                        "betaalt.")])
+    email = EmailField("E-mailadres voor vragen", validators=[
+        Optional(), Email("Dit is geen geldig e-mailadres.")])
+    phone = StringField("Telefoonnummer voor vragen", validators=[Optional(), Length(max=30)])
+
+    def validate_iban(self, field: StringField) -> None:
+        try:
+            field.data = IBAN(field.data or "").compact
+        except SchwiftyException:
+            raise ValidationError("Dit IBAN klopt niet (controleer de cijfers).") from None
+
+
+class HoldForm(FlaskForm):
+    kind = SelectField("Soort", choices=[
+        SelectChoice("dispute", "Betwisting"),
+        SelectChoice("promise", "Betaalbelofte (tot een datum)"),
+        SelectChoice("payment_plan", "Betalingsregeling"),
+        SelectChoice("pause", "Pauze"),
+    ])
+    reason = StringField("Reden", validators=[DataRequired("Geef een reden."), Length(max=300)])
+    until = DateField("Tot en met", validators=[Optional()])
+
+    def validate_until(self, field: DateField) -> None:
+        if self.kind.data == "promise" and not field.data:
+            raise ValidationError("Een betaalbelofte heeft een datum nodig.")
+        if field.data and field.data < today_nl():
+            raise ValidationError("Deze datum ligt in het verleden.")

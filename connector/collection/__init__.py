@@ -1,0 +1,1 @@
+"""Pre-incasso: policies, cases, holds, step planning and sending, Dutch legal rules."""

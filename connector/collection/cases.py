@@ -1,0 +1,327 @@
+"""Opening, updating and closing cases from the local mirror; holds and their ends.
+
+Everything here is a database decision (no API calls): which overdue invoices open a case, which
+cases a payment, credit note or write-off closes, which holds have run out. Each decision goes
+into the event log and, where the creditor's ledger should tell the story, into the outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from connector import events, writeback
+from connector.collection.policy import Policy, default_policy, parse_policy, policy_to_json
+from connector.formatting import money, short_day
+from connector.models import (
+    Case,
+    CaseState,
+    CollectionSettings,
+    Company,
+    Debtor,
+    Delivery,
+    DeliveryCase,
+    DeliveryState,
+    Hold,
+    HoldKind,
+    Invoice,
+    utcnow,
+)
+from providers.base import InvoiceStatus
+
+OPEN_CASE_STATES = (CaseState.ACTIVE, CaseState.ON_HOLD)
+CLOSE_REASONS = {
+    InvoiceStatus.PAID.value: "betaald",
+    InvoiceStatus.CREDITED.value: "gecrediteerd",
+    InvoiceStatus.UNCOLLECTIBLE.value: "afgeboekt als oninbaar",
+    InvoiceStatus.DELETED.value: "verwijderd uit de administratie",
+}
+HOLD_LABELS = {
+    HoldKind.DISPUTE: "betwisting",
+    HoldKind.PROMISE: "betaalbelofte",
+    HoldKind.PAYMENT_PLAN: "betalingsregeling",
+    HoldKind.PAUSE: "pauze",
+    HoldKind.EXCLUDED: "debiteur uitgesloten",
+    HoldKind.HANDOVER: "overgedragen aan incasso",
+}
+
+
+def settings_for(session: Session, company_id: str) -> CollectionSettings:
+    """The company's collection settings, created with the Dutch default on first use."""
+    settings = session.get(CollectionSettings, company_id)
+    if settings is None:
+        company = session.get(Company, company_id)
+        settings = CollectionSettings(
+            company_id=company_id,
+            live=False,
+            policy=policy_to_json(default_policy()),
+            sender={"name": company.name if company else ""},
+        )
+        session.add(settings)
+        session.flush()
+    return settings
+
+
+def policy_for(session: Session, company_id: str) -> Policy:
+    return parse_policy(settings_for(session, company_id).policy)
+
+
+def _note(session: Session, case: Case, text: str, *key_parts: str) -> None:
+    writeback.queue_note(session, case.invoice, text, key=writeback.derived_key(*key_parts))
+
+
+def active_holds(session: Session, case: Case) -> list[Hold]:
+    return list(
+        session.scalars(
+            select(Hold).where(
+                Hold.ended_at.is_(None),
+                or_(
+                    Hold.case_id == case.id,
+                    and_(Hold.case_id.is_(None), Hold.debtor_id == case.debtor_id),
+                ),
+            )
+        )
+    )
+
+
+def open_new_cases(session: Session, company_id: str, today: date, policy: Policy) -> list[Case]:
+    """A case per overdue invoice above the minimum, of a debtor that is not excluded."""
+    threshold = today - timedelta(days=policy.start_after_days)
+    excluded = select(Hold.debtor_id).where(
+        Hold.company_id == company_id,
+        Hold.kind == HoldKind.EXCLUDED.value,
+        Hold.ended_at.is_(None),
+        Hold.debtor_id.is_not(None),
+    )
+    candidates = session.scalars(
+        select(Invoice)
+        .outerjoin(Case, Case.invoice_id == Invoice.id)
+        .where(
+            Invoice.company_id == company_id,
+            Invoice.status == InvoiceStatus.OPEN.value,
+            Invoice.due_date <= threshold,
+            Invoice.open_amount >= policy.minimum_amount,
+            Invoice.debtor_id.is_not(None),
+            Invoice.debtor_id.not_in(excluded),
+            Case.id.is_(None),
+        )
+        .order_by(Invoice.due_date)
+    )
+    opened = []
+    for invoice in candidates:
+        debtor = session.get(Debtor, invoice.debtor_id)
+        case = Case(
+            company_id=company_id,
+            invoice_id=invoice.id,
+            debtor_id=debtor.id,
+            variant=debtor.kind,
+            opened_on=today,
+            principal=invoice.open_amount,
+        )
+        session.add(case)
+        session.flush()
+        label = invoice.number or invoice.external_id
+        events.record(
+            session,
+            "case.opened",
+            f"Dossier geopend voor factuur {label} ({money(invoice.open_amount)}, "
+            f"{invoice.days_overdue(today)} dagen te laat)",
+            company_id=company_id,
+            subject_type="case",
+            subject_id=case.id,
+        )
+        if not invoice.ledger_paused:
+            writeback.queue(session, invoice, "pause", key=writeback.derived_key("pause", case.id))
+        opened.append(case)
+    return opened
+
+
+def refresh_cases(session: Session, company_id: str, today: date) -> None:
+    """Apply what the mirror says: closed invoices, changed amounts, holds that ran out."""
+    cases = session.scalars(
+        select(Case).where(
+            Case.company_id == company_id,
+            Case.state.in_([s.value for s in (*OPEN_CASE_STATES, CaseState.READY_FOR_HANDOVER)]),
+        )
+    )
+    for case in cases:
+        invoice = case.invoice
+        if invoice.status != InvoiceStatus.OPEN.value:
+            close_case(session, case, invoice.status, actor="system")
+            continue
+        if invoice.open_amount != case.principal:
+            events.record(
+                session,
+                "case.amount_changed",
+                f"Openstaand bedrag gewijzigd van {money(case.principal)} naar "
+                f"{money(invoice.open_amount)} (deelbetaling of correctie)",
+                company_id=company_id,
+                subject_type="case",
+                subject_id=case.id,
+            )
+            case.principal = invoice.open_amount
+            _drop_planned(session, case, "bedrag gewijzigd; opnieuw gepland")
+        for hold in active_holds(session, case):
+            if hold.until is not None and hold.until < today and hold.kind != HoldKind.EXCLUDED:
+                end_hold(
+                    session,
+                    hold,
+                    actor="system",
+                    reason=(
+                        "betaalbelofte niet nagekomen"
+                        if hold.kind == HoldKind.PROMISE
+                        else "einddatum verstreken"
+                    ),
+                )
+        if case.state in (CaseState.ACTIVE, CaseState.ON_HOLD):
+            case.state = (
+                CaseState.ON_HOLD if active_holds(session, case) else CaseState.ACTIVE
+            ).value
+
+
+def close_case(session: Session, case: Case, status: str, actor: str) -> None:
+    reason = CLOSE_REASONS.get(status, status)
+    case.state, case.closed_reason, case.closed_at = CaseState.CLOSED.value, status, utcnow()
+    _drop_planned(session, case, f"factuur {reason}")
+    for hold in active_holds(session, case):
+        if hold.case_id == case.id:
+            hold.ended_at, hold.ended_reason = utcnow(), "dossier gesloten"
+    label = case.invoice.number or case.invoice.external_id
+    events.record(
+        session,
+        "case.closed",
+        f"Dossier voor factuur {label} gesloten: {reason}",
+        company_id=case.company_id,
+        actor=actor,
+        subject_type="case",
+        subject_id=case.id,
+    )
+    _note(session, case, f"Pre-incasso beëindigd: factuur {reason}.", "closed", case.id)
+
+
+def _drop_planned(session: Session, case: Case, reason: str) -> None:
+    """Take the case out of planned deliveries; a delivery left without cases is skipped."""
+    links = session.scalars(
+        select(DeliveryCase)
+        .join(Delivery)
+        .where(DeliveryCase.case_id == case.id, Delivery.state == DeliveryState.PLANNED.value)
+    )
+    for link in list(links):
+        delivery = link.delivery
+        delivery.cases.remove(link)
+        session.flush()
+        if not delivery.cases:
+            delivery.state, delivery.skip_reason = DeliveryState.SKIPPED.value, reason
+            events.record(
+                session,
+                "step.skipped",
+                f"Stap '{delivery.step_name}' vervalt: {reason}",
+                company_id=case.company_id,
+                subject_type="delivery",
+                subject_id=delivery.id,
+            )
+
+
+def place_hold(
+    session: Session,
+    kind: HoldKind,
+    reason: str,
+    actor: str,
+    *,
+    case: Case | None = None,
+    debtor: Debtor | None = None,
+    until: date | None = None,
+) -> Hold:
+    """Stop a case (or every case of a debtor) from moving, with reason, who and until when."""
+    if (case is None) == (debtor is None):
+        raise ValueError("a hold is on a case or on a debtor")
+    if not reason.strip():
+        raise ValueError("a hold needs a reason")
+    if kind == HoldKind.PROMISE and until is None:
+        raise ValueError("a promise to pay needs a date")
+    company_id = case.company_id if case else debtor.company_id
+    hold = Hold(
+        company_id=company_id,
+        case_id=case.id if case else None,
+        debtor_id=debtor.id if debtor else None,
+        kind=kind.value,
+        reason=reason.strip()[:300],
+        actor=actor,
+        until=until,
+    )
+    session.add(hold)
+    session.flush()
+    affected = (
+        [case]
+        if case
+        else list(
+            session.scalars(
+                select(Case).where(
+                    Case.debtor_id == debtor.id,
+                    Case.state.in_([CaseState.ACTIVE.value, CaseState.ON_HOLD.value]),
+                )
+            )
+        )
+    )
+    label = HOLD_LABELS[kind]
+    until_text = f" tot en met {short_day(until)}" if until else ""
+    for affected_case in affected:
+        _drop_planned(session, affected_case, label)
+        if kind == HoldKind.HANDOVER:
+            affected_case.state = CaseState.HANDED_OVER.value
+        else:
+            affected_case.state = CaseState.ON_HOLD.value
+        _note(
+            session,
+            affected_case,
+            f"Pre-incasso {short_day(utcnow().date())}: {label}"
+            f"{until_text}. {reason.strip()[:200]}",
+            "hold",
+            hold.id,
+            affected_case.id,
+        )
+    events.record(
+        session,
+        f"hold.{kind.value}",
+        f"{label.capitalize()}{until_text}: {reason}",
+        company_id=company_id,
+        actor=actor,
+        subject_type="case" if case else "debtor",
+        subject_id=case.id if case else debtor.id,
+    )
+    return hold
+
+
+def end_hold(session: Session, hold: Hold, actor: str, reason: str) -> None:
+    hold.ended_at, hold.ended_reason = utcnow(), reason[:200]
+    cases = (
+        [session.get(Case, hold.case_id)]
+        if hold.case_id
+        else list(
+            session.scalars(
+                select(Case).where(
+                    Case.debtor_id == hold.debtor_id, Case.state == CaseState.ON_HOLD.value
+                )
+            )
+        )
+    )
+    for case in cases:
+        if case.state == CaseState.ON_HOLD and not active_holds(session, case):
+            case.state = CaseState.ACTIVE.value
+            _note(session, case, f"Pre-incasso hervat: {reason}.", "resume", hold.id, case.id)
+    events.record(
+        session,
+        f"hold.{hold.kind}.ended",
+        f"{HOLD_LABELS[HoldKind(hold.kind)].capitalize()} beëindigd: {reason}",
+        company_id=hold.company_id,
+        actor=actor,
+        subject_type="hold",
+        subject_id=hold.id,
+    )
+
+
+def open_total(cases: list[Case]) -> Decimal:
+    return sum((c.principal for c in cases), Decimal("0"))

@@ -1,0 +1,535 @@
+"""The pre-incasso engine: plan the next step of every case and send the ones that are due.
+
+One run per company: open and refresh cases from the mirror (no API calls), plan deliveries
+(one message per debtor, channel and day, listing each invoice), and — only when the company is
+live or a step was approved — send what is due inside the contact windows. Right before a send
+every invoice in it is re-read from the ledger; anything changed means the step is not sent.
+A delivery is committed as ``sending`` before the channel is called, so a crash can leave it
+ambiguous but never makes a second message.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connector import events, writeback
+from connector.channels.base import (
+    ChannelRejected,
+    ChannelUncertain,
+    InvoiceLine,
+    OutgoingMessage,
+)
+from connector.clock import AMSTERDAM
+from connector.collection import legal
+from connector.collection.cases import (
+    active_holds,
+    close_case,
+    open_new_cases,
+    policy_for,
+    refresh_cases,
+    settings_for,
+)
+from connector.collection.messages import TemplateFailed, render
+from connector.collection.policy import CHANNEL_LABELS, CONTACT_CHANNELS, Policy, Step
+from connector.formatting import money, short_day
+from connector.models import (
+    Case,
+    CaseState,
+    Company,
+    Debtor,
+    Delivery,
+    DeliveryCase,
+    DeliveryState,
+    UsageLine,
+    utcnow,
+)
+from connector.services import NotConnected, Services
+from providers.base import InvoiceStatus, LedgerError
+
+log = logging.getLogger(__name__)
+SENDING_LEASE = timedelta(minutes=10)
+NOTE_CHANNELS = {"stamp": "e-mail", "letter": "post en e-mail", "email": "e-mail", "sms": "sms",
+                 "whatsapp": "WhatsApp"}
+
+
+@dataclass
+class RunResult:
+    opened: int = 0
+    planned: int = 0
+    sent: int = 0
+    skipped: int = 0
+    postponed: int = 0
+    failed: int = 0
+
+
+def local_today(now: datetime) -> date:
+    return now.astimezone(AMSTERDAM).date()
+
+
+def run_company(services: Services, company_id: str, now: datetime | None = None) -> RunResult:
+    """One engine cycle for one company."""
+    now = now or utcnow()
+    today = local_today(now)
+    result = RunResult()
+    with services.db.session() as session:
+        policy = policy_for(session, company_id)
+        result.opened = len(open_new_cases(session, company_id, today, policy))
+        refresh_cases(session, company_id, today)
+        _mark_lost_sends_ambiguous(session, company_id, now)
+        _handover_due(session, company_id, today, policy)
+        result.planned = plan(session, company_id, today, policy)
+    send_due(services, company_id, now, result)
+    return result
+
+
+# -- planning -------------------------------------------------------------------------------
+
+
+def _step_due(case: Case, step: Step) -> date:
+    base = (
+        case.opened_on if step.after == "start" or case.last_step_on is None else case.last_step_on
+    )
+    return base + timedelta(days=step.delay_days)
+
+
+def plan(session: Session, company_id: str, today: date, policy: Policy) -> int:
+    """Give every active case a planned delivery for its next step (grouped per debtor/day)."""
+    waiting = session.scalars(
+        select(Case).where(Case.company_id == company_id, Case.state == CaseState.ACTIVE.value)
+    )
+    linked = set(
+        session.scalars(
+            select(DeliveryCase.case_id)
+            .join(Delivery)
+            .where(
+                Delivery.company_id == company_id,
+                Delivery.state.in_(
+                    [
+                        DeliveryState.PLANNED.value,
+                        DeliveryState.SENDING.value,
+                        DeliveryState.AMBIGUOUS.value,
+                    ]
+                ),
+            )
+        )
+    )
+    open_deliveries = {
+        (d.debtor_id, d.channel, d.template, d.due_on): d
+        for d in session.scalars(
+            select(Delivery).where(
+                Delivery.company_id == company_id, Delivery.state == DeliveryState.PLANNED.value
+            )
+        )
+    }
+    created = 0
+    for case in waiting:
+        steps = policy.steps(case.variant)
+        if case.id in linked or case.next_step >= len(steps):
+            continue
+        step = steps[case.next_step]
+        if step.channel == "handover":
+            continue  # not a message; see _handover_due
+        due = max(_step_due(case, step), today)
+        key = (case.debtor_id, step.channel, step.template, due)
+        delivery = open_deliveries.get(key)
+        if delivery is None:
+            delivery = Delivery(
+                company_id=company_id,
+                debtor_id=case.debtor_id,
+                step=case.next_step,
+                step_name=step.name,
+                channel=step.channel,
+                template=step.template,
+                due_on=due,
+                needs_approval=step.needs_approval,
+            )
+            session.add(delivery)
+            open_deliveries[key] = delivery
+            created += 1
+        delivery.cases.append(DeliveryCase(case_id=case.id, amount=case.principal))
+        session.flush()
+        events.record(
+            session,
+            "step.planned",
+            f"Stap '{step.name}' gepland op {short_day(due)}",
+            company_id=company_id,
+            subject_type="case",
+            subject_id=case.id,
+        )
+    return created
+
+
+def _handover_due(session: Session, company_id: str, today: date, policy: Policy) -> None:
+    """A case whose next step is the hand-over is ready once the legal term has passed."""
+    for case in session.scalars(
+        select(Case).where(Case.company_id == company_id, Case.state == CaseState.ACTIVE.value)
+    ):
+        steps = policy.steps(case.variant)
+        if case.next_step >= len(steps) or steps[case.next_step].channel != "handover":
+            continue
+        due = _step_due(case, steps[case.next_step])
+        if case.costs_due_from is not None:
+            due = max(due, case.costs_due_from)  # never before the 14-day term has run out
+        if today < due:
+            continue
+        case.state = CaseState.READY_FOR_HANDOVER.value
+        case.next_step += 1
+        case.last_step_on = today
+        label = case.invoice.number or case.invoice.external_id
+        events.record(
+            session,
+            "case.ready_for_handover",
+            f"Factuur {label} is klaar voor overdracht aan incasso",
+            company_id=company_id,
+            subject_type="case",
+            subject_id=case.id,
+        )
+        writeback.queue_note(
+            session,
+            case.invoice,
+            f"Pre-incasso {short_day(today)}: klaar voor overdracht aan incasso; "
+            f"openstaand {money(case.principal)}.",
+            key=writeback.derived_key("handover-ready", case.id),
+        )
+
+
+def _mark_lost_sends_ambiguous(session: Session, company_id: str, now: datetime) -> None:
+    """A send that started and never finished may have gone out: never resend it blindly."""
+    for delivery in session.scalars(
+        select(Delivery).where(
+            Delivery.company_id == company_id,
+            Delivery.state == DeliveryState.SENDING.value,
+            Delivery.sending_at < now - SENDING_LEASE,
+        )
+    ):
+        delivery.state = DeliveryState.AMBIGUOUS.value
+        events.record(
+            session,
+            "step.ambiguous",
+            f"Stap '{delivery.step_name}' is mogelijk verstuurd (onderbroken); "
+            "niet opnieuw verstuurd — controleer en bevestig",
+            company_id=company_id,
+            subject_type="delivery",
+            subject_id=delivery.id,
+        )
+
+
+# -- sending --------------------------------------------------------------------------------
+
+
+def approve(session: Session, delivery: Delivery, actor: str) -> None:
+    delivery.approved_by = actor
+    events.record(
+        session,
+        "step.approved",
+        f"Stap '{delivery.step_name}' goedgekeurd",
+        company_id=delivery.company_id,
+        actor=actor,
+        subject_type="delivery",
+        subject_id=delivery.id,
+    )
+
+
+def _sendable(session: Session, company_id: str, today: date) -> list[str]:
+    live = settings_for(session, company_id).live
+    query = (
+        select(Delivery.id)
+        .where(
+            Delivery.company_id == company_id,
+            Delivery.state == DeliveryState.PLANNED.value,
+            Delivery.due_on <= today,
+        )
+        .order_by(Delivery.due_on, Delivery.created_at)
+    )
+    ids = []
+    for delivery in session.scalars(select(Delivery).where(Delivery.id.in_(query))):
+        approved = delivery.approved_by is not None
+        if approved or (live and not delivery.needs_approval):
+            ids.append(delivery.id)
+    return ids
+
+
+def _contacted_today(session: Session, debtor_id: str, today: date) -> bool:
+    start = datetime.combine(today, datetime.min.time(), AMSTERDAM)
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                Delivery.debtor_id == debtor_id,
+                Delivery.channel.in_(list(CONTACT_CHANNELS)),
+                Delivery.state.in_(
+                    [
+                        DeliveryState.SENT.value,
+                        DeliveryState.SENDING.value,
+                        DeliveryState.AMBIGUOUS.value,
+                    ]
+                ),
+                Delivery.sending_at >= start,
+                Delivery.sending_at < start + timedelta(days=1),
+            )
+        )
+    )
+
+
+def send_due(services: Services, company_id: str, now: datetime, result: RunResult) -> None:
+    today = local_today(now)
+    with services.db.session() as session:
+        due = _sendable(session, company_id, today)
+    for delivery_id in due:
+        outcome = _send_one(services, delivery_id, now)
+        setattr(result, outcome, getattr(result, outcome) + 1)
+
+
+def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
+    today = local_today(now)
+    with services.db.session() as session:
+        delivery = session.get(Delivery, delivery_id)
+        if delivery.channel in CONTACT_CHANNELS:
+            if not legal.may_contact(now):
+                return "postponed"  # outside the contact window: the next run tries again
+            if _contacted_today(session, delivery.debtor_id, today):
+                delivery.due_on = today + timedelta(days=1)
+                events.record(
+                    session,
+                    "step.postponed",
+                    f"Stap '{delivery.step_name}' naar morgen: vandaag al contact",
+                    company_id=delivery.company_id,
+                    subject_type="delivery",
+                    subject_id=delivery.id,
+                )
+                return "postponed"
+        company = session.get(Company, delivery.company_id)
+        try:
+            ledger = services.ledger_for(company)
+        except NotConnected:
+            return "postponed"
+        cases = [link.case for link in delivery.cases]
+        external = {c.id: c.invoice.external_id for c in cases}
+
+    # Just in time: re-read every invoice from the ledger right before anything goes out.
+    try:
+        fresh = {case_id: ledger.invoice(ext) for case_id, ext in external.items()}
+    except LedgerError as exc:
+        log.warning("just-in-time check failed for delivery %s: %s", delivery_id, exc)
+        return "postponed"
+
+    with services.db.session() as session:
+        delivery = session.get(Delivery, delivery_id)
+        changes = _apply_fresh(session, delivery, fresh)
+        if changes:
+            delivery.state, delivery.skip_reason = DeliveryState.SKIPPED.value, "; ".join(changes)
+            for link in list(delivery.cases):
+                delivery.cases.remove(link)
+            events.record(
+                session,
+                "step.skipped",
+                f"Stap '{delivery.step_name}' niet verstuurd: {'; '.join(changes)}",
+                company_id=delivery.company_id,
+                subject_type="delivery",
+                subject_id=delivery.id,
+            )
+            return "skipped"
+        try:
+            message = _compose(session, delivery, today, services.settings.partner_name)
+        except (TemplateFailed, ValueError) as exc:
+            delivery.state, delivery.skip_reason = DeliveryState.FAILED.value, str(exc)[:200]
+            events.record(
+                session,
+                "step.failed",
+                f"Stap '{delivery.step_name}' niet verstuurd: {exc}",
+                company_id=delivery.company_id,
+                subject_type="delivery",
+                subject_id=delivery.id,
+            )
+            return "failed"
+        delivery.state, delivery.sending_at = DeliveryState.SENDING.value, utcnow()
+    # Committed as "sending": from here a crash leaves it ambiguous, never sent twice.
+
+    channel = services.channels[message.channel]
+    try:
+        reference = channel.send(message)
+    except ChannelRejected as exc:
+        return _finish(services, delivery_id, DeliveryState.FAILED, str(exc), today)
+    except ChannelUncertain as exc:
+        return _finish(services, delivery_id, DeliveryState.AMBIGUOUS, str(exc), today)
+    return _finish(services, delivery_id, DeliveryState.SENT, reference, today)
+
+
+def _apply_fresh(session: Session, delivery: Delivery, fresh: dict) -> list[str]:
+    """Bring the mirror up to date with what the ledger says now; list what changed."""
+    changes = []
+    for link in delivery.cases:
+        case, record = link.case, fresh[link.case_id]
+        invoice = case.invoice
+        label = invoice.number or invoice.external_id
+        if record.status != InvoiceStatus.OPEN:
+            invoice.status, invoice.open_amount = record.status.value, record.open_amount
+            invoice.ledger_state, invoice.version = record.ledger_state, record.version
+            invoice.closed_at = utcnow()
+            close_case(session, case, record.status.value, actor="system")
+            changes.append(f"factuur {label} is {record.status.value}")
+        elif record.open_amount != invoice.open_amount or record.open_amount != link.amount:
+            invoice.open_amount, invoice.version = record.open_amount, record.version
+            case.principal = record.open_amount
+            changes.append(f"bedrag van factuur {label} gewijzigd")
+        elif active_holds(session, case):
+            changes.append(f"factuur {label} staat on hold")
+    return changes
+
+
+def _compose(session: Session, delivery: Delivery, today: date, partner: str) -> OutgoingMessage:
+    settings = settings_for(session, delivery.company_id)
+    sender = settings.sender or {}
+    debtor: Debtor = delivery.debtor
+    company = session.get(Company, delivery.company_id)
+    invoices = [link.case.invoice for link in delivery.cases]
+    total = sum((link.case.principal for link in delivery.cases), Decimal("0"))
+    creditor = sender.get("name") or company.name
+    if delivery.channel in ("letter", "stamp", "email", "whatsapp") and not sender.get("iban"):
+        raise ValueError("het IBAN van de schuldeiser ontbreekt (instellingen van het bedrijf)")
+    context = {
+        "recipient": (debtor.contact_person or debtor.name)
+        if debtor.kind == "business"
+        else debtor.name,
+        "debtor_kind": debtor.kind,
+        "creditor": creditor,
+        "creditor_contact": sender.get("phone") or sender.get("email") or "",
+        "iban": sender.get("iban", ""),
+        "partner": partner,
+        "reference": ", ".join(i.number or i.external_id for i in invoices),
+        "invoices": [
+            InvoiceLine(
+                i.number or i.external_id,
+                short_day(i.invoice_date) if i.invoice_date else "–",
+                short_day(i.due_date) if i.due_date else "–",
+                link.case.principal,
+            )
+            for i, link in zip(invoices, delivery.cases, strict=True)
+        ],
+        "total": total,
+        "phone": debtor.phone,
+    }
+    bik = term = None
+    if delivery.channel == "letter":
+        term = legal.term_for_letter(today)
+        context.update(term_wording=legal.safe_term_wording(term),
+                       last_day=short_day(term.last_day_to_pay),
+                       costs_due_from=short_day(term.costs_due_from))
+        if debtor.kind == "consumer":
+            bik = legal.bik_costs(total, vat_increase=settings.vat_increase)
+            context.update(bik=bik, bik_includes_vat=settings.vat_increase)
+            delivery.bik_amount = bik
+    rendered = render(delivery.template, delivery.channel, context)
+    problems = legal.check_message_text(rendered.body, debtor_kind=debtor.kind)
+    if bik is not None and term is not None:
+        # A consumer letter that is not a valid 14-day letter would cost the creditor its
+        # right to collection costs later: refuse it rather than send it.
+        problems += legal.consumer_letter_requirements(
+            rendered.body, bik_amount=bik, last_day=term.last_day_to_pay,
+            vat_increase=settings.vat_increase)
+    if problems:
+        raise ValueError("tekst niet toegestaan: " + "; ".join(problems))
+    delivery.total = total
+    delivery.content = {"subject": rendered.subject, "body": rendered.body}
+    return OutgoingMessage(
+        delivery_id=delivery.id,
+        channel=delivery.channel,
+        template=delivery.template,
+        debtor_kind=debtor.kind,
+        recipient_name=debtor.name,
+        creditor_name=creditor,
+        subject=rendered.subject,
+        body=rendered.body,
+        invoices=tuple(context["invoices"]),
+        total=total,
+        email=debtor.email,
+        phone=debtor.phone,
+        postal_address=tuple(
+            x
+            for x in (
+                debtor.name,
+                debtor.address_line,
+                f"{debtor.postal_code or ''} {debtor.city or ''}".strip(),
+            )
+            if x
+        ),
+    )
+
+
+def _finish(
+    services: Services, delivery_id: str, state: DeliveryState, detail: str, today: date
+) -> str:
+    with services.db.session() as session:
+        delivery = session.get(Delivery, delivery_id)
+        delivery.state = state.value
+        if state != DeliveryState.SENT:
+            delivery.skip_reason = detail[:200]
+            verdict = "mislukt" if state == DeliveryState.FAILED else "mogelijk verstuurd"
+            events.record(
+                session,
+                f"step.{state.value}",
+                f"Stap '{delivery.step_name}' {verdict}: {detail}"[:500],
+                company_id=delivery.company_id,
+                subject_type="delivery",
+                subject_id=delivery.id,
+            )
+            return "failed"
+        delivery.channel_ref, delivery.sent_at = detail[:200], utcnow()
+        policy = policy_for(session, delivery.company_id)
+        for link in delivery.cases:
+            _advance(session, delivery, link.case, policy, today)
+        fee = _fee(policy, delivery)
+        if fee:
+            session.add(
+                UsageLine(
+                    company_id=delivery.company_id,
+                    delivery_id=delivery.id,
+                    month=today.strftime("%Y-%m"),
+                    amount=fee,
+                    description=f"{delivery.step_name} — {delivery.debtor.name}",
+                )
+            )
+        events.record(
+            session,
+            "step.sent",
+            f"Stap '{delivery.step_name}' verstuurd ({CHANNEL_LABELS[delivery.channel]}"
+            f", {len(delivery.cases)} factu{'ur' if len(delivery.cases) == 1 else 'ren'}"
+            f", {money(delivery.total)})",
+            company_id=delivery.company_id,
+            subject_type="delivery",
+            subject_id=delivery.id,
+        )
+    return "sent"
+
+
+def _advance(session: Session, delivery: Delivery, case: Case, policy: Policy, today: date) -> None:
+    case.next_step += 1
+    case.last_step_on = today
+    if delivery.channel == "letter":
+        term = legal.term_for_letter(today)
+        case.letter_posted_on = today
+        case.last_day_to_pay, case.costs_due_from = term.last_day_to_pay, term.costs_due_from
+        case.bik_amount = delivery.bik_amount
+    text = (
+        f"Pre-incasso {short_day(today)}: {delivery.step_name} "
+        f"({CHANNEL_LABELS[delivery.channel]}) verstuurd; openstaand {money(case.principal)}"
+    )
+    if case.last_day_to_pay and delivery.channel == "letter":
+        text += f"; betalen uiterlijk {short_day(case.last_day_to_pay)}"
+    writeback.queue_note(
+        session, case.invoice, text + ".", key=writeback.derived_key("step", delivery.id, case.id)
+    )
+
+
+def _fee(policy: Policy, delivery: Delivery) -> Decimal | None:
+    variant = delivery.cases[0].case.variant if delivery.cases else "consumer"
+    steps = policy.steps(variant)
+    step = steps[delivery.step] if delivery.step < len(steps) else None
+    return step.fee if step and step.fee > 0 else None

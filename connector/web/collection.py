@@ -1,0 +1,168 @@
+"""Pre-incasso on the company page: preview or live, approvals, sender, holds, the statement."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connector import events
+from connector.clock import today_nl
+from connector.collection.cases import HOLD_LABELS, end_hold, place_hold, settings_for
+from connector.collection.engine import approve
+from connector.collection.fees import statement
+from connector.models import Case, Delivery, DeliveryState, Hold, HoldKind
+from connector.web.access import actor, company_or_404, login_required, services
+from connector.web.forms import HoldForm, SenderForm
+
+bp = Blueprint("collection", __name__, url_prefix="/companies/<company_id>")
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _back(company_id: str, anchor: str = "preincasso") -> Response:
+    return redirect(url_for("companies.show", company_id=company_id, _anchor=anchor))
+
+
+@bp.post("/collection/mode")
+@login_required
+def mode(company_id: str) -> Response:
+    live = request.form.get("live") == "1"
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        settings = settings_for(db, company_id)
+        if live and not (settings.sender or {}).get("iban"):
+            flash("Vul eerst het IBAN van de schuldeiser in: zonder rekeningnummer gaat er "
+                  "geen herinnering uit.", "error")
+            return _back(company_id)
+        settings.live, settings.updated_by = live, actor()
+        events.record(db, "collection.mode", "Pre-incasso staat live: geplande stappen gaan uit"
+                      if live else "Pre-incasso staat op voorbeeld: er gaat niets uit",
+                      company_id=company_id, actor=actor())
+    flash("Pre-incasso staat live." if live else "Pre-incasso staat op voorbeeld.", "success")
+    return _back(company_id)
+
+
+@bp.post("/deliveries/<delivery_id>/approve")
+@login_required
+def approve_delivery(company_id: str, delivery_id: str) -> Response:
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        delivery = db.get(Delivery, delivery_id)
+        if delivery is None or delivery.company_id != company_id:
+            abort(404)
+        if delivery.state != DeliveryState.PLANNED:
+            flash("Deze stap is niet meer gepland.", "error")
+        else:
+            approve(db, delivery, actor())
+            flash("Goedgekeurd; de stap gaat uit op de geplande dag, binnen de belvensters.",
+                  "success")
+    return _back(company_id)
+
+
+@bp.post("/sender")
+@login_required
+def sender(company_id: str) -> Response:
+    form = SenderForm()
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        if not form.validate_on_submit():
+            for field, errors in form.errors.items():
+                flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+            return _back(company_id, "afzender")
+        settings = settings_for(db, company_id)
+        settings.sender = {k: (getattr(form, k).data or "").strip()
+                           for k in ("name", "iban", "email", "phone")}
+        events.record(db, "collection.sender", "Afzendergegevens gewijzigd",
+                      company_id=company_id, actor=actor())
+    flash("Afzendergegevens opgeslagen.", "success")
+    return _back(company_id, "afzender")
+
+
+def _case_or_404(db: Session, company_id: str, case_id: str) -> Case:
+    case = db.get(Case, case_id)
+    if case is None or case.company_id != company_id:
+        abort(404)
+    return case
+
+
+@bp.post("/cases/<case_id>/holds")
+@login_required
+def add_hold(company_id: str, case_id: str) -> Response:
+    form = HoldForm()
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        case = _case_or_404(db, company_id, case_id)
+        target = url_for("companies.invoice", company_id=company_id, invoice_id=case.invoice_id)
+        if case.state in ("closed", "handed_over"):
+            flash("Dit dossier loopt niet meer.", "error")
+            return redirect(target)
+        if not form.validate_on_submit():
+            for field, errors in form.errors.items():
+                flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+            return redirect(target)
+        kind = HoldKind(form.kind.data)
+        place_hold(db, kind, form.reason.data, actor(), case=case, until=form.until.data)
+    flash(f"{HOLD_LABELS[kind].capitalize()} vastgelegd.", "success")
+    return redirect(target)
+
+
+@bp.post("/holds/<hold_id>/end")
+@login_required
+def stop_hold(company_id: str, hold_id: str) -> Response:
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        hold = db.get(Hold, hold_id)
+        if hold is None or hold.company_id != company_id:
+            abort(404)
+        case = db.get(Case, hold.case_id) if hold.case_id else None
+        if hold.ended_at is None:
+            end_hold(db, hold, actor(), "handmatig beëindigd")
+        target = (url_for("companies.invoice", company_id=company_id, invoice_id=case.invoice_id)
+                  if case else url_for("companies.show", company_id=company_id))
+    flash("Beëindigd; het dossier loopt weer.", "success")
+    return redirect(target)
+
+
+@bp.get("/statement/<month>")
+@login_required
+def monthly_statement(company_id: str, month: str) -> str | Response:
+    if not MONTH.match(month):
+        abort(404)
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        result = statement(db, company_id, month)
+    if request.args.get("format") == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(["datum", "omschrijving", "bedrag excl. btw"])
+        for line in result.lines:
+            writer.writerow([line.created_at.date().isoformat(), line.description,
+                             f"{line.amount:.2f}".replace(".", ",")])
+        writer.writerow(["", "totaal", f"{result.total:.2f}".replace(".", ",")])
+        return Response(out.getvalue(), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="overzicht-{month}.csv"'})
+    return render_template("web/statement.html", company=company, month=month, result=result)
+
+
+def overview(db: Session, company_id: str) -> dict:
+    """What the company page shows about pre-incasso."""
+    settings = settings_for(db, company_id)
+    counts = dict(db.execute(select(Case.state, func.count()).where(
+        Case.company_id == company_id).group_by(Case.state)).all())
+    planned = list(db.scalars(select(Delivery).where(
+        Delivery.company_id == company_id,
+        Delivery.state.in_([DeliveryState.PLANNED.value, DeliveryState.AMBIGUOUS.value,
+                            DeliveryState.FAILED.value]))
+        .order_by(Delivery.due_on).limit(25)))
+    sent = list(db.scalars(select(Delivery).where(
+        Delivery.company_id == company_id, Delivery.state == DeliveryState.SENT.value)
+        .order_by(Delivery.sent_at.desc()).limit(10)))
+    for delivery in planned + sent:
+        _ = delivery.debtor, [link.case.invoice for link in delivery.cases]
+    return {"settings": settings, "counts": counts, "planned": planned, "sent": sent,
+            "month": today_nl().strftime("%Y-%m"), "sender_form": SenderForm(
+                data=settings.sender or {})}
