@@ -243,3 +243,43 @@ def test_minimum_amount_threshold_and_excluded_debtors(world):
     with world.services.db.session() as db:
         assert db.scalars(select(Case)).all() == []
     assert small and excluded
+
+
+def test_excluding_a_debtor_ends_its_cases_and_resumes_ledger_reminders(world):
+    inv = world.invoice(world.business, "400.00", date(2026, 2, 15))
+    world.live()
+    world.day(date(2026, 3, 2))
+    assert world.emulator.invoice(world.adm, inv)["paused"] is True
+    with time_machine.travel(at(date(2026, 3, 3)), tick=False), \
+            world.services.db.session() as db:
+        debtor = db.scalars(select(Debtor).where(Debtor.external_id == world.business)).one()
+        place_hold(db, HoldKind.EXCLUDED, "Klant regelt het zelf", "creditor", debtor=debtor)
+    world.day(date(2026, 3, 3))
+    case = world.case(inv)
+    assert case.state == "closed" and case.closed_reason == "excluded"
+    assert world.emulator.invoice(world.adm, inv)["paused"] is False
+    world.day(date(2026, 3, 9))
+    assert [d.channel for d in world.sent()] == ["stamp"]
+
+
+def test_fees_statement_and_cases_listing(world):
+    from click.testing import CliRunner
+
+    from connector.cli import main
+    from connector.collection.fees import statement
+
+    world.invoice(world.consumer, "300.00", date(2026, 2, 15))
+    world.live()
+    world.day(date(2026, 3, 2))
+    world.day(date(2026, 3, 9))
+    with world.services.db.session() as db:
+        march = statement(db, world.company_id, "2026-03")
+        assert [line.amount for line in march.lines] == [Decimal("14.95")]  # the letter only
+        assert statement(db, world.company_id, "2026-04").lines == []
+    runner = CliRunner(env={"DATABASE_URL": world.services.settings.database_url})
+    listing = runner.invoke(main, ["cases", world.company_id])
+    assert listing.exit_code == 0, listing.output
+    assert "1 dossiers" in listing.output and "loopt" in listing.output
+    assert "Sms-herinnering" in listing.output
+    unknown = runner.invoke(main, ["cases", "no-such-company"])
+    assert unknown.exit_code != 0 and "0 bedrijven" in unknown.output

@@ -38,6 +38,7 @@ CLOSE_REASONS = {
     InvoiceStatus.CREDITED.value: "gecrediteerd",
     InvoiceStatus.UNCOLLECTIBLE.value: "afgeboekt als oninbaar",
     InvoiceStatus.DELETED.value: "verwijderd uit de administratie",
+    "excluded": "debiteur uitgesloten van pre-incasso",
 }
 HOLD_LABELS = {
     HoldKind.DISPUTE: "betwisting",
@@ -199,7 +200,14 @@ def close_case(session: Session, case: Case, status: str, actor: str) -> None:
         subject_type="case",
         subject_id=case.id,
     )
-    _note(session, case, f"Pre-incasso beëindigd: factuur {reason}.", "closed", case.id)
+    if status == "excluded":
+        _note(session, case, f"Pre-incasso beëindigd: {reason}.", "closed", case.id)
+    else:
+        _note(session, case, f"Pre-incasso beëindigd: factuur {reason}.", "closed", case.id)
+    if case.invoice.status == InvoiceStatus.OPEN.value:
+        # Ended without hand-over while still unpaid: the ledger's own reminders take over again.
+        writeback.queue(session, case.invoice, "resume",
+                        key=writeback.derived_key("resume", case.id))
 
 
 def _drop_planned(session: Session, case: Case, reason: str) -> None:
@@ -237,11 +245,11 @@ def place_hold(
 ) -> Hold:
     """Stop a case (or every case of a debtor) from moving, with reason, who and until when."""
     if (case is None) == (debtor is None):
-        raise ValueError("a hold is on a case or on a debtor")
+        raise ValueError("een hold geldt voor een dossier of voor een debiteur")
     if not reason.strip():
-        raise ValueError("a hold needs a reason")
+        raise ValueError("geef een reden voor de hold")
     if kind == HoldKind.PROMISE and until is None:
-        raise ValueError("a promise to pay needs a date")
+        raise ValueError("een betaalbelofte heeft een datum nodig")
     company_id = case.company_id if case else debtor.company_id
     hold = Hold(
         company_id=company_id,
@@ -270,6 +278,9 @@ def place_hold(
     until_text = f" tot en met {short_day(until)}" if until else ""
     for affected_case in affected:
         _drop_planned(session, affected_case, label)
+        if kind == HoldKind.EXCLUDED:
+            close_case(session, affected_case, "excluded", actor)
+            continue
         if kind == HoldKind.HANDOVER:
             affected_case.state = CaseState.HANDED_OVER.value
         else:

@@ -105,7 +105,11 @@ def add_hold(company_id: str, case_id: str) -> Response:
                 flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
             return redirect(target)
         kind = HoldKind(form.kind.data)
-        place_hold(db, kind, form.reason.data, actor(), case=case, until=form.until.data)
+        try:
+            place_hold(db, kind, form.reason.data, actor(), case=case, until=form.until.data)
+        except ValueError as exc:
+            flash(str(exc), "error")
+            return redirect(target)
     flash(f"{HOLD_LABELS[kind].capitalize()} vastgelegd.", "success")
     return redirect(target)
 

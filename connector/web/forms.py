@@ -128,8 +128,13 @@ class HoldForm(FlaskForm):
     reason = StringField("Reden", validators=[DataRequired("Geef een reden."), Length(max=300)])
     until = DateField("Tot en met", validators=[Optional()])
 
-    def validate_until(self, field: DateField) -> None:
-        if self.kind.data == "promise" and not field.data:
-            raise ValidationError("Een betaalbelofte heeft een datum nodig.")
-        if field.data and field.data < today_nl():
-            raise ValidationError("Deze datum ligt in het verleden.")
+    def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
+        # Checked here, not in validate_until: Optional() stops that chain on an empty date.
+        ok = super().validate(extra_validators)  # type: ignore[arg-type]
+        if self.kind.data == "promise" and not self.until.data and not self.until.errors:
+            self.until.errors = [*self.until.errors, "Een betaalbelofte heeft een datum nodig."]
+            ok = False
+        if self.until.data and self.until.data < today_nl():
+            self.until.errors = [*self.until.errors, "Deze datum ligt in het verleden."]
+            ok = False
+        return ok
