@@ -21,7 +21,7 @@ from connector.db import upgrade
 from connector.models import Base
 from connector.services import Services
 
-pytest_plugins = ["tests.fixtures_moneybird"]
+pytest_plugins = ["tests.fixtures_moneybird", "tests.fixtures_exact"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
