@@ -98,6 +98,8 @@ class Grant(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     provider: Mapped[str] = mapped_column(String(40))
+    # Platforms with a host per country (Exact Online) keep the region the tokens belong to.
+    region: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20), default=GrantStatus.ACTIVE.value)
     status_reason: Mapped[str | None] = mapped_column(String(200))
     access_token_enc: Mapped[str | None] = mapped_column(Text)
