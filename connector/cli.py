@@ -33,12 +33,14 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, help="Port of the web app.")
 @click.option("--emulator-port", default=5001, show_default=True,
               help="Port of the Moneybird emulator.")
-@click.option("--seed", default=1, show_default=True, help="Seed of the emulator's data.")
-def demo(port: int, emulator_port: int, seed: int) -> None:
-    """Run everything on this machine: emulator, database, web app and background sync."""
+@click.option("--exact-port", default=5002, show_default=True,
+              help="Port of the Exact Online emulator.")
+@click.option("--seed", default=1, show_default=True, help="Seed of the emulators' data.")
+def demo(port: int, emulator_port: int, exact_port: int, seed: int) -> None:
+    """Run everything on this machine: emulators, database, web app and background sync."""
     from connector.demo import run_demo
 
-    run_demo(port=port, emulator_port=emulator_port, seed=seed)
+    run_demo(port=port, emulator_port=emulator_port, exact_port=exact_port, seed=seed)
 
 
 @main.command()
@@ -146,6 +148,17 @@ def emulator() -> None:
 def emulator_moneybird(port: int, seed: int, token: str | None) -> None:
     """Serve the Moneybird emulator."""
     from providers.moneybird.emulator import run
+
+    run(port=port, seed=seed, token=token)
+
+
+@emulator.command("exact-online")
+@click.option("--port", default=5002, show_default=True)
+@click.option("--seed", default=1, show_default=True)
+@click.option("--token", default=None, help="Pre-issue this bearer token for all divisions.")
+def emulator_exact(port: int, seed: int, token: str | None) -> None:
+    """Serve the Exact Online emulator."""
+    from providers.exact_online.emulator import run
 
     run(port=port, seed=seed, token=token)
 

@@ -29,6 +29,10 @@ class Settings:
     moneybird_client_id: str = "demo-client"
     moneybird_client_secret: str = "demo-secret"  # noqa: S105 - demo default, see README
     moneybird_base_url: str = "https://moneybird.com"
+    exact_online_client_id: str = "exact-demo-client"
+    exact_online_client_secret: str = "exact-demo-secret"  # noqa: S105 - demo default, see README
+    exact_online_webhook_secret: str = "exact-demo-webhook-secret"  # noqa: S105 - demo default
+    exact_online_base_url: str | None = None  # None: the real host of each region
     sync_interval_minutes: int = 15
     partner_name: str = "Incassopartner (demo)"  # the collection partner whose paper is used
     session_cookie_secure: bool = False
@@ -70,6 +74,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         moneybird_client_id=get("MONEYBIRD_CLIENT_ID", defaults.moneybird_client_id),
         moneybird_client_secret=get("MONEYBIRD_CLIENT_SECRET", defaults.moneybird_client_secret),
         moneybird_base_url=get("MONEYBIRD_BASE_URL", defaults.moneybird_base_url).rstrip("/"),
+        exact_online_client_id=get("EXACT_ONLINE_CLIENT_ID", defaults.exact_online_client_id),
+        exact_online_client_secret=get("EXACT_ONLINE_CLIENT_SECRET",
+                                       defaults.exact_online_client_secret),
+        exact_online_webhook_secret=get("EXACT_ONLINE_WEBHOOK_SECRET",
+                                        defaults.exact_online_webhook_secret),
+        exact_online_base_url=get("EXACT_ONLINE_BASE_URL", "").rstrip("/") or None,
         sync_interval_minutes=int(interval),
         partner_name=get("PARTNER_NAME", defaults.partner_name),
         session_cookie_secure=public_url.startswith("https://"),

@@ -22,9 +22,11 @@ from providers.base import LedgerError, Tenant, TokenSet
 log = logging.getLogger(__name__)
 
 
-def create_grant(services: Services, provider_key: str, tokens: TokenSet) -> str:
+def create_grant(
+    services: Services, provider_key: str, tokens: TokenSet, region: str | None = None
+) -> str:
     with services.db.session() as session:
-        grant = Grant(provider=provider_key)
+        grant = Grant(provider=provider_key, region=region)
         store_tokens(grant, tokens, services.box)
         session.add(grant)
         session.flush()
@@ -34,7 +36,7 @@ def create_grant(services: Services, provider_key: str, tokens: TokenSet) -> str
 def list_tenants(services: Services, grant_id: str) -> list[Tenant]:
     with services.db.session() as session:
         grant = session.get(Grant, grant_id)
-        provider = services.providers.get(grant.provider)
+        provider = services.provider_for(grant.provider, grant.region)
         tokens = services.tokens(grant)
     return provider.list_tenants(tokens)
 

@@ -21,7 +21,10 @@ from connector.worker import Worker
 DEMO_OPERATOR = "operator@demo.example"
 
 
-def run_demo(port: int = 5000, emulator_port: int = 5001, seed: int = 1) -> None:
+def run_demo(
+    port: int = 5000, emulator_port: int = 5001, exact_port: int = 5002, seed: int = 1
+) -> None:
+    from providers.exact_online.emulator import ExactEmulator
     from providers.moneybird.emulator import MoneybirdEmulator
 
     settings = load_settings()
@@ -32,9 +35,17 @@ def run_demo(port: int = 5000, emulator_port: int = 5001, seed: int = 1) -> None
         client_secret=settings.moneybird_client_secret,
     )
     server = emulator.serve("127.0.0.1", emulator_port)
+    exact = ExactEmulator(
+        seed=seed,
+        client_id=settings.exact_online_client_id,
+        client_secret=settings.exact_online_client_secret,
+        webhook_secret=settings.exact_online_webhook_secret,
+    )
+    exact_server = exact.serve("127.0.0.1", exact_port)
     settings = settings.replace(
         public_url=public_url,
         moneybird_base_url=os.environ.get("MONEYBIRD_BASE_URL") or server.url,
+        exact_online_base_url=os.environ.get("EXACT_ONLINE_BASE_URL") or exact_server.url,
         demo=True,
     )
     services = Services.from_settings(settings)
@@ -48,9 +59,11 @@ def run_demo(port: int = 5000, emulator_port: int = 5001, seed: int = 1) -> None
   Pre-incasso connector — demo
   ────────────────────────────
   Open            {public_url}/
-  Click           "Koppel Moneybird", approve in the emulator, pick an administration.
+  Click           "Koppel Moneybird" or "Koppel Exact Online", approve in the emulator,
+                  pick an administration; then look at the settings page.
   Operator login  {public_url}/login   {DEMO_OPERATOR} / {password or '(unchanged)'}
-  Emulator view   {server.url}/_emulator/   (see our notes and payments; mark invoices paid)
+  Emulator views  {server.url}/_emulator/   Moneybird: our notes and payments; mark paid
+                  {exact_server.url}/_emulator/   Exact Online: our notes; mark paid
   Database        {settings.database_url}
   Stop with Ctrl-C.
 """, flush=True)
@@ -59,6 +72,7 @@ def run_demo(port: int = 5000, emulator_port: int = 5001, seed: int = 1) -> None
     finally:
         worker.stop()
         server.shutdown()
+        exact_server.shutdown()
 
 
 def _demo_operator(services: Services) -> str | None:

@@ -140,7 +140,8 @@ class Connection(Base):
     provider: Mapped[str] = mapped_column(String(40))
     tenant_id: Mapped[str] = mapped_column(String(64))
     tenant_name: Mapped[str] = mapped_column(String(200))
-    webhook_id: Mapped[str | None] = mapped_column(String(64))
+    # Exact Online subscribes per topic: several ids, comma-separated.
+    webhook_id: Mapped[str | None] = mapped_column(Text)
     webhook_secret_enc: Mapped[str | None] = mapped_column(Text)
     webhook_error: Mapped[str | None] = mapped_column(String(200))
     connected_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

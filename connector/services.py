@@ -12,7 +12,7 @@ from connector.db import Database
 from connector.models import Company, Connection, Grant
 from connector.platforms import build_registry
 from connector.tokens import GrantTokens
-from providers.base import Ledger
+from providers.base import Ledger, Provider
 from providers.registry import ProviderRegistry
 
 MESSAGE_CHANNELS = ("stamp", "letter", "email", "sms", "whatsapp", "call")
@@ -41,12 +41,19 @@ class Services:
             channels=dict(capture_channels(MESSAGE_CHANNELS)),
         )
 
+    def provider_for(self, key: str, region: str | None = None) -> Provider:
+        """The provider, for the region the tokens belong to where the platform has regions."""
+        provider = self.providers.get(key)
+        for_region = getattr(provider, "for_region", None)
+        return for_region(region) if for_region else provider
+
     def tokens(self, grant: Grant) -> GrantTokens:
-        return GrantTokens(self.db, self.box, self.providers.get(grant.provider), grant.id)
+        return GrantTokens(self.db, self.box, self.provider_for(grant.provider, grant.region),
+                           grant.id)
 
     def ledger_for(self, company: Company) -> Ledger:
         connection: Connection | None = company.connection
         if connection is None or connection.status != "active" or connection.grant is None:
             raise NotConnected(f"company {company.id} is not connected")
-        provider = self.providers.get(connection.provider)
+        provider = self.provider_for(connection.provider, connection.grant.region)
         return provider.ledger(connection.tenant_id, self.tokens(connection.grant))

@@ -18,9 +18,10 @@ from sqlalchemy import or_, select
 
 from connector import sync
 from connector.collection.engine import run_company
-from connector.models import Company, Connection, utcnow
+from connector.models import Company, Connection, Grant, utcnow
 from connector.services import Services
 from connector.writeback import process_outbox
+from providers.base import LedgerError
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,21 @@ logging.getLogger("apscheduler.scheduler").addFilter(_SkipNoise())
 POLL_SECONDS = 1.0
 OUTBOX_SECONDS = 3.0
 ENGINE_SECONDS = 60.0
+KEEP_ALIVE_HOURS = 6
+KEEP_ALIVE_AGE = timedelta(days=7)  # far inside Exact Online's 30-day refresh-token expiry
+
+
+def keep_alive(services: Services) -> int:
+    """Refresh grants idle for a week, so an unused refresh token never expires."""
+    refreshed = 0
+    with services.db.session() as session:
+        grants = list(session.scalars(select(Grant).where(Grant.status == "active")))
+    for grant in grants:
+        try:
+            refreshed += services.tokens(grant).keep_alive(KEEP_ALIVE_AGE)
+        except LedgerError as exc:
+            log.warning("keep-alive refresh failed for grant %s: %s", grant.id, exc)
+    return refreshed
 
 
 def due_companies(services: Services, limit: int = 20) -> list[str]:
@@ -138,6 +154,8 @@ class Worker:
                           max_instances=1, coalesce=True)
         scheduler.add_job(self.engine, "interval", seconds=ENGINE_SECONDS, id="engine",
                           max_instances=1, coalesce=True)
+        scheduler.add_job(keep_alive, "interval", hours=KEEP_ALIVE_HOURS, id="keep_alive",
+                          args=[self.services], max_instances=1, coalesce=True)
 
     def start(self) -> None:
         """Run in background threads of this process (the demo, the end-to-end tests)."""

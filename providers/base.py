@@ -53,6 +53,13 @@ class Transient(LedgerError):
         self.ambiguous = ambiguous
 
 
+class RefreshTooEarly(LedgerError):
+    """The platform refuses a refresh because the current access token is still fresh.
+
+    Exact Online allows a refresh only from 570 s after issue; the current token keeps working.
+    """
+
+
 class Rejected(LedgerError):
     """A 4xx other than auth and rate limits: a bug or bad data. Never retried."""
 
@@ -87,6 +94,8 @@ class ProviderInfo:
     scopes: tuple[str, ...]
     capabilities: Capabilities
     tenant_label: str  # what the platform calls a tenant, e.g. "administratie"
+    # Refresh this long before expiry; never earlier than the platform allows (Exact: 30 s).
+    refresh_margin_seconds: int = 60
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,11 +106,11 @@ class ProviderInfo:
 class TokenSet:
     access_token: str
     refresh_token: str | None
-    expires_at: datetime | None  # None: the platform did not say the token expires
+    expires_in: int | None  # seconds from now; None: the platform did not say it expires
     scope: str | None = None
 
     def __repr__(self) -> str:  # never print tokens
-        return f"TokenSet(expires_at={self.expires_at!r}, scope={self.scope!r})"
+        return f"TokenSet(expires_in={self.expires_in!r}, scope={self.scope!r})"
 
 
 @dataclass(frozen=True)
@@ -240,11 +249,17 @@ class WebhookRegistration:
 
 @dataclass(frozen=True)
 class PaymentSettings:
-    """How the creditor's bookkeeper wants collected money booked (Moneybird terms)."""
+    """How the creditor's bookkeeper wants collected money booked.
+
+    Moneybird: ``manual_payment_action`` with a financial or ledger account. Exact Online: a bank
+    journal and an offset G/L account; without both a payment is only noted, never booked.
+    """
 
     manual_payment_action: str | None = None
     financial_account_id: str | None = None
     ledger_account_id: str | None = None
+    journal_code: str | None = None
+    gl_account_id: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------

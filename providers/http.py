@@ -6,13 +6,17 @@ Classification follows the error tree in :mod:`providers.base`: the caller learn
 
 from __future__ import annotations
 
+import json
 import logging
 import random
+import re
+import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -95,6 +99,22 @@ class RateBudget:
             return sum(1 for t in self._calls.get(key, ()) if t > now - self.window)
 
 
+def dump_json(value: Any) -> str:
+    """JSON with Decimals written as exact numbers (json.dumps would refuse or go via float)."""
+    decimals: list[Decimal] = []
+    nonce = secrets.token_hex(4)  # data can never forge a placeholder
+
+    def default(obj: Any) -> str:
+        if isinstance(obj, Decimal):
+            decimals.append(obj)
+            return f"\x00{nonce}:{len(decimals) - 1}\x00"
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+    text = json.dumps(value, default=default)
+    return re.sub(r'"\\u0000' + nonce + r':(\d+)\\u0000"',
+                  lambda m: format(decimals[int(m.group(1))], "f"), text)
+
+
 def describe_error(response: requests.Response) -> str:
     """A short, safe description of an error response: status and the platform's error code.
 
@@ -116,6 +136,23 @@ def describe_error(response: requests.Response) -> str:
 
 
 Unauthorized = Callable[[requests.Response], ReconnectRequired | None]
+# Reads a platform's rate-limit headers; returns when calls may resume if the budget is spent.
+Observer = Callable[[requests.Response], datetime | None]
+
+
+class Budgets:
+    """Several budgets that must all allow a call (e.g. per minute and per day)."""
+
+    def __init__(self, *budgets: RateBudget) -> None:
+        self.budgets = budgets
+
+    def acquire(self, key: str) -> None:
+        for budget in self.budgets:
+            budget.acquire(key)
+
+    def block_until(self, key: str, at: datetime) -> None:
+        for budget in self.budgets:
+            budget.block_until(key, at)
 
 
 class ApiClient:
@@ -130,8 +167,9 @@ class ApiClient:
         base_url: str,
         tokens: TokenSource,
         *,
-        budget: RateBudget | None = None,
+        budget: RateBudget | Budgets | None = None,
         budget_key: str = "",
+        observe: Observer | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         session: requests.Session | None = None,
         transient_retries: int = 2,
@@ -145,6 +183,7 @@ class ApiClient:
         self.session = session or requests.Session()
         self.transient_retries = transient_retries
         self.interpret_401 = interpret_401
+        self.observe = observe
         self.calls = 0
 
     def request(
@@ -177,6 +216,9 @@ class ApiClient:
                     continue
                 raise Transient(str(exc), ambiguous=exc.ambiguous and not idempotent) from exc
             status = response.status_code
+            resume_at = self.observe(response) if self.observe else None
+            if resume_at is not None and self.budget is not None:
+                self.budget.block_until(self.budget_key, resume_at)
             if status == 401:
                 verdict = self.interpret_401(response) if self.interpret_401 else None
                 if verdict is not None:
@@ -187,7 +229,8 @@ class ApiClient:
                 refreshed = True
                 continue
             if status == 429:
-                retry_at = parse_retry_at(response.headers) or utcnow() + timedelta(seconds=60)
+                retry_at = (resume_at or parse_retry_at(response.headers)
+                            or utcnow() + timedelta(seconds=60))
                 if self.budget is not None:
                     self.budget.block_until(self.budget_key, retry_at)
                 raise RateLimited(f"{method} rate limited", retry_at=retry_at)
@@ -207,9 +250,13 @@ class ApiClient:
             self.budget.acquire(self.budget_key)
         self.calls += 1
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        body = None
+        if json is not None:
+            body = dump_json(json).encode()
+            headers["Content-Type"] = "application/json"
         try:
             return self.session.request(
-                method, url, params=params, json=json, headers=headers, timeout=self.timeout
+                method, url, params=params, data=body, headers=headers, timeout=self.timeout
             )
         except requests.ConnectTimeout:
             raise Transient(f"{method} could not connect", ambiguous=False) from None

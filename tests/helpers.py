@@ -66,12 +66,8 @@ def connect_direct(services, emulator, adm: str | None = None, **token_kwargs) -
 
     adm = adm or emulator.administration_ids()[0]
     access, refresh = emulator.issue_token([adm], **token_kwargs)
-    expires_in = token_kwargs.get("expires_in")
-    from datetime import UTC, datetime, timedelta
-
-    expires_at = datetime.now(UTC) + timedelta(seconds=expires_in) if expires_in else None
     grant_id = connections.create_grant(services, "moneybird",
-                                        TokenSet(access, refresh, expires_at))
+                                        TokenSet(access, refresh, token_kwargs.get("expires_in")))
     tenants = [t for t in connections.list_tenants(services, grant_id) if t.id == adm]
     [company_id] = connections.connect_tenants(services, grant_id, tenants)
     return company_id

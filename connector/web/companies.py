@@ -33,7 +33,7 @@ from connector.web.access import (
     services,
 )
 from connector.web.collection import overview
-from connector.web.forms import HoldForm, NoteForm, PaymentForm, PaymentSettingsForm
+from connector.web.forms import HoldForm, NoteForm, PaymentForm, payment_settings_form
 from providers.base import InvoiceStatus
 
 bp = Blueprint("companies", __name__, url_prefix="/companies")
@@ -95,7 +95,8 @@ def show(company_id: str) -> str:
             _ = write.invoice
         log = list(db.scalars(select(Event).where(Event.company_id == company_id)
                               .order_by(Event.id.desc()).limit(20)))
-        settings_form = PaymentSettingsForm(data=company.payment_settings or {})
+        settings_form = payment_settings_form(company.provider,
+                                              data=company.payment_settings or {})
         preincasso = overview(db, company_id)
     return render_template(
         "web/company.html", company=company, connection=connection, state=state, runs=runs,
@@ -130,16 +131,16 @@ def disconnect(company_id: str) -> Response:
 @bp.post("/<company_id>/payment-settings")
 @login_required
 def payment_settings(company_id: str) -> str | Response:
-    form = PaymentSettingsForm()
     with services().db.session() as db:
         company = company_or_404(db, company_id)
+        form = payment_settings_form(company.provider)
         if not form.validate_on_submit():
             for field, errors in form.errors.items():
                 flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
             return redirect(url_for("companies.show", company_id=company_id, _anchor="betalingen"))
         company.payment_settings = {
-            k: (getattr(form, k).data or "").strip() or None
-            for k in ("manual_payment_action", "financial_account_id", "ledger_account_id")
+            name: (field.data or "").strip() or None
+            for name, field in form._fields.items() if name != "csrf_token"
         }
         events.record(db, "company.payment_settings", "Instellingen voor betalingen gewijzigd",
                       company_id=company_id, actor=actor())

@@ -16,17 +16,24 @@ from connector import connections
 from connector.web.access import actor, grant_companies, services
 from connector.web.forms import ChooseTenantsForm
 from providers.base import LedgerError, Provider, Tenant
+from providers.exact_online.regions import DEFAULT as DEFAULT_REGION
+from providers.exact_online.regions import LABELS as REGION_LABELS
+from providers.exact_online.regions import UnknownRegion
 from providers.registry import UnknownProvider
 
 bp = Blueprint("connect", __name__)
-SLUGS = {"moneybird": "moneybird"}  # URL slug → provider key
+SLUGS = {"moneybird": "moneybird", "exact-online": "exact_online"}  # URL slug → provider key
 
 
-def _provider(slug: str) -> Provider:
+def _provider(slug: str, region: str | None = None) -> Provider:
     try:
-        return services().providers.get(SLUGS.get(slug, slug))
-    except UnknownProvider:
+        return services().provider_for(SLUGS.get(slug, slug.replace("-", "_")), region)
+    except (UnknownProvider, UnknownRegion):
         abort(404)
+
+
+def _has_regions(provider: Provider) -> bool:
+    return hasattr(provider, "for_region")
 
 
 def _redirect_uri(slug: str) -> str:
@@ -34,19 +41,24 @@ def _redirect_uri(slug: str) -> str:
 
 
 @bp.get("/connect/<slug>")
-def start(slug: str) -> Response:
+def start(slug: str) -> str | Response:
     provider = _provider(slug)
+    region = request.args.get("region")
+    if _has_regions(provider) and region is None:
+        return render_template("web/choose_region.html", provider=provider.info, slug=slug,
+                               regions=REGION_LABELS, default=DEFAULT_REGION)
+    provider = _provider(slug, region)
     state = secrets.token_urlsafe(24)
-    session["oauth_state"] = {"state": state, "slug": slug}
+    session["oauth_state"] = {"state": state, "slug": slug, "region": region}
     return redirect(provider.authorization_url(_redirect_uri(slug), state))
 
 
 @bp.get("/oauth/<slug>/callback")
 def callback(slug: str) -> str | Response:
-    provider = _provider(slug)
-    expected = session.pop("oauth_state", None)
-    if not expected or expected.get("slug") != slug or not secrets.compare_digest(
-        expected["state"], request.args.get("state", "")
+    expected = session.pop("oauth_state", None) or {}
+    provider = _provider(slug, expected.get("region"))
+    if expected.get("slug") != slug or not secrets.compare_digest(
+        expected.get("state", ""), request.args.get("state", "")
     ):
         return render_template("web/connect_error.html", provider=provider.info,
                                reason="De aanvraag is verlopen of niet van deze browser. "
@@ -62,7 +74,8 @@ def callback(slug: str) -> str | Response:
     svc = services()
     try:
         tokens = provider.exchange_code(code, _redirect_uri(slug))
-        grant_id = connections.create_grant(svc, provider.info.key, tokens)
+        grant_id = connections.create_grant(svc, provider.info.key, tokens,
+                                            region=expected.get("region"))
         tenants = connections.list_tenants(svc, grant_id)
     except LedgerError as exc:
         return render_template("web/connect_error.html", provider=provider.info,
@@ -82,7 +95,7 @@ def choose() -> str | Response:
     if not pending:
         return redirect(url_for("home.index"))
     svc = services()
-    provider = svc.providers.get(SLUGS.get(pending["slug"], pending["slug"]))
+    provider = _provider(pending["slug"])
     tenants = [Tenant(id=i, name=n, suspended=s) for i, n, s in pending["tenants"]]
     with svc.db.session() as db:
         known = connections.existing_connections(db, provider.info.key, [t.id for t in tenants])

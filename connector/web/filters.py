@@ -18,6 +18,13 @@ LABELS = {
 }
 
 
+PLATFORMS = {"moneybird": "Moneybird", "exact_online": "Exact Online"}
+
+
+def platform(key: str | None) -> str:
+    return PLATFORMS.get(key or "", key or "–")
+
+
 def label(value: str | None) -> str:
     """Dutch words for the codes we store; an unknown code is shown as it is."""
     return LABELS.get(value or "", value or "–")
@@ -28,4 +35,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(day, "day")
     app.add_template_filter(moment, "moment")
     app.add_template_filter(label, "label")
+    app.add_template_filter(platform, "platform")
     app.add_template_filter(long_day, "long_day")

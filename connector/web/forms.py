@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -138,3 +139,31 @@ class HoldForm(FlaskForm):
             self.until.errors = [*self.until.errors, "Deze datum ligt in het verleden."]
             ok = False
         return ok
+
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+class ExactPaymentSettingsForm(FlaskForm):
+    """Exact Online books a payment only with a bank journal and an offset G/L account."""
+
+    journal_code = StringField("Dagboek (code)", validators=[Optional(), Length(max=10)])
+    gl_account_id = StringField("Tegenrekening (grootboek-id)", validators=[Optional()])
+
+    def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
+        ok = super().validate(extra_validators)  # type: ignore[arg-type]
+        journal, account = (self.journal_code.data or "").strip(), (self.gl_account_id.data or "")
+        if account and not GUID.match(account.strip()):
+            self.gl_account_id.errors = [*self.gl_account_id.errors,
+                                         "Een grootboek-id ziet eruit als 8-4-4-4-12 tekens."]
+            ok = False
+        if bool(journal) != bool(account.strip()):
+            self.journal_code.errors = [*self.journal_code.errors,
+                                        "Vul dagboek én tegenrekening in, of geen van beide."]
+            ok = False
+        return ok
+
+
+def payment_settings_form(provider: str, **kwargs: object) -> FlaskForm:
+    form_class = ExactPaymentSettingsForm if provider == "exact_online" else PaymentSettingsForm
+    return form_class(**kwargs)

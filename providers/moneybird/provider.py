@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import requests
@@ -111,22 +111,19 @@ class MoneybirdProvider:
             raise Transient("Moneybird token endpoint unreachable") from None
         token_set = self._token_set(token)
         if token_set.refresh_token is None:  # not rotated: keep using the one we have
-            token_set = TokenSet(token_set.access_token, refresh_token, token_set.expires_at,
+            token_set = TokenSet(token_set.access_token, refresh_token, token_set.expires_in,
                                  token_set.scope)
         return token_set
 
     @staticmethod
     def _token_set(token: Mapping[str, object]) -> TokenSet:
         expires_in = token.get("expires_in")
-        expires_at = None
-        if expires_in not in (None, ""):
-            expires_at = datetime.now(UTC) + timedelta(seconds=int(str(expires_in)))
         refresh = token.get("refresh_token")
         scope = token.get("scope")
         return TokenSet(
             access_token=str(token["access_token"]),
             refresh_token=str(refresh) if refresh else None,
-            expires_at=expires_at,
+            expires_in=int(str(expires_in)) if expires_in not in (None, "") else None,
             scope=str(scope) if scope else None,
         )
 

@@ -1,0 +1,280 @@
+"""One Exact Online division through the Ledger contract.
+
+Reads go through the sync endpoints (1,000 rows a page, ``Timestamp gt n``): an unchanged
+division costs three calls (payment terms, accounts, deletions); addresses and contacts are
+checked hourly, and on demand for accounts that changed. ``__next`` links are followed verbatim.
+4xx answers are never retried blindly (Exact blocks an endpoint after ten errors an hour).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from providers.base import (
+    DebtorRecord,
+    InvoiceChanges,
+    InvoiceRecord,
+    PaymentSettings,
+    Rejected,
+    SyncCursor,
+    TokenSource,
+    Transient,
+    WebhookRegistration,
+)
+from providers.exact_online import mapping
+from providers.http import ApiClient
+
+if TYPE_CHECKING:
+    from providers.exact_online.provider import ExactOnlineProvider
+
+TERM_FIELDS = ("ID,Account,AccountContact,AmountDC,TransactionAmountDC,Currency,DueDate,"
+               "InvoiceDate,InvoiceNumber,IsFullyPaid,LastPaymentDate,Status")
+TERM_SELECT = TERM_FIELDS + ",LineType,Timestamp"
+ACCOUNT_FIELDS = ("ID,Code,Name,Email,Phone,AddressLine1,AddressLine2,Postcode,City,Country,"
+                  "ChamberOfCommerce,VATNumber,MainContact")
+ADDRESS_FIELDS = "ID,Account,Type,AddressLine1,AddressLine2,Postcode,City,Country"
+CONTACT_FIELDS = "ID,Account,FullName,Email,BusinessEmail,Phone,Mobile,IsMainContact"
+DELETED_SELECT = "EntityKey,EntityType,Timestamp"
+DELETED_PAYMENT_TERM = 10
+DETAILS_EVERY = timedelta(hours=1)
+IDS_PER_FILTER = 20
+WEBHOOK_TOPICS = ("SalesInvoices", "SalesEntries", "BankEntries", "CashEntries",
+                  "GeneralJournalEntries", "Accounts")
+
+
+def _guid(value: str) -> str:
+    if not all(c in "0123456789abcdefABCDEF-" for c in value):
+        raise Rejected("not a GUID")  # keeps quotes out of OData filters
+    return f"guid'{value}'"
+
+
+def _any_of(field: str, ids: Iterable[str]) -> str:
+    return " or ".join(f"{field} eq {_guid(i)}" for i in ids)
+
+
+def _chunks(ids: list[str], size: int = IDS_PER_FILTER) -> Iterable[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+class ExactLedger:
+    def __init__(self, provider: ExactOnlineProvider, division: str, tokens: TokenSource) -> None:
+        self.provider = provider
+        self.tenant_id = division
+        self.api = ApiClient(
+            f"{provider.base_url}/api/v1/{division}",
+            tokens,
+            budget=provider.budgets,
+            budget_key=division,
+            timeout=provider.timeout,
+            session=provider.session,
+            observe=provider.observe_rate_limits,
+        )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def _rows(self, path: str, params: dict[str, str] | None) -> tuple[list[dict], str | None]:
+        response = self.api.request("GET", path, params=params)
+        try:
+            body = response.json()["d"]
+        except (ValueError, KeyError, TypeError):
+            raise Transient("Exact Online answer is not an OData envelope") from None
+        if isinstance(body, dict) and "results" in body:
+            return list(body["results"]), body.get("__next")
+        return [body] if isinstance(body, dict) else list(body), None
+
+    def _all(self, path: str, params: dict[str, str]) -> list[dict]:
+        rows, following = self._rows(path, params)
+        while following:  # verbatim: it carries the $skiptoken and our $select/$filter
+            more, following = self._rows(following, None)
+            rows.extend(more)
+        return rows
+
+    def _since(self, path: str, select: str, since: int) -> tuple[list[dict], int]:
+        rows = self._all(path, {"$select": select, "$filter": f"Timestamp gt {since}L"})
+        return rows, max([since, *(int(r["Timestamp"]) for r in rows if r.get("Timestamp"))])
+
+    def changed_invoices(self, cursor: SyncCursor) -> InvoiceChanges:
+        calls_before = self.api.calls
+        state = _state(cursor.value)
+        initial = "accounts" not in state
+        terms, state["terms"] = self._since(
+            "/sync/Cashflow/PaymentTerms", TERM_SELECT, state.get("terms", 1))
+        invoices = [mapping.invoice(r) for r in terms if mapping.is_receipt(r)]
+        accounts, state["accounts"] = self._since(
+            "/sync/CRM/Accounts", ACCOUNT_FIELDS + ",Timestamp", state.get("accounts", 1))
+        removed, state["deleted"] = self._since(
+            "/sync/Deleted", DELETED_SELECT, state.get("deleted", 1))
+        deleted = [str(r["EntityKey"]) for r in removed
+                   if r.get("EntityType") == DELETED_PAYMENT_TERM and not initial]
+
+        now = datetime.now(UTC)
+        checked = state.get("details_checked_at")
+        addresses: list[dict] = []
+        contacts: list[dict] = []
+        if initial or checked is None or now - datetime.fromisoformat(checked) >= DETAILS_EVERY:
+            addresses, state["addresses"] = self._since(
+                "/sync/CRM/Addresses", ADDRESS_FIELDS + ",Timestamp", state.get("addresses", 1))
+            contacts, state["contacts"] = self._since(
+                "/sync/CRM/Contacts", CONTACT_FIELDS + ",Timestamp", state.get("contacts", 1))
+            state["details_checked_at"] = now.isoformat()
+        if initial:
+            debtors = _join(accounts, addresses, contacts)
+        else:
+            affected = {str(a["ID"]) for a in accounts}
+            affected |= {str(x["Account"]) for x in addresses + contacts if x.get("Account")}
+            debtors = self._debtors_for(sorted(affected))
+        return InvoiceChanges(invoices=invoices, debtors=debtors, deleted=deleted,
+                              cursor=json.dumps(state),
+                              api_calls=self.api.calls - calls_before)
+
+    def _debtors_for(self, account_ids: list[str]) -> list[DebtorRecord]:
+        accounts: list[dict] = []
+        addresses: list[dict] = []
+        contacts: list[dict] = []
+        for chunk in _chunks(account_ids):
+            accounts += self._all("/bulk/CRM/Accounts", {
+                "$select": ACCOUNT_FIELDS, "$filter": _any_of("ID", chunk)})
+            addresses += self._all("/bulk/CRM/Addresses", {
+                "$select": ADDRESS_FIELDS,
+                "$filter": f"({_any_of('Account', chunk)}) and Type eq {mapping.INVOICE_ADDRESS}"})
+            contacts += self._all("/bulk/CRM/Contacts", {
+                "$select": CONTACT_FIELDS, "$filter": _any_of("Account", chunk)})
+        return _join(accounts, addresses, contacts)
+
+    def invoice(self, invoice_id: str) -> InvoiceRecord:
+        return mapping.invoice(self._receivable(invoice_id))
+
+    def _receivable(self, invoice_id: str) -> dict[str, Any]:
+        rows, _ = self._rows(f"/cashflow/Receivables({_guid(invoice_id)})",
+                             {"$select": TERM_FIELDS})
+        if not rows:
+            raise Rejected("receivable not found", status=404)
+        return rows[0]
+
+    # -- writing --------------------------------------------------------------------------
+
+    def add_note(self, invoice_id: str, text: str, key: str, *, maybe_done: bool = False) -> str:
+        """A CommunicationNote on the debtor's account whose subject names the invoice."""
+        term = self._receivable(invoice_id)
+        account = str(term["Account"])
+        first_line = text.strip().splitlines()[0] if text.strip() else "Pre-incasso"
+        subject = f"[Incasso] factuur {term.get('InvoiceNumber')}: {first_line}"[:180]
+        subject = f"{subject} [{key}]"
+
+        def find() -> str | None:
+            rows, _ = self._rows("/activities/CommunicationNotes", {
+                "$select": "ID",
+                "$filter": f"Account eq {_guid(account)} and substringof('{key}', Subject) eq true",
+            })
+            return str(rows[0]["ID"]) if rows else None
+
+        def write() -> str:
+            response = self.api.request(
+                "POST", "/activities/CommunicationNotes",
+                json={"Account": account, "Subject": subject, "Notes": text})
+            return str(response.json()["d"]["ID"])
+
+        return self._write_once(find, write, maybe_done)
+
+    def register_payment(
+        self,
+        invoice_id: str,
+        amount: Decimal,
+        paid_on: date,
+        key: str,
+        settings: PaymentSettings,
+        *,
+        maybe_done: bool = False,
+    ) -> str:
+        """Book a bank entry only when the creditor named journal and G/L account; else a note.
+
+        Without booking settings a "paid" marker is a note: the creditor's own bank feed books
+        the money, and a second booking would count it twice.
+        """
+        if not (settings.journal_code and settings.gl_account_id):
+            return self.add_note(
+                invoice_id, f"Betaling van EUR {amount:.2f} ontvangen op {paid_on:%d-%m-%Y} "
+                "(gemeld aan de incassopartner; niet geboekt).", key, maybe_done=maybe_done)
+        term = self._receivable(invoice_id)
+        number = term.get("InvoiceNumber")
+        line = {"Account": str(term["Account"]), "AmountFC": amount.quantize(Decimal("0.01")),
+                "GLAccount": settings.gl_account_id, "OurRef": number,
+                "Date": f"{paid_on.isoformat()}T00:00:00",
+                "Description": f"Ontvangen via incassopartner [{key}]"}
+
+        def find() -> str | None:
+            rows, _ = self._rows("/financialtransaction/BankEntryLines", {
+                "$select": "EntryID",
+                "$filter": f"substringof('{key}', Description) eq true"})
+            return str(rows[0]["EntryID"]) if rows else None
+
+        def write() -> str:
+            response = self.api.request("POST", "/financialtransaction/BankEntries", json={
+                "JournalCode": settings.journal_code, "BankEntryLines": [line]})
+            return str(response.json()["d"]["EntryID"])
+
+        return self._write_once(find, write, maybe_done)
+
+    def _write_once(self, find: Any, write: Any, maybe_done: bool) -> str:
+        if maybe_done and (existing := find()):
+            return existing
+        try:
+            return write()
+        except Transient as exc:
+            if not exc.ambiguous:
+                raise
+        if existing := find():
+            return existing
+        return write()
+
+    def pause_own_reminders(self, invoice_id: str) -> None:
+        """Exact Online offers no API for its own reminders (reference §7.1): nothing to do."""
+
+    def resume_own_reminders(self, invoice_id: str) -> None:
+        """See :meth:`pause_own_reminders`."""
+
+    # -- webhooks -------------------------------------------------------------------------
+
+    def register_webhook(self, url: str) -> WebhookRegistration:
+        ids = []
+        for topic in WEBHOOK_TOPICS:
+            response = self.api.request("POST", "/webhooks/WebhookSubscriptions",
+                                        json={"CallbackURL": url, "Topic": topic})
+            ids.append(str(response.json()["d"]["ID"]))
+        return WebhookRegistration(id=",".join(ids), secret=self.provider.webhook_secret)
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        for subscription in filter(None, webhook_id.split(",")):
+            try:
+                self.api.request("DELETE",
+                                 f"/webhooks/WebhookSubscriptions({_guid(subscription)})",
+                                 idempotent=True)
+            except Rejected as exc:
+                if exc.status != 404:
+                    raise
+
+
+def _state(value: str | None) -> dict[str, Any]:
+    try:
+        state = json.loads(value) if value else {}
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _join(accounts: list[dict], addresses: list[dict], contacts: list[dict]) -> list[DebtorRecord]:
+    invoice_address = {str(a["Account"]): a for a in addresses
+                       if a.get("Type") == mapping.INVOICE_ADDRESS}
+    by_id = {str(c["ID"]): c for c in contacts}
+    main = {str(c["Account"]): c for c in contacts if c.get("IsMainContact")}
+    debtors = []
+    for account in accounts:
+        account_id = str(account["ID"])
+        contact = by_id.get(str(account.get("MainContact") or "")) or main.get(account_id)
+        debtors.append(mapping.debtor(account, invoice_address.get(account_id), contact))
+    return debtors
