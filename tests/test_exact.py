@@ -56,6 +56,29 @@ def test_connect_through_region_choice_and_consent(make_services, exact_emulator
         grant = db.scalars(select(Grant)).one()
         assert grant.region == "nl" and grant.provider == "exact_online"
 
+    # The background sync mirrors the division; a payment in Exact comes back by webhook.
+    worker = Worker(services)
+    worker.start()
+    try:
+        wait_until(lambda: _open_count(services) == len(exact_emulator.open_items(int(big))),
+                   timeout=20)
+        item = exact_emulator.open_items(int(big))[0]
+        exact_emulator.pay_item(int(big), item["ID"])
+        wait_until(lambda: _status(services, item["ID"]) == "paid", timeout=10)
+    finally:
+        worker.stop()
+    assert any(d["status"] == 200 for d in exact_emulator.deliveries)
+
+
+def _open_count(services) -> int:
+    with services.db.session() as db:
+        return len(db.scalars(select(Invoice.id).where(Invoice.status == "open")).all())
+
+
+def _status(services, external_id: str) -> str:
+    with services.db.session() as db:
+        return db.scalars(select(Invoice.status).where(Invoice.external_id == external_id)).one()
+
 
 def test_initial_sync_pages_and_unchanged_resync(make_services, make_exact_emulator):
     emulator = make_exact_emulator(open_items=5000, accounts=1000, minutely_limit=1000)
@@ -80,26 +103,50 @@ def test_initial_sync_pages_and_unchanged_resync(make_services, make_exact_emula
     assert kinds
 
 
-def test_paid_item_leaves_the_mirror_and_webhook_triggers_sync(make_services, exact_emulator):
+def test_paid_deleted_and_partially_paid_items(make_services, exact_emulator):
     services = make_services(exact=exact_emulator)
     division = big_division(exact_emulator)
     company_id = connect(services, exact_emulator, division)
     sync_company(services, company_id)
-    worker = Worker(services)
-    worker.start()
-    try:
-        item = exact_emulator.open_items(division)[0]
-        exact_emulator.pay_item(division, item["ID"])
+    paid, deleted, partial = (i["ID"] for i in exact_emulator.open_items(division)[:3])
+    before = exact_emulator.item(division, partial)["AmountDC"]
+    exact_emulator.pay_item(division, paid)
+    exact_emulator.delete_item(division, deleted)
+    exact_emulator.pay_item(division, partial, Decimal("1.00"))
+    result = sync_company(services, company_id)
+    assert result.invoices_closed == 2
+    assert (_status(services, paid), _status(services, deleted)) == ("paid", "deleted")
+    with services.db.session() as db:
+        row = db.scalars(select(Invoice).where(Invoice.external_id == partial)).one()
+    assert row.status == "open" and row.open_amount == Decimal(str(before)) - Decimal("1.00")
 
-        def paid() -> bool:
-            with services.db.session() as db:
-                return db.scalars(select(Invoice.status).where(
-                    Invoice.external_id == item["ID"])).one() == "paid"
 
-        wait_until(paid, timeout=10)
-    finally:
-        worker.stop()
-    assert any(d["status"] == 200 for d in exact_emulator.deliveries)
+def test_payment_booked_once_when_journal_and_account_are_set(make_services, exact_emulator):
+    from connector.models import Company
+
+    services = make_services(exact=exact_emulator)
+    division = big_division(exact_emulator)
+    company_id = connect(services, exact_emulator, division)
+    sync_company(services, company_id)
+    token = exact_emulator.issue_token()[0]
+    accounts = requests.get(
+        f"{exact_emulator.server.url}/api/v1/{division}/financial/GLAccounts",
+        params={"$select": "ID,Code", "$filter": "Code eq '1350'"},
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}, timeout=10,
+    ).json()["d"]["results"]
+    with services.db.session() as db:
+        db.get(Company, company_id).payment_settings = {"journal_code": "20",
+                                                        "gl_account_id": accounts[0]["ID"]}
+        invoice = db.scalars(select(Invoice).where(Invoice.company_id == company_id,
+                                                   Invoice.open_amount > 20)).first()
+        key = writeback.queue_payment(db, invoice, Decimal("10.00"),
+                                      datetime.now(UTC).date()).key
+    exact_emulator.inject_delay("POST", "BankEntries", 3.0)
+    writeback.process_outbox(services)
+    booked = [p for p in exact_emulator.payments(division) if key in (p.get("Description") or "")]
+    assert len(booked) == 1 and Decimal(str(booked[0]["AmountFC"])) == Decimal("10.00")
+    assert Decimal(str(exact_emulator.item(division, invoice.external_id)["AmountDC"])) == \
+        invoice.open_amount - Decimal("10.00")
 
 
 def test_note_once_even_after_a_timeout(make_services, exact_emulator):
