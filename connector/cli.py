@@ -168,9 +168,11 @@ def random_password() -> str:
 
 
 def _register_subcommands() -> None:
+    from connector.channels.letter import letter_cli
     from connector.collection.legal_cli import legal
 
     main.add_command(legal)
+    main.add_command(letter_cli, name="letter")
 
 
 _register_subcommands()

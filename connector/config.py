@@ -35,6 +35,20 @@ class Settings:
     exact_online_base_url: str | None = None  # None: the real host of each region
     sync_interval_minutes: int = 15
     partner_name: str = "Incassopartner (demo)"  # the collection partner whose paper is used
+    partner_address: str = "Voorbeeldstraat 1, 3511 AA Utrecht"
+    partner_wki_number: str = "WKI-000000 (demo)"
+    partner_kvk: str = "00000000"
+    partner_phone: str = "030 000 00 00"
+    # Channels: unset SMTP_URL / TWILIO_ACCOUNT_SID means messages are recorded, not sent.
+    smtp_url: str | None = None
+    mail_from: str = "herinneringen@partner.example"
+    letter_dir: str = str(INSTANCE_DIR / "letters")
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_whatsapp_from: str | None = None
+    twilio_whatsapp_content_sid: str | None = None
+    twilio_base_url: str = "https://api.twilio.com"
     session_cookie_secure: bool = False
     demo: bool = False
 
@@ -82,5 +96,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         exact_online_base_url=get("EXACT_ONLINE_BASE_URL", "").rstrip("/") or None,
         sync_interval_minutes=int(interval),
         partner_name=get("PARTNER_NAME", defaults.partner_name),
+        partner_address=get("PARTNER_ADDRESS", defaults.partner_address),
+        partner_wki_number=get("PARTNER_WKI_NUMBER", defaults.partner_wki_number),
+        partner_kvk=get("PARTNER_KVK", defaults.partner_kvk),
+        partner_phone=get("PARTNER_PHONE", defaults.partner_phone),
+        smtp_url=get("SMTP_URL", "") or None,
+        mail_from=get("MAIL_FROM", defaults.mail_from),
+        letter_dir=get("LETTER_DIR", defaults.letter_dir),
+        twilio_account_sid=get("TWILIO_ACCOUNT_SID", "") or None,
+        twilio_auth_token=get("TWILIO_AUTH_TOKEN", "") or None,
+        twilio_from=get("TWILIO_FROM", "") or None,
+        twilio_whatsapp_from=get("TWILIO_WHATSAPP_FROM", "") or None,
+        twilio_whatsapp_content_sid=get("TWILIO_WHATSAPP_CONTENT_SID", "") or None,
+        twilio_base_url=get("TWILIO_BASE_URL", defaults.twilio_base_url).rstrip("/"),
         session_cookie_secure=public_url.startswith("https://"),
     )

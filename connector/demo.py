@@ -13,7 +13,9 @@ from werkzeug.security import generate_password_hash
 from werkzeug.serving import run_simple
 
 from connector import create_app
-from connector.config import load_settings
+from connector.channels.smtp_capture import CaptureSmtpServer
+from connector.channels.twilio_emulator import TwilioEmulator
+from connector.config import INSTANCE_DIR, load_settings
 from connector.models import Operator
 from connector.services import Services
 from connector.worker import Worker
@@ -42,16 +44,29 @@ def run_demo(
         webhook_secret=settings.exact_online_webhook_secret,
     )
     exact_server = exact.serve("127.0.0.1", exact_port)
+    # Mail and SMS stay on this machine: a capturing SMTP server and a Twilio emulator.
+    mail = CaptureSmtpServer("127.0.0.1", 0)
+    mail.start()
+    twilio = TwilioEmulator()
+    twilio_server = twilio.serve("127.0.0.1", 0)
     settings = settings.replace(
         public_url=public_url,
         moneybird_base_url=os.environ.get("MONEYBIRD_BASE_URL") or server.url,
         exact_online_base_url=os.environ.get("EXACT_ONLINE_BASE_URL") or exact_server.url,
+        smtp_url=f"smtp://127.0.0.1:{mail.port}",
+        letter_dir=str(INSTANCE_DIR / "letters"),
+        twilio_account_sid=twilio.account_sid,
+        twilio_auth_token=twilio.auth_token,
+        twilio_from="+3197010000000",
+        twilio_base_url=twilio_server.url,
         demo=True,
     )
     services = Services.from_settings(settings)
     services.db.upgrade()
     password = _demo_operator(services)
     app = create_app(services=services)
+    app.extensions["demo_mail"] = mail
+    app.extensions["demo_sms"] = twilio
     worker = Worker(services)
     worker.start()
 
@@ -64,6 +79,7 @@ def run_demo(
   Operator login  {public_url}/login   {DEMO_OPERATOR} / {password or '(unchanged)'}
   Emulator views  {server.url}/_emulator/   Moneybird: our notes and payments; mark paid
                   {exact_server.url}/_emulator/   Exact Online: our notes; mark paid
+  Sent mail, SMS  {public_url}/demo/messages   (nothing leaves this machine)
   Database        {settings.database_url}
   Stop with Ctrl-C.
 """, flush=True)
@@ -73,6 +89,8 @@ def run_demo(
         worker.stop()
         server.shutdown()
         exact_server.shutdown()
+        twilio_server.shutdown()
+        mail.stop()
 
 
 def _demo_operator(services: Services) -> str | None:

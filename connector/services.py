@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from connector.channels.base import Channel
-from connector.channels.capture import capture_channels
+from connector.channels.setup import build_channels
 from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.db import Database
@@ -14,8 +14,6 @@ from connector.platforms import build_registry
 from connector.tokens import GrantTokens
 from providers.base import Ledger, Provider
 from providers.registry import ProviderRegistry
-
-MESSAGE_CHANNELS = ("stamp", "letter", "email", "sms", "whatsapp", "call")
 
 
 class NotConnected(Exception):
@@ -37,8 +35,7 @@ class Services:
             db=Database(settings.database_url),
             box=SecretBox(settings.token_encryption_keys),
             providers=build_registry(settings),
-            # Real transports arrive with the channels issue; until then messages are recorded.
-            channels=dict(capture_channels(MESSAGE_CHANNELS)),
+            channels=build_channels(settings),
         )
 
     def provider_for(self, key: str, region: str | None = None) -> Provider:

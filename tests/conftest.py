@@ -115,12 +115,13 @@ def make_services(database_url: str, live_server: LiveServer) -> Iterator[Callab
     """Services wired to a given emulator, with the app served at ``live_server``."""
     made: list[Services] = []
 
-    def factory(emulator=None, *, exact=None) -> Services:
+    def factory(emulator=None, *, exact=None, **overrides) -> Services:
         assert not made, "one app per test"
         settings = make_settings(database_url, live_server.url,
                                  emulator.server.url if emulator else "http://127.0.0.1:9")
         if exact is not None:
             settings = settings.replace(exact_online_base_url=exact.server.url)
+        settings = settings.replace(**overrides)
         svc = Services.from_settings(settings)
         # Tight timeouts so tests of lost answers stay fast.
         svc.providers.get("moneybird").timeout = (2.0, 1.5)

@@ -23,6 +23,3 @@ class CaptureChannel:
             self.sent.append(message)
         return f"capture:{message.delivery_id}"
 
-
-def capture_channels(keys: tuple[str, ...]) -> dict[str, CaptureChannel]:
-    return {key: CaptureChannel(key) for key in keys}

@@ -54,6 +54,8 @@ from providers.base import InvoiceStatus, LedgerError
 
 log = logging.getLogger(__name__)
 SENDING_LEASE = timedelta(minutes=10)
+# A nudge that cannot reach the debtor (no valid mobile number) is skipped, not retried daily.
+SKIPPABLE_CHANNELS = frozenset({"sms", "whatsapp"})
 NOTE_CHANNELS = {"stamp": "e-mail", "letter": "post en e-mail", "email": "e-mail", "sms": "sms",
                  "whatsapp": "WhatsApp"}
 
@@ -356,6 +358,8 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
     try:
         reference = channel.send(message)
     except ChannelRejected as exc:
+        if message.channel in SKIPPABLE_CHANNELS:
+            return _skip_step(services, delivery_id, str(exc), today)
         return _finish(services, delivery_id, DeliveryState.FAILED, str(exc), today)
     except ChannelUncertain as exc:
         return _finish(services, delivery_id, DeliveryState.AMBIGUOUS, str(exc), today)
@@ -460,6 +464,17 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
             )
             if x
         ),
+        extra={
+            key: value
+            for key, value in {
+                "iban": sender.get("iban", ""),
+                "reference": context["reference"],
+                "reply_to": sender.get("email", ""),
+                "creditor_contact": context["creditor_contact"],
+                "post_by": today.isoformat(),  # the term in the letter assumes posting today
+            }.items()
+            if value
+        },
     )
 
 
@@ -509,6 +524,21 @@ def _finish(
     return "sent"
 
 
+def _skip_step(services: Services, delivery_id: str, reason: str, today: date) -> str:
+    """Nothing left; the step cannot be done for this debtor, so the case moves on."""
+    with services.db.session() as session:
+        delivery = session.get(Delivery, delivery_id)
+        delivery.state, delivery.skip_reason = DeliveryState.SKIPPED.value, reason[:200]
+        for link in delivery.cases:
+            link.case.next_step += 1
+            link.case.last_step_on = today
+        events.record(session, "step.skipped",
+                      f"Stap '{delivery.step_name}' overgeslagen: {reason}"[:500],
+                      company_id=delivery.company_id, subject_type="delivery",
+                      subject_id=delivery.id)
+    return "skipped"
+
+
 def _advance(session: Session, delivery: Delivery, case: Case, policy: Policy, today: date) -> None:
     case.next_step += 1
     case.last_step_on = today
@@ -517,9 +547,14 @@ def _advance(session: Session, delivery: Delivery, case: Case, policy: Policy, t
         case.letter_posted_on = today
         case.last_day_to_pay, case.costs_due_from = term.last_day_to_pay, term.costs_due_from
         case.bik_amount = delivery.bik_amount
+    verb = (
+        "aan het belteam gegeven"
+        if delivery.channel == "call"
+        else f"verstuurd per {NOTE_CHANNELS[delivery.channel]}"
+    )
     text = (
-        f"Pre-incasso {short_day(today)}: {delivery.step_name} "
-        f"({CHANNEL_LABELS[delivery.channel]}) verstuurd; openstaand {money(case.principal)}"
+        f"Pre-incasso {short_day(today)}: {delivery.step_name} {verb}; "
+        f"openstaand {money(case.principal)}"
     )
     if case.last_day_to_pay and delivery.channel == "letter":
         text += f"; betalen uiterlijk {short_day(case.last_day_to_pay)}"

@@ -9,7 +9,16 @@ csrf = CSRFProtect()
 
 
 def register(app: Flask) -> None:
-    from connector.web import auth, collection, companies, connect, filters, home, webhooks
+    from connector.web import (
+        auth,
+        collection,
+        companies,
+        connect,
+        demo,
+        filters,
+        home,
+        webhooks,
+    )
 
     csrf.init_app(app)
     app.register_blueprint(home.bp)
@@ -18,5 +27,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(companies.bp)
     app.register_blueprint(collection.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(demo.bp)
     csrf.exempt(webhooks.bp)
     filters.register(app)

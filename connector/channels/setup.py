@@ -1,0 +1,56 @@
+"""Which channel serves which step, from the settings.
+
+Without ``SMTP_URL`` (or Twilio credentials) a channel records its messages instead of sending
+them, so a fresh install and the test suite never reach a debtor by accident.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from connector.channels.base import Channel
+from connector.channels.capture import CaptureChannel
+from connector.config import Settings
+
+if TYPE_CHECKING:
+    from connector.channels.letter import PartnerIdentity
+
+MESSAGE_CHANNELS = ("stamp", "letter", "email", "sms", "whatsapp", "call")
+
+
+def partner_identity(settings: Settings) -> PartnerIdentity:
+    from connector.channels.letter import PartnerIdentity
+
+    return PartnerIdentity(
+        name=settings.partner_name,
+        address_lines=tuple(x.strip() for x in settings.partner_address.split(",") if x.strip()),
+        wki_number=settings.partner_wki_number,
+        kvk=settings.partner_kvk,
+        phone=settings.partner_phone,
+        email=settings.mail_from,
+    )
+
+
+def build_channels(settings: Settings) -> dict[str, Channel]:
+    channels: dict[str, Channel] = {key: CaptureChannel(key) for key in MESSAGE_CHANNELS}
+    if settings.smtp_url:
+        # Imported here: WeasyPrint loads system libraries, which a recording setup never needs.
+        from connector.channels.email import EmailChannel, StampChannel
+        from connector.channels.letter import FileLetterStore, LetterChannel
+
+        partner = partner_identity(settings)
+        email = EmailChannel(settings.smtp_url, settings.mail_from, partner=partner)
+        channels["email"] = email
+        channels["stamp"] = StampChannel(settings.smtp_url, settings.mail_from, partner=partner)
+        channels["letter"] = LetterChannel(FileLetterStore(settings.letter_dir), partner, email)
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        from connector.channels.sms import SmsChannel, TwilioClient, WhatsAppChannel
+
+        client = TwilioClient(settings.twilio_account_sid, settings.twilio_auth_token,
+                              settings.twilio_base_url)
+        if settings.twilio_from:
+            channels["sms"] = SmsChannel(client, settings.twilio_from)
+        if settings.twilio_whatsapp_from and settings.twilio_whatsapp_content_sid:
+            channels["whatsapp"] = WhatsAppChannel(client, settings.twilio_whatsapp_from,
+                                                   settings.twilio_whatsapp_content_sid)
+    return channels

@@ -1,0 +1,75 @@
+"""The engine with real transports on loopback: SMTP capture, the letter queue, Twilio."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from connector.channels.letter import FileLetterStore, letters_waiting
+from connector.channels.smtp_capture import CaptureSmtpServer
+from connector.channels.twilio_emulator import TwilioEmulator
+from connector.models import Delivery, Event
+from tests.test_engine import World
+
+
+@pytest.fixture
+def wired(make_services, make_moneybird_emulator, tmp_path):
+    mail = CaptureSmtpServer()
+    mail.start()
+    twilio = TwilioEmulator()
+    twilio_server = twilio.serve()
+    emulator = make_moneybird_emulator(administrations=1, contacts=6, invoices=0)
+    services = make_services(
+        emulator, smtp_url=f"smtp://127.0.0.1:{mail.port}", letter_dir=str(tmp_path / "letters"),
+        twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
+        twilio_from="+3197010000000", twilio_base_url=twilio_server.url)
+    world = World(services, emulator)
+    yield world, mail, twilio, tmp_path / "letters"
+    twilio_server.shutdown()
+    mail.stop()
+
+
+def test_consumer_gets_stamp_letter_and_sms_for_real_once_each(wired):
+    world, mail, twilio, letter_dir = wired
+    world.emulator.update_contact(world.adm, world.consumer, phone="06 12345678",
+                                  email="klant@voorbeeld.example")
+    inv = world.invoice(world.consumer, "242.00", date(2026, 2, 15))
+    world.live()
+    for offset in range(0, 13):
+        world.day(date(2026, 3, 2) + timedelta(days=offset))
+
+    subjects = [m["Subject"] for m in mail.messages]
+    assert subjects.count("Laatste herinnering") == 1  # the stamp
+    letter_mails = [m for m in mail.messages if m["Subject"] != "Laatste herinnering"]
+    assert len(letter_mails) == 1
+    assert [p.get_filename() for p in letter_mails[0].iter_attachments()] == ["brief.pdf"]
+    assert "Bakkerij Zoet B.V." in mail.messages[0]["From"]
+    assert "<debiteuren@zoet.example>" in mail.messages[0]["Reply-To"]
+    assert [q.delivery_id for q in letters_waiting(FileLetterStore(letter_dir), date(2026, 3, 9))]
+    assert len(twilio.messages) == 1 and twilio.messages[0]["to"] == "+31612345678"
+    with world.services.db.session() as db:
+        refs = [d.channel_ref for d in db.scalars(select(Delivery).where(
+            Delivery.state == "sent").order_by(Delivery.sent_at))]
+    assert refs[0] == mail.messages[0]["Message-ID"] and refs[1].startswith("letter:")
+    assert refs[2].startswith("SM")
+    notes = world.notes(inv)
+    assert sum("verstuurd per" in n for n in notes) == 3
+
+
+def test_no_mobile_number_skips_the_sms_step_with_a_reason(wired):
+    world, _mail, twilio, _ = wired
+    world.emulator.update_contact(world.adm, world.consumer, phone="030 1234567",
+                                  email="klant@voorbeeld.example")
+    world.invoice(world.consumer, "120.00", date(2026, 2, 15))
+    world.live()
+    for offset in range(0, 17):
+        world.day(date(2026, 3, 2) + timedelta(days=offset))
+    assert twilio.messages == []
+    with world.services.db.session() as db:
+        skipped = db.scalars(select(Event).where(Event.kind == "step.skipped")).all()
+        channels = [d.channel for d in db.scalars(select(Delivery).where(
+            Delivery.state == "sent").order_by(Delivery.sent_at))]
+    assert any("overgeslagen" in e.message for e in skipped)
+    assert channels == ["stamp", "letter", "call"]  # the case moved on past the SMS
