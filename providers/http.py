@@ -274,3 +274,23 @@ def _maybe_sent(exc: requests.ConnectionError) -> bool:
 
 def _backoff(attempt: int) -> None:
     time.sleep(min(0.25 * 2 ** (attempt - 1), 4.0) + random.uniform(0, 0.1))
+
+
+def write_once(
+    find: Callable[[], str | None], write: Callable[[], str], *, maybe_done: bool
+) -> str:
+    """Write unless the write is already there; after a lost answer, look before retrying.
+
+    Neither platform has idempotency keys for writes: ``find`` looks for our own key in what
+    the ledger holds, ``write`` makes the write once more only when it is not found.
+    """
+    if maybe_done and (existing := find()):
+        return existing
+    try:
+        return write()
+    except Transient as exc:
+        if not exc.ambiguous:
+            raise
+    if existing := find():
+        return existing
+    return write()

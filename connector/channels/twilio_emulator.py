@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 import flask
 import phonenumbers
 import requests
-from werkzeug.serving import make_server
 
 from connector.channels.sms import MOBILE_TYPES, compute_twilio_signature
+from providers.emulator_server import EmulatorServer
 
 DEMO_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEMO_AUTH_TOKEN = "demo-twilio-auth-token"  # noqa: S105 - public demo value, loopback only
@@ -53,25 +53,6 @@ class _Fault:
     delay: float
 
 
-class TwilioEmulatorServer:
-    """A running loopback HTTP server for the emulator (werkzeug, threaded, daemon thread)."""
-
-    def __init__(self, emulator: TwilioEmulator, host: str, port: int) -> None:
-        self.emulator = emulator
-        self._server = make_server(host, port, emulator.app, threaded=True)
-        self.port: int = self._server.server_port
-        self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name=f"twilio-emulator-{self.port}", daemon=True)
-        self._thread.start()
-
-    def shutdown(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        self.emulator.close()
-
-
 class TwilioEmulator:
     """Twilio's ``Messages`` resource in memory. Thread-safe (one lock)."""
 
@@ -93,13 +74,13 @@ class TwilioEmulator:
         self._worker = threading.Thread(target=self._deliver_callbacks, name="twilio-callbacks",
                                         daemon=True)
         self._worker.start()
-        self.server: TwilioEmulatorServer | None = None
+        self.server: EmulatorServer | None = None
         self.app = self._build_app()
 
     # -- control surface -------------------------------------------------------------------
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> TwilioEmulatorServer:
-        self.server = TwilioEmulatorServer(self, host, port)
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
+        self.server = EmulatorServer(self, host, port, "twilio-emulator")
         return self.server
 
     def close(self) -> None:

@@ -26,7 +26,7 @@ from providers.base import (
     WebhookRegistration,
 )
 from providers.exact_online import mapping
-from providers.http import ApiClient
+from providers.http import ApiClient, write_once
 
 if TYPE_CHECKING:
     from providers.exact_online.provider import ExactOnlineProvider
@@ -179,7 +179,7 @@ class ExactLedger:
                 json={"Account": account, "Subject": subject, "Notes": text})
             return str(response.json()["d"]["ID"])
 
-        return self._write_once(find, write, maybe_done)
+        return write_once(find, write, maybe_done=maybe_done)
 
     def register_payment(
         self,
@@ -218,19 +218,7 @@ class ExactLedger:
                 "JournalCode": settings.journal_code, "BankEntryLines": [line]})
             return str(response.json()["d"]["EntryID"])
 
-        return self._write_once(find, write, maybe_done)
-
-    def _write_once(self, find: Any, write: Any, maybe_done: bool) -> str:
-        if maybe_done and (existing := find()):
-            return existing
-        try:
-            return write()
-        except Transient as exc:
-            if not exc.ambiguous:
-                raise
-        if existing := find():
-            return existing
-        return write()
+        return write_once(find, write, maybe_done=maybe_done)
 
     def pause_own_reminders(self, invoice_id: str) -> None:
         """Exact Online offers no API for its own reminders (reference §7.1): nothing to do."""

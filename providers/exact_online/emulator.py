@@ -44,8 +44,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import flask
 import requests
-from werkzeug.serving import make_server
 
+from providers.emulator_server import EmulatorServer
 from providers.exact_online import emulator_data as data
 from providers.exact_online.emulator_data import cents, day_start, odata_date, to_ms
 
@@ -541,30 +541,6 @@ class _Quota:
     minute_count: int = 0
     day: date | None = None
     day_count: int = 0
-
-
-class EmulatorServer:
-    """A running loopback HTTP server for an emulator (werkzeug, threaded, daemon thread)."""
-
-    def __init__(self, emulator: ExactEmulator, host: str, port: int) -> None:
-        self.emulator = emulator
-        self._server = make_server(host, port, emulator.app, threaded=True)
-        self.port: int = self._server.server_port
-        self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"exact-emulator-{self.port}", daemon=True
-        )
-        self._thread.start()
-
-    def shutdown(self) -> None:
-        """Stop serving and stop the webhook delivery thread."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        self.emulator.close()
-
-
-# --------------------------------------------------------------------------- the emulator
 
 
 class ExactEmulator:
@@ -1303,7 +1279,7 @@ class ExactEmulator:
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
         """Serve on a loopback port in a daemon thread; sets ``public_url`` if not given."""
-        server = EmulatorServer(self, host, port)
+        server = EmulatorServer(self, host, port, "exact-emulator")
         if self.public_url is None:
             self.public_url = server.url
         self.server = server

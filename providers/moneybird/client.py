@@ -25,7 +25,7 @@ from providers.base import (
     Transient,
     WebhookRegistration,
 )
-from providers.http import ApiClient
+from providers.http import ApiClient, write_once
 from providers.moneybird import mapping
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class MoneybirdLedger:
                               json={"note": {"note": body, "todo": False}})
             return str(note["id"])
 
-        return self._write_once(find, write, maybe_done)
+        return write_once(find, write, maybe_done=maybe_done)
 
     def register_payment(
         self,
@@ -203,20 +203,7 @@ class MoneybirdLedger:
                                 json={"payment": payment})
             return str(result["id"])
 
-        return self._write_once(find, write, maybe_done)
-
-    def _write_once(self, find: Any, write: Any, maybe_done: bool) -> str:
-        """Write unless the write is already there; after a lost answer, look before retrying."""
-        if maybe_done and (existing := find()):
-            return existing
-        try:
-            return write()
-        except Transient as exc:
-            if not exc.ambiguous:
-                raise
-        if existing := find():
-            return existing
-        return write()
+        return write_once(find, write, maybe_done=maybe_done)
 
     def pause_own_reminders(self, invoice_id: str) -> None:
         # Pausing twice is harmless, so a lost answer may simply be retried. The OpenAPI
