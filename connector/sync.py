@@ -90,7 +90,7 @@ def sync_company(services: Services, company_id: str, trigger: str = "schedule")
     try:
         changes = ledger.changed_invoices(cursor)
     except LedgerError as exc:
-        return _record_failure(services, company_id, run_id, exc, getattr(ledger, "api", None))
+        return _record_failure(services, company_id, run_id, exc, ledger.api_calls)
 
     with db.session() as session:
         run = session.get(SyncRun, run_id)
@@ -222,9 +222,8 @@ def _open_count(session: Session, company_id: str) -> int:
 
 
 def _record_failure(
-    services: Services, company_id: str, run_id: str, exc: LedgerError, api: object
+    services: Services, company_id: str, run_id: str, exc: LedgerError, calls: int
 ) -> SyncResult:
-    calls = getattr(api, "calls", 0)
     with services.db.session() as session:
         run = session.get(SyncRun, run_id)
         state = session.get(SyncState, company_id)

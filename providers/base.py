@@ -284,6 +284,11 @@ class Ledger(Protocol):
 
     tenant_id: str
 
+    @property
+    def api_calls(self) -> int:
+        """Calls this ledger object made so far (for the sync history, also after a failure)."""
+        ...
+
     def changed_invoices(self, cursor: SyncCursor) -> InvoiceChanges: ...
 
     def invoice(self, invoice_id: str) -> InvoiceRecord: ...

@@ -75,6 +75,10 @@ class ExactLedger:
             observe=provider.observe_rate_limits,
         )
 
+    @property
+    def api_calls(self) -> int:
+        return self.api.calls
+
     # -- reading --------------------------------------------------------------------------
 
     def _rows(self, path: str, params: dict[str, str] | None) -> tuple[list[dict], str | None]:

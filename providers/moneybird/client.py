@@ -81,6 +81,10 @@ class MoneybirdLedger:
             interpret_401=provider.interpret_401,
         )
 
+    @property
+    def api_calls(self) -> int:
+        return self.api.calls
+
     # -- reads ----------------------------------------------------------------------------
 
     def changed_invoices(self, cursor: SyncCursor) -> InvoiceChanges:
