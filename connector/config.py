@@ -29,6 +29,8 @@ class Settings:
     moneybird_client_id: str = "demo-client"
     moneybird_client_secret: str = "demo-secret"  # noqa: S105 - demo default, see README
     moneybird_base_url: str = "https://moneybird.com"
+    moneybird_rate_limit: int = 140  # of Moneybird's 150 per 5 minutes; some left for others
+    moneybird_rate_window: int = 300
     exact_online_client_id: str = "exact-demo-client"
     exact_online_client_secret: str = "exact-demo-secret"  # noqa: S105 - demo default, see README
     exact_online_webhook_secret: str = "exact-demo-webhook-secret"  # noqa: S105 - demo default
@@ -88,6 +90,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         moneybird_client_id=get("MONEYBIRD_CLIENT_ID", defaults.moneybird_client_id),
         moneybird_client_secret=get("MONEYBIRD_CLIENT_SECRET", defaults.moneybird_client_secret),
         moneybird_base_url=get("MONEYBIRD_BASE_URL", defaults.moneybird_base_url).rstrip("/"),
+        moneybird_rate_limit=int(get("MONEYBIRD_RATE_LIMIT", str(defaults.moneybird_rate_limit))),
+        moneybird_rate_window=int(get("MONEYBIRD_RATE_WINDOW",
+                                      str(defaults.moneybird_rate_window))),
         exact_online_client_id=get("EXACT_ONLINE_CLIENT_ID", defaults.exact_online_client_id),
         exact_online_client_secret=get("EXACT_ONLINE_CLIENT_SECRET",
                                        defaults.exact_online_client_secret),

@@ -108,6 +108,7 @@ class Grant(Base):
     scope: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reconnect_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     connections: Mapped[list[Connection]] = relationship(back_populates="grant")
 
@@ -123,6 +124,9 @@ class Company(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sync_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     next_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The worker that holds this company's work, until when (see connector.leases).
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     payment_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     connection: Mapped[Connection | None] = relationship(back_populates="company", uselist=False)
@@ -232,6 +236,7 @@ class SyncState(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(String(300))
     retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row, for the backoff
 
 
 class SyncRun(Base):
@@ -243,6 +248,7 @@ class SyncRun(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
     trigger: Mapped[str] = mapped_column(String(20))  # schedule, webhook, connect, manual
+    worker: Mapped[str | None] = mapped_column(String(100))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[str] = mapped_column(String(20), default="running")
@@ -475,3 +481,37 @@ class UsageLine(Base):
     description: Mapped[str] = mapped_column(String(200))
     amount: Mapped[Decimal] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class WorkerHeartbeat(Base):
+    """Each worker process says it is alive; /healthz reads these."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class RateCall(Base):
+    """One API call against a shared budget (sliding window, shared by every worker)."""
+
+    __tablename__ = "rate_calls"
+    __table_args__ = (Index("ix_rate_calls_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    key: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RateBudgetRow(Base):
+    """Per budget key: the row workers lock to take a call, and when the platform said wait."""
+
+    __tablename__ = "rate_budgets"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    window_start: Mapped[datetime | None] = mapped_column(UtcDateTime)  # fixed windows only
+    used: Mapped[int] = mapped_column(Integer, default=0)  # fixed windows only

@@ -10,7 +10,7 @@ from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.db import Database
 from connector.models import Company, Connection, Grant
-from connector.platforms import build_registry
+from connector.platforms import build_registry, shared_budgets
 from connector.tokens import GrantTokens
 from providers.base import Ledger, Provider
 from providers.registry import ProviderRegistry
@@ -30,11 +30,12 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
+        db = Database(settings.database_url)
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=db,
             box=SecretBox(settings.token_encryption_keys),
-            providers=build_registry(settings),
+            providers=build_registry(settings, shared_budgets(db, settings)),
             channels=build_channels(settings),
         )
 

@@ -24,6 +24,7 @@ from connector.models import (
     SyncState,
     utcnow,
 )
+from connector.notify import notify_reconnect
 from connector.services import NotConnected, Services
 from connector.tokens import mark_reconnect_needed, reconnect_reason
 from providers.base import (
@@ -34,6 +35,7 @@ from providers.base import (
     LedgerError,
     RateLimited,
     ReconnectRequired,
+    Rejected,
     SyncCursor,
 )
 
@@ -46,6 +48,7 @@ CLOSING_MESSAGES = {
     InvoiceStatus.DELETED: "verwijderd uit de administratie",
 }
 RETRY_AFTER_ERROR = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,9 @@ def request_sync(session: Session, company_id: str) -> None:
         company.sync_requested_at = utcnow()
 
 
-def sync_company(services: Services, company_id: str, trigger: str = "schedule") -> SyncResult:
+def sync_company(
+    services: Services, company_id: str, trigger: str = "schedule", worker: str | None = None
+) -> SyncResult:
     db = services.db
     with db.session() as session:
         company = session.get(Company, company_id)
@@ -74,7 +79,7 @@ def sync_company(services: Services, company_id: str, trigger: str = "schedule")
             raise LookupError(f"no company {company_id}")
         state = session.get(SyncState, company_id) or SyncState(company_id=company_id)
         session.add(state)
-        run = SyncRun(company_id=company_id, trigger=trigger)
+        run = SyncRun(company_id=company_id, trigger=trigger, worker=worker)
         session.add(run)
         state.last_started_at = run.started_at = utcnow()
         company.sync_requested_at = None
@@ -104,6 +109,7 @@ def sync_company(services: Services, company_id: str, trigger: str = "schedule")
         run.debtors_changed, run.open_invoices = len(changes.debtors), open_count
         state.cursor = changes.cursor
         state.last_success_at, state.last_error, state.retry_at = now, None, None
+        state.failures = 0
         company = session.get(Company, company_id)
         company.next_sync_at = now + timedelta(minutes=services.settings.sync_interval_minutes)
     log.info("sync ok company=%s calls=%s changed=%s closed=%s",
@@ -224,24 +230,34 @@ def _open_count(session: Session, company_id: str) -> int:
 def _record_failure(
     services: Services, company_id: str, run_id: str, exc: LedgerError, calls: int
 ) -> SyncResult:
+    """Sort a failure by kind: reconnect, wait for the platform, back off, or record only."""
+    now = utcnow()
     with services.db.session() as session:
         run = session.get(SyncRun, run_id)
         state = session.get(SyncState, company_id)
         company = session.get(Company, company_id)
-        run.finished_at, run.api_calls, run.error = utcnow(), calls, str(exc)[:300]
+        run.finished_at, run.api_calls, run.error = now, calls, str(exc)[:300]
         state.last_error = str(exc)[:300]
+        state.failures = (state.failures or 0) + 1
         if isinstance(exc, ReconnectRequired):
             run.outcome = "reconnect_needed"
             grant = company.connection.grant if company.connection else None
             if grant is not None:
                 mark_reconnect_needed(session, grant, reconnect_reason(exc))
+                notify_reconnect(services, session, grant)
         elif isinstance(exc, RateLimited):
             run.outcome = "rate_limited"
             state.retry_at = company.next_sync_at = exc.retry_at
+        elif isinstance(exc, Rejected):
+            # A bug or bad data: retrying soon changes nothing; try again on the schedule.
+            run.outcome = "rejected"
+            state.retry_at = company.next_sync_at = now + timedelta(
+                minutes=services.settings.sync_interval_minutes)
         else:
             run.outcome = "error"
-            state.retry_at = company.next_sync_at = utcnow() + RETRY_AFTER_ERROR
+            backoff = RETRY_AFTER_ERROR * 2 ** min(state.failures - 1, 5)
+            state.retry_at = company.next_sync_at = now + min(backoff, MAX_BACKOFF)
         events.record(session, f"sync.{run.outcome}", f"Synchronisatie mislukt: {exc}"[:500],
-                      company_id=company_id)
+                      company_id=company_id, calls=calls)
     log.warning("sync failed company=%s outcome=%s: %s", company_id, run.outcome, exc)
     return SyncResult(company_id, run.outcome, calls, error=str(exc))

@@ -1,9 +1,11 @@
-"""Background work: due syncs (scheduled and webhook-requested), the pre-incasso engine and the
-write-back outbox.
+"""Background work: syncs (scheduled and webhook-requested), the pre-incasso engine, the
+write-back outbox, token keep-alive and heartbeats, run by APScheduler.
 
-APScheduler runs two short jobs in a loop; the database says what is due, so the web process
-only has to set ``sync_requested_at`` for a webhook to lead to a sync within seconds.
-This is the single-process worker; leases for many workers are a separate issue.
+Work per company is claimed through a lease in the database (see connector.leases), so any
+number of workers on any number of machines can share one PostgreSQL database: a company is
+never synced or chased by two workers at once, and a crashed worker's companies are taken over
+when its leases run out. The outbox claims each write on its own, with the same guarantees.
+SQLite serves one worker.
 """
 
 from __future__ import annotations
@@ -14,16 +16,24 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from connector import sync
+from connector import leases, sync
 from connector.collection.engine import run_company
-from connector.models import Company, Connection, Grant, utcnow
+from connector.models import Company, Grant, utcnow
 from connector.services import Services
 from connector.writeback import process_outbox
 from providers.base import LedgerError
 
 log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+OUTBOX_SECONDS = 3.0
+ENGINE_SECONDS = 60.0
+HEARTBEAT_SECONDS = 10.0
+KEEP_ALIVE_HOURS = 6
+KEEP_ALIVE_AGE = timedelta(days=7)  # far inside Exact Online's 30-day refresh-token expiry
+CLAIM_BATCH = 5
 
 
 class _SkipNoise(logging.Filter):
@@ -34,12 +44,6 @@ class _SkipNoise(logging.Filter):
 
 
 logging.getLogger("apscheduler.scheduler").addFilter(_SkipNoise())
-
-POLL_SECONDS = 1.0
-OUTBOX_SECONDS = 3.0
-ENGINE_SECONDS = 60.0
-KEEP_ALIVE_HOURS = 6
-KEEP_ALIVE_AGE = timedelta(days=7)  # far inside Exact Online's 30-day refresh-token expiry
 
 
 def keep_alive(services: Services) -> int:
@@ -55,91 +59,75 @@ def keep_alive(services: Services) -> int:
     return refreshed
 
 
-def due_companies(services: Services, limit: int = 20) -> list[str]:
-    """Companies whose sync was requested or whose interval has passed, oldest first."""
-    now = utcnow()
+def sync_one(services: Services, company_id: str, worker: str | None = None) -> None:
+    """Sync a leased company (unless its connection waits for a reconnect), then run the
+    engine for it so fresh payments are seen before anything is sent."""
     with services.db.session() as session:
-        rows = session.scalars(
-            select(Company.id)
-            .join(Connection, Connection.company_id == Company.id)
-            .where(
-                Connection.disconnected_at.is_(None),
-                or_(
-                    Company.sync_requested_at.is_not(None),
-                    Company.next_sync_at.is_(None),
-                    Company.next_sync_at <= now,
-                ),
-            )
-            .order_by(Company.sync_requested_at.desc().nulls_last(), Company.next_sync_at)
-            .limit(limit)
-        )
-        return list(rows)
-
-
-def connected_companies(services: Services) -> list[str]:
-    with services.db.session() as session:
-        return list(session.scalars(
-            select(Company.id).join(Connection, Connection.company_id == Company.id)
-            .where(Connection.disconnected_at.is_(None))))
-
-
-def run_engine(services: Services) -> None:
-    """Plan and send due pre-incasso steps for every connected company."""
-    for company_id in connected_companies(services):
-        try:
+        company = session.get(Company, company_id)
+        trigger = "requested" if company.sync_requested_at else "schedule"
+        connection = company.connection
+        if connection is None or connection.status != "active":
+            company.sync_requested_at = None
+            company.next_sync_at = utcnow() + timedelta(
+                minutes=services.settings.sync_interval_minutes)
+            return
+    try:
+        result = sync.sync_company(services, company_id, trigger, worker=worker)
+        if result.outcome == "ok":
             run_company(services, company_id)
-        except Exception:  # one company's bug must not stop the others
-            log.exception("engine run crashed for company %s", company_id)
-
-
-def run_due_syncs(services: Services) -> int:
-    count = 0
-    for company_id in due_companies(services):
+    except Exception:  # one company's bug must not stop the others
+        log.exception("sync crashed for company %s", company_id)
         with services.db.session() as session:
             company = session.get(Company, company_id)
-            trigger = "requested" if company.sync_requested_at else "schedule"
-            connection = company.connection
-            if connection is None or connection.status != "active":
-                # Not syncable until reconnected; look again at the next interval.
-                company.sync_requested_at = None
-                company.next_sync_at = utcnow() + timedelta(
-                    minutes=services.settings.sync_interval_minutes)
-                continue
-        try:
-            sync.sync_company(services, company_id, trigger)
-        except Exception:  # one company's bug must not stop the others
-            log.exception("sync crashed for company %s", company_id)
-            with services.db.session() as session:
-                company = session.get(Company, company_id)
-                company.sync_requested_at = None
-                company.next_sync_at = utcnow() + sync.RETRY_AFTER_ERROR
-        count += 1
-    return count
+            company.sync_requested_at = None
+            company.next_sync_at = utcnow() + sync.RETRY_AFTER_ERROR
 
 
 class Worker:
-    """Owns the scheduler; one lock keeps the jobs of this process from overlapping."""
+    """One worker process (or, in the demo, one set of threads in the web process)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, worker_id: str | None = None,
+                 lease_ttl: timedelta = leases.DEFAULT_TTL) -> None:
         self.services = services
-        self._lock = threading.Lock()
+        self.id = worker_id or leases.new_worker_id()
+        self.lease_ttl = lease_ttl
+        self.held: set[str] = set()
+        self._held_lock = threading.Lock()
         self.scheduler: BackgroundScheduler | BlockingScheduler | None = None
 
-    def tick(self) -> None:
-        if not self._lock.acquire(blocking=False):
-            return
-        try:
-            run_due_syncs(self.services)
-        finally:
-            self._lock.release()
+    def _work(self, company_ids: list[str], job: str) -> None:
+        for company_id in company_ids:
+            with self._held_lock:
+                self.held.add(company_id)
+            try:
+                if job == "sync":
+                    sync_one(self.services, company_id, self.id)
+                else:
+                    run_company(self.services, company_id)
+            except Exception:
+                log.exception("%s crashed for company %s", job, company_id)
+            finally:
+                leases.release(self.services, self.id, company_id)
+                with self._held_lock:
+                    self.held.discard(company_id)
 
-    def engine(self) -> None:
-        if not self._lock.acquire(blocking=True, timeout=30):
-            return
-        try:
-            run_engine(self.services)
-        finally:
-            self._lock.release()
+    def tick(self) -> int:
+        """Sync the companies that are due, a few at a time."""
+        claimed = leases.claim(self.services, self.id, limit=CLAIM_BATCH, ttl=self.lease_ttl)
+        self._work(claimed, "sync")
+        return len(claimed)
+
+    def engine(self) -> int:
+        """Run the engine for every free connected company (plan, and send what is due)."""
+        done: set[str] = set()
+        while True:
+            claimed = [c for c in leases.claim(self.services, self.id, limit=CLAIM_BATCH,
+                                               sync_due_only=False, ttl=self.lease_ttl,
+                                               exclude=done)]
+            if not claimed:
+                return len(done)
+            self._work(claimed, "engine")
+            done.update(claimed)
 
     def outbox(self) -> None:
         try:
@@ -147,13 +135,24 @@ class Worker:
         except Exception:
             log.exception("outbox run crashed")
 
+    def renew(self) -> None:
+        with self._held_lock:
+            held = list(self.held)
+        leases.renew(self.services, self.id, held, self.lease_ttl)
+
+    def heartbeat(self) -> None:
+        leases.beat(self.services, self.id)
+
     def _add_jobs(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
-        scheduler.add_job(self.tick, "interval", seconds=POLL_SECONDS, id="syncs",
-                          max_instances=1, coalesce=True)
-        scheduler.add_job(self.outbox, "interval", seconds=OUTBOX_SECONDS, id="outbox",
-                          max_instances=1, coalesce=True)
-        scheduler.add_job(self.engine, "interval", seconds=ENGINE_SECONDS, id="engine",
-                          max_instances=1, coalesce=True)
+        def every(func, seconds: float, name: str) -> None:
+            scheduler.add_job(func, "interval", seconds=seconds, id=name, max_instances=1,
+                              coalesce=True, next_run_time=utcnow())
+
+        every(self.tick, POLL_SECONDS, "syncs")
+        every(self.outbox, OUTBOX_SECONDS, "outbox")
+        every(self.engine, ENGINE_SECONDS, "engine")
+        every(self.renew, max(self.lease_ttl.total_seconds() / 3, 1), "renew")
+        every(self.heartbeat, HEARTBEAT_SECONDS, "heartbeat")
         scheduler.add_job(keep_alive, "interval", hours=KEEP_ALIVE_HOURS, id="keep_alive",
                           args=[self.services], max_instances=1, coalesce=True)
 
@@ -167,6 +166,7 @@ class Worker:
         """Run in the foreground (``connector worker``)."""
         self.scheduler = BlockingScheduler(timezone="UTC")
         self._add_jobs(self.scheduler)
+        log.info("worker %s started", self.id)
         self.scheduler.start()
 
     def stop(self) -> None:

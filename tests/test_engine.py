@@ -198,6 +198,8 @@ def test_preview_plans_but_sends_nothing_until_approved(world):
     result = world.day(date(2026, 3, 2))
     assert result.opened == 1 and result.planned == 1 and result.sent == 0
     assert world.services.channels["stamp"].sent == []
+    inv = world.emulator.invoices(world.adm)[0]["id"]
+    assert world.emulator.invoice(world.adm, inv)["paused"] is False  # theirs go on in preview
     with world.services.db.session() as db:
         planned = db.scalars(select(Delivery).where(Delivery.state == "planned")).one()
         approve(db, planned, "operator:x")

@@ -192,6 +192,20 @@ class EmailChannel:
         log.info("e-mail for delivery %s accepted by the SMTP server", message.delivery_id)
         return str(mail["Message-ID"])
 
+    def send_notice(self, recipient: str, subject: str, text: str) -> str:
+        """A plain message from the partner to a creditor (not a debtor message)."""
+        if not valid_address(recipient):
+            raise ChannelRejected("geen geldig e-mailadres van de schuldeiser bekend")
+        mail = EmailMessage()
+        mail["From"] = formataddr((_one_line(self.partner.name), self.sender_address))
+        mail["To"] = recipient
+        mail["Subject"] = _one_line(subject)
+        mail["Date"] = format_datetime(datetime.now(UTC))
+        mail["Message-ID"] = make_msgid(domain=self.domain)
+        mail.set_content(text)
+        self._transmit(recipient, mail.as_bytes(policy=policy.SMTP))
+        return str(mail["Message-ID"])
+
     def _connect(self) -> smtplib.SMTP:
         cfg = self.config
         if cfg.implicit_tls:

@@ -134,8 +134,6 @@ def open_new_cases(session: Session, company_id: str, today: date, policy: Polic
             subject_type="case",
             subject_id=case.id,
         )
-        if not invoice.ledger_paused:
-            writeback.queue(session, invoice, "pause", key=writeback.derived_key("pause", case.id))
         opened.append(case)
     return opened
 

@@ -540,6 +540,10 @@ def _skip_step(services: Services, delivery_id: str, reason: str, today: date) -
 
 
 def _advance(session: Session, delivery: Delivery, case: Case, policy: Policy, today: date) -> None:
+    if case.next_step == 0 and not case.invoice.ledger_paused:
+        # The first step went out: from now on we chase, so the ledger's own reminders pause
+        # (not at planning: in preview nothing reaches the debtor and theirs must go on).
+        writeback.queue(session, case.invoice, "pause", key=writeback.derived_key("pause", case.id))
     case.next_step += 1
     case.last_step_on = today
     if delivery.channel == "letter":

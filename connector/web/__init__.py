@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
         connect,
         demo,
         filters,
+        health,
         home,
         webhooks,
     )
@@ -28,5 +29,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(collection.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(demo.bp)
+    app.register_blueprint(health.bp)
     csrf.exempt(webhooks.bp)
     filters.register(app)

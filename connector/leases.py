@@ -1,0 +1,92 @@
+"""Who works on which company: leases in the database, so workers never overlap.
+
+A worker claims due companies with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite
+serves one worker and ignores the clause), writes itself in as ``lease_owner`` until
+``lease_expires_at`` and commits. Leases are renewed while work goes on and released after;
+a crashed worker's leases simply run out and another worker takes the companies over.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from connector import events
+from connector.models import Company, Connection, WorkerHeartbeat, utcnow
+from connector.services import Services
+
+DEFAULT_TTL = timedelta(seconds=120)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def claim(
+    services: Services,
+    worker: str,
+    *,
+    limit: int = 10,
+    sync_due_only: bool = True,
+    ttl: timedelta = DEFAULT_TTL,
+    exclude: set[str] | None = None,
+) -> list[str]:
+    """Lease up to ``limit`` connected companies that are free (and, by default, due a sync)."""
+    now = utcnow()
+    free = or_(Company.lease_expires_at.is_(None), Company.lease_expires_at < now,
+               Company.lease_owner == worker)
+    query = (
+        select(Company)
+        .join(Connection, Connection.company_id == Company.id)
+        .where(Connection.disconnected_at.is_(None), free)
+        .order_by(Company.sync_requested_at.desc().nulls_last(), Company.next_sync_at)
+        .limit(limit)
+        .with_for_update(of=Company, skip_locked=True)
+    )
+    if exclude:
+        query = query.where(Company.id.not_in(list(exclude)))
+    if sync_due_only:
+        query = query.where(or_(Company.sync_requested_at.is_not(None),
+                                Company.next_sync_at.is_(None), Company.next_sync_at <= now))
+    claimed = []
+    with services.db.session() as session:
+        for company in session.scalars(query):
+            if company.lease_owner not in (None, worker):
+                events.record(session, "lease.takeover",
+                              "Werk overgenomen van een worker die niet meer reageerde",
+                              company_id=company.id, actor=f"worker:{worker}",
+                              previous=company.lease_owner)
+            company.lease_owner, company.lease_expires_at = worker, now + ttl
+            claimed.append(company.id)
+    return claimed
+
+
+def renew(services: Services, worker: str, company_ids: list[str],
+          ttl: timedelta = DEFAULT_TTL) -> None:
+    if not company_ids:
+        return
+    with services.db.session() as session:
+        session.execute(update(Company).where(
+            Company.id.in_(company_ids), Company.lease_owner == worker,
+        ).values(lease_expires_at=utcnow() + ttl))
+
+
+def release(services: Services, worker: str, company_id: str) -> None:
+    with services.db.session() as session:
+        session.execute(update(Company).where(
+            and_(Company.id == company_id, Company.lease_owner == worker),
+        ).values(lease_owner=None, lease_expires_at=None))
+
+
+def beat(services: Services, worker: str) -> None:
+    """Record that this worker is alive (for /healthz)."""
+    with services.db.session() as session:
+        row = session.get(WorkerHeartbeat, worker)
+        if row is None:
+            session.add(WorkerHeartbeat(worker_id=worker))
+        else:
+            row.seen_at = utcnow()

@@ -1,0 +1,143 @@
+"""Workers: leases, shared rate budgets, failures sorted by kind, heartbeats and health."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+import time_machine
+from sqlalchemy import select
+
+from connector import leases
+from connector.budgets import DbRateBudget
+from connector.models import Company, Event, Grant, SyncState
+from connector.sync import sync_company
+from providers.base import RateLimited
+from tests.helpers import connect_direct
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def test_a_company_is_leased_to_one_worker_and_taken_over_after_expiry(services,
+                                                                       moneybird_emulator):
+    first, second = moneybird_emulator.administration_ids()[:2]
+    a = connect_direct(services, moneybird_emulator, first)
+    b = connect_direct(services, moneybird_emulator, second)
+    with time_machine.travel(START, tick=False) as clock:
+        mine = leases.claim(services, "worker-1", ttl=timedelta(seconds=30))
+        assert sorted(mine) == sorted([a, b])
+        assert leases.claim(services, "worker-2", ttl=timedelta(seconds=30)) == []
+        leases.release(services, "worker-1", a)
+        assert leases.claim(services, "worker-2", ttl=timedelta(seconds=30)) == [a]
+        clock.shift(timedelta(seconds=20))
+        leases.renew(services, "worker-1", [b], timedelta(seconds=30))
+        clock.shift(timedelta(seconds=20))
+        # worker-2 never renewed a, so a is free again; b was renewed and stays with worker-1
+        assert leases.claim(services, "worker-3", ttl=timedelta(seconds=300)) == [a]
+        clock.shift(timedelta(seconds=31))  # worker-1 died: its lease on b runs out
+        assert leases.claim(services, "worker-4", ttl=timedelta(seconds=30)) == [b]
+    with services.db.session() as db:
+        takeover = db.scalars(select(Event).where(Event.kind == "lease.takeover")
+                              .order_by(Event.id)).all()
+        assert [e.company_id for e in takeover] == [a, b]
+        assert db.get(Company, b).lease_owner == "worker-4"
+
+
+def test_shared_budget_counts_every_worker_in_a_sliding_window(services):
+    one = DbRateBudget(services.db, "test", 3, 60, max_wait=0)
+    other = DbRateBudget(services.db, "test", 3, 60, max_wait=0)  # another worker, same db
+    with time_machine.travel(START, tick=False) as clock:
+        one.acquire("adm")
+        other.acquire("adm")
+        clock.shift(30)
+        one.acquire("adm")
+        with pytest.raises(RateLimited) as caught:
+            other.acquire("adm")
+        assert caught.value.retry_at == START + timedelta(seconds=60)
+        other.acquire("other-adm")
+        clock.shift(31)  # the first two calls left the window
+        one.acquire("adm")
+        other.acquire("adm")
+        other.block_until("adm", START + timedelta(seconds=200))
+        clock.shift(60)
+        with pytest.raises(RateLimited):
+            one.acquire("adm")
+
+
+def test_fixed_window_budget_resets_at_the_period(services):
+    daily = DbRateBudget(services.db, "day", 2, 86_400, sliding=False, max_wait=0)
+    with time_machine.travel(datetime(2026, 3, 2, 23, 0, tzinfo=UTC), tick=False) as clock:
+        daily.acquire("div")
+        daily.acquire("div")
+        with pytest.raises(RateLimited) as caught:
+            daily.acquire("div")
+        assert caught.value.retry_at == datetime(2026, 3, 3, tzinfo=UTC)  # 00:00 UTC
+        clock.shift(timedelta(hours=1, seconds=1))
+        daily.acquire("div")
+
+
+def test_failures_are_sorted_by_kind(services, moneybird_emulator):
+    company_id = connect_direct(services, moneybird_emulator)
+    # Each sync tries a read three times (two safe retries), so six failures fail two syncs.
+    moneybird_emulator.inject_error("GET", "synchronization", status=503, times=6)
+    with time_machine.travel(START, tick=False):
+        first = sync_company(services, company_id)
+        second = sync_company(services, company_id)
+        with services.db.session() as db:
+            state = db.get(SyncState, company_id)
+            company = db.get(Company, company_id)
+            assert (first.outcome, second.outcome) == ("error", "error")
+            assert state.failures == 2
+            assert company.next_sync_at == START + timedelta(minutes=4)  # backing off
+    moneybird_emulator.inject_error("GET", "synchronization", status=400, times=1, body={
+        "error": "Status is not included in the list", "symbolic": {"filter": "invalid"}})
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        rejected = sync_company(services, company_id)
+        with services.db.session() as db:
+            company = db.get(Company, company_id)
+            assert rejected.outcome == "rejected"
+            assert company.next_sync_at == START + timedelta(hours=1, minutes=15)
+
+
+def test_reconnect_needed_emails_the_creditor_once(make_services, moneybird_emulator):
+    from connector.channels.smtp_capture import CaptureSmtpServer
+    from connector.collection.cases import settings_for
+
+    mail = CaptureSmtpServer()
+    mail.start()
+    try:
+        services = make_services(moneybird_emulator, smtp_url=f"smtp://127.0.0.1:{mail.port}")
+        company_id = connect_direct(services, moneybird_emulator)
+        with services.db.session() as db:
+            settings_for(db, company_id).sender = {"name": "Zoet",
+                                                   "email": "boekhouding@zoet.example"}
+        moneybird_emulator.revoke_tokens()
+        assert sync_company(services, company_id).outcome == "reconnect_needed"
+        with services.db.session() as db:
+            db.get(Company, company_id).next_sync_at = None
+        assert sync_company(services, company_id).outcome == "skipped"
+        assert len(mail.messages) == 1
+        assert "opnieuw" in mail.messages[0]["Subject"]
+        with services.db.session() as db:
+            assert db.scalars(select(Grant)).one().reconnect_notified_at is not None
+    finally:
+        mail.stop()
+
+
+def test_healthz_reports_database_and_fresh_heartbeats(services):
+    url = f"{services.settings.public_url}/healthz"
+    no_worker = requests.get(url, timeout=5)
+    assert no_worker.status_code == 503 and no_worker.json()["database"] == "ok"
+    leases.beat(services, "worker-1")
+    healthy = requests.get(url, timeout=5)
+    assert healthy.status_code == 200 and healthy.json()["workers"] == 1
+
+
+def test_metrics_in_prometheus_format(services, moneybird_emulator):
+    company_id = connect_direct(services, moneybird_emulator)
+    sync_company(services, company_id)
+    body = requests.get(f"{services.settings.public_url}/metrics", timeout=5).text
+    assert 'connector_syncs{outcome="ok",platform="moneybird"} 1.0' in body
+    assert "connector_api_calls" in body and "connector_queue_length" in body
+    assert "connector_lease_takeovers 0.0" in body
