@@ -6,6 +6,7 @@ import logging
 import os
 import secrets
 import sys
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import click
@@ -53,7 +54,7 @@ def worker() -> None:
     check_settings(services.settings)
     services.db.upgrade()
     click.echo("worker running; Ctrl-C stops it")
-    Worker(services).run_forever()
+    Worker(services, lease_ttl=timedelta(seconds=services.settings.lease_seconds)).run_forever()
 
 
 @main.group()

@@ -36,6 +36,8 @@ class Settings:
     exact_online_webhook_secret: str = "exact-demo-webhook-secret"  # noqa: S105 - demo default
     exact_online_base_url: str | None = None  # None: the real host of each region
     sync_interval_minutes: int = 15
+    lease_seconds: int = 120  # a crashed worker's companies are taken over after this
+    retry_base_seconds: int = 30  # first backoff of a failed ledger write; syncs wait 4x
     partner_name: str = "Incassopartner (demo)"  # the collection partner whose paper is used
     partner_address: str = "Voorbeeldstraat 1, 3511 AA Utrecht"
     partner_wki_number: str = "WKI-000000 (demo)"
@@ -100,6 +102,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                                         defaults.exact_online_webhook_secret),
         exact_online_base_url=get("EXACT_ONLINE_BASE_URL", "").rstrip("/") or None,
         sync_interval_minutes=int(interval),
+        lease_seconds=int(get("LEASE_SECONDS", str(defaults.lease_seconds))),
+        retry_base_seconds=int(get("RETRY_BASE_SECONDS", str(defaults.retry_base_seconds))),
         partner_name=get("PARTNER_NAME", defaults.partner_name),
         partner_address=get("PARTNER_ADDRESS", defaults.partner_address),
         partner_wki_number=get("PARTNER_WKI_NUMBER", defaults.partner_wki_number),

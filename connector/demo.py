@@ -7,6 +7,7 @@ background sync in this process. Nothing leaves the machine.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -67,7 +68,7 @@ def run_demo(
     app = create_app(services=services)
     app.extensions["demo_mail"] = mail
     app.extensions["demo_sms"] = twilio
-    worker = Worker(services)
+    worker = Worker(services, lease_ttl=timedelta(seconds=settings.lease_seconds))
     worker.start()
 
     print(f"""

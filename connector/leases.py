@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select, update
 
 from connector import events
-from connector.models import Company, Connection, WorkerHeartbeat, utcnow
+from connector.models import Company, Connection, SyncRun, WorkerHeartbeat, utcnow
 from connector.services import Services
 
 DEFAULT_TTL = timedelta(seconds=120)
@@ -37,8 +37,8 @@ def claim(
 ) -> list[str]:
     """Lease up to ``limit`` connected companies that are free (and, by default, due a sync)."""
     now = utcnow()
-    free = or_(Company.lease_expires_at.is_(None), Company.lease_expires_at < now,
-               Company.lease_owner == worker)
+    # A lease this worker holds is not free either: another job of the same worker has it.
+    free = or_(Company.lease_expires_at.is_(None), Company.lease_expires_at < now)
     query = (
         select(Company)
         .join(Connection, Connection.company_id == Company.id)
@@ -55,24 +55,34 @@ def claim(
     claimed = []
     with services.db.session() as session:
         for company in session.scalars(query):
-            if company.lease_owner not in (None, worker):
+            if company.lease_owner is not None:
                 events.record(session, "lease.takeover",
                               "Werk overgenomen van een worker die niet meer reageerde",
                               company_id=company.id, actor=f"worker:{worker}",
                               previous=company.lease_owner)
+                # Its sync will never finish: say so, instead of "running" forever.
+                session.execute(update(SyncRun).where(
+                    SyncRun.company_id == company.id, SyncRun.outcome == "running",
+                ).values(outcome="interrupted", finished_at=now,
+                         error="worker stopped during the sync"))
             company.lease_owner, company.lease_expires_at = worker, now + ttl
             claimed.append(company.id)
     return claimed
 
 
 def renew(services: Services, worker: str, company_ids: list[str],
-          ttl: timedelta = DEFAULT_TTL) -> None:
+          ttl: timedelta = DEFAULT_TTL) -> set[str]:
+    """Extend this worker's leases; returns the ids it still holds (a lapsed one is gone)."""
     if not company_ids:
-        return
+        return set()
+    now = utcnow()
     with services.db.session() as session:
-        session.execute(update(Company).where(
-            Company.id.in_(company_ids), Company.lease_owner == worker,
-        ).values(lease_expires_at=utcnow() + ttl))
+        held = set(session.scalars(
+            update(Company).where(
+                Company.id.in_(company_ids), Company.lease_owner == worker,
+                Company.lease_expires_at >= now,
+            ).values(lease_expires_at=now + ttl).returning(Company.id)))
+    return held
 
 
 def release(services: Services, worker: str, company_id: str) -> None:

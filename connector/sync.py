@@ -47,7 +47,7 @@ CLOSING_MESSAGES = {
     InvoiceStatus.UNCOLLECTIBLE: "als oninbaar afgeboekt",
     InvoiceStatus.DELETED: "verwijderd uit de administratie",
 }
-RETRY_AFTER_ERROR = timedelta(minutes=2)
+RETRY_AFTER_ERROR = timedelta(minutes=2)  # after a crash in our own code
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -255,7 +255,8 @@ def _record_failure(
                 minutes=services.settings.sync_interval_minutes)
         else:
             run.outcome = "error"
-            backoff = RETRY_AFTER_ERROR * 2 ** min(state.failures - 1, 5)
+            base = timedelta(seconds=4 * services.settings.retry_base_seconds)
+            backoff = base * 2 ** min(state.failures - 1, 5)
             state.retry_at = company.next_sync_at = now + min(backoff, MAX_BACKOFF)
         events.record(session, f"sync.{run.outcome}", f"Synchronisatie mislukt: {exc}"[:500],
                       company_id=company_id, calls=calls)

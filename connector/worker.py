@@ -96,9 +96,15 @@ class Worker:
         self.scheduler: BackgroundScheduler | BlockingScheduler | None = None
 
     def _work(self, company_ids: list[str], job: str) -> None:
+        with self._held_lock:  # renewed from now on, also while they wait their turn
+            self.held.update(company_ids)
         for company_id in company_ids:
-            with self._held_lock:
-                self.held.add(company_id)
+            if company_id not in leases.renew(self.services, self.id, [company_id],
+                                              self.lease_ttl):
+                # The lease lapsed (this worker was too slow): another worker may have it.
+                with self._held_lock:
+                    self.held.discard(company_id)
+                continue
             try:
                 if job == "sync":
                     sync_one(self.services, company_id, self.id)

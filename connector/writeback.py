@@ -224,6 +224,7 @@ def _failed(services: Services, write_id: str, exc: Exception) -> None:
                 mark_reconnect_needed(session, company.connection.grant,
                                       reconnect_reason(exc))
         else:
-            backoff = timedelta(seconds=30) * (2 ** min(write.attempts - 1, 10))
+            base = timedelta(seconds=services.settings.retry_base_seconds)
+            backoff = base * (2 ** min(write.attempts - 1, 10))
             write.next_attempt_at = now + min(backoff, MAX_BACKOFF)
     log.warning("ledger write %s not done yet: %s", write_id, exc)

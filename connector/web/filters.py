@@ -13,7 +13,8 @@ LABELS = {
     # sync outcome and trigger
     "ok": "gelukt", "running": "bezig", "skipped": "overgeslagen",
     "reconnect_needed": "opnieuw koppelen nodig", "rate_limited": "uitgesteld (limiet)",
-    "error": "mislukt", "schedule": "gepland", "requested": "aangevraagd",
+    "error": "mislukt", "rejected": "geweigerd", "interrupted": "onderbroken",
+    "schedule": "gepland", "requested": "aangevraagd",
     "manual": "handmatig", "connect": "koppeling",
 }
 
