@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import sys
@@ -27,7 +26,9 @@ def _services() -> Services:
 @click.group()
 def main() -> None:
     """Pre-incasso connector: sync overdue invoices, write every step back."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from connector.logs import configure_logging
+
+    configure_logging(os.environ.get("LOG_FORMAT", "text"))
 
 
 @main.command()

@@ -18,7 +18,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 
-from connector import leases, sync
+from connector import leases, periodic, sync
+from connector.clock import today_nl
 from connector.collection.engine import run_company
 from connector.models import Company, Grant, utcnow
 from connector.services import Services
@@ -161,6 +162,13 @@ class Worker:
         every(self.heartbeat, HEARTBEAT_SECONDS, "heartbeat")
         scheduler.add_job(keep_alive, "interval", hours=KEEP_ALIVE_HOURS, id="keep_alive",
                           args=[self.services], max_instances=1, coalesce=True)
+        # Several workers may all run these: the files they write are the same each time.
+        scheduler.add_job(lambda: periodic.daily_print_file(self.services, today_nl()), "cron",
+                          hour=16, minute=0, timezone="Europe/Amsterdam", id="print_file")
+        scheduler.add_job(
+            lambda: periodic.monthly_statements(self.services,
+                                                periodic.previous_month(today_nl())),
+            "cron", day=1, hour=6, timezone="Europe/Amsterdam", id="statements")
 
     def start(self) -> None:
         """Run in background threads of this process (the demo, the end-to-end tests)."""

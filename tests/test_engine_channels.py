@@ -48,6 +48,10 @@ def test_consumer_gets_stamp_letter_and_sms_for_real_once_each(wired):
     assert "Bakkerij Zoet B.V." in mail.messages[0]["From"]
     assert "<debiteuren@zoet.example>" in mail.messages[0]["Reply-To"]
     assert [q.delivery_id for q in letters_waiting(FileLetterStore(letter_dir), date(2026, 3, 9))]
+    from connector.periodic import daily_print_file
+
+    print_file = daily_print_file(world.services, date(2026, 3, 9), letter_dir / "print")
+    assert print_file is not None and print_file.read_bytes().startswith(b"%PDF")
     assert len(twilio.messages) == 1 and twilio.messages[0]["to"] == "+31612345678"
     with world.services.db.session() as db:
         refs = [d.channel_ref for d in db.scalars(select(Delivery).where(

@@ -141,3 +141,37 @@ def test_metrics_in_prometheus_format(services, moneybird_emulator):
     assert 'connector_syncs{outcome="ok",platform="moneybird"} 1.0' in body
     assert "connector_api_calls" in body and "connector_queue_length" in body
     assert "connector_lease_takeovers 0.0" in body
+
+
+def test_monthly_statements_and_json_logs(services, tmp_path, capsys):
+    import json
+    import logging
+    from decimal import Decimal
+
+    from connector.logs import JsonFormatter
+    from connector.models import Delivery, UsageLine
+    from connector.periodic import monthly_statements, previous_month
+
+    with services.db.session() as db:
+        company = Company(name="Zoet", provider="moneybird")
+        db.add(company)
+        db.flush()
+        from connector.models import Debtor
+
+        debtor = Debtor(company_id=company.id, external_id="1", kind="consumer", name="X")
+        db.add(debtor)
+        db.flush()
+        delivery = Delivery(company_id=company.id, debtor_id=debtor.id, step=1,
+                            step_name="Profitletter", channel="letter", template="t",
+                            due_on=START.date(), state="sent")
+        db.add(delivery)
+        db.flush()
+        db.add(UsageLine(company_id=company.id, delivery_id=delivery.id, month="2026-02",
+                         description="Profitletter", amount=Decimal("14.95")))
+    assert previous_month(START.date()) == "2026-02"
+    [path] = monthly_statements(services, "2026-02", tmp_path)
+    assert path.read_text().splitlines()[-1] == ";totaal;14,95"
+    record = logging.LogRecord("connector.sync", logging.INFO, __file__, 1, "sync ok %s",
+                               ("c1",), None)
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["level"], line["message"]) == ("info", "sync ok c1")
