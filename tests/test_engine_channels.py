@@ -77,3 +77,43 @@ def test_no_mobile_number_skips_the_sms_step_with_a_reason(wired):
             Delivery.state == "sent").order_by(Delivery.sent_at))]
     assert any("overgeslagen" in e.message for e in skipped)
     assert channels == ["stamp", "letter", "call"]  # the case moved on past the SMS
+
+
+def test_no_email_address_sends_the_stamp_by_post(wired):
+    world, mail, _, letter_dir = wired
+    world.emulator.update_contact(world.adm, world.consumer, email="",
+                                  send_invoices_to_email="", phone="06 12345678")
+    inv = world.invoice(world.consumer, "150.00", date(2026, 2, 15))
+    world.live()
+    world.day(date(2026, 3, 2))
+    assert mail.messages == []
+    assert len(letters_waiting(FileLetterStore(letter_dir), date(2026, 3, 2))) == 1
+    with world.services.db.session() as db:
+        assert db.scalars(select(Event).where(Event.kind == "step.fallback")).one()
+    assert any("verstuurd per post;" in n for n in world.notes(inv))
+
+
+def test_twilio_status_callbacks_are_verified(wired):
+    import requests
+
+    from tests.helpers import wait_until
+
+    world, _, twilio, _ = wired
+    world.emulator.update_contact(world.adm, world.consumer, phone="06 12345678",
+                                  email="klant@voorbeeld.example")
+    world.invoice(world.consumer, "99.00", date(2026, 2, 15))
+    world.live()
+    for offset in range(0, 13):
+        world.day(date(2026, 3, 2) + timedelta(days=offset))
+
+    def reported() -> str | None:
+        with world.services.db.session() as db:
+            sms = db.scalars(select(Delivery).where(Delivery.channel == "sms")).one()
+            return (sms.content or {}).get("delivery_status")
+
+    assert wait_until(lambda: reported() == "delivered", timeout=10)
+    assert twilio.callbacks and all(c["answer"] == 200 for c in twilio.callbacks)
+    forged = requests.post(f"{world.services.settings.public_url}/webhooks/twilio/status",
+                           data={"MessageSid": "SMx", "MessageStatus": "failed"},
+                           headers={"X-Twilio-Signature": "bm90IHJlYWw="}, timeout=5)
+    assert forged.status_code == 401

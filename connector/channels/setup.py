@@ -48,9 +48,11 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
 
         client = TwilioClient(settings.twilio_account_sid, settings.twilio_auth_token,
                               settings.twilio_base_url)
+        callback = f"{settings.public_url}/webhooks/twilio/status"
         if settings.twilio_from:
-            channels["sms"] = SmsChannel(client, settings.twilio_from)
+            channels["sms"] = SmsChannel(client, settings.twilio_from, status_callback=callback)
         if settings.twilio_whatsapp_from and settings.twilio_whatsapp_content_sid:
-            channels["whatsapp"] = WhatsAppChannel(client, settings.twilio_whatsapp_from,
-                                                   settings.twilio_whatsapp_content_sid)
+            channels["whatsapp"] = WhatsAppChannel(
+                client, settings.twilio_whatsapp_from, settings.twilio_whatsapp_content_sid,
+                status_callback=callback)
     return channels

@@ -25,6 +25,7 @@ from connector.channels.base import (
     InvoiceLine,
     OutgoingMessage,
 )
+from connector.channels.email import valid_address
 from connector.clock import AMSTERDAM
 from connector.collection import legal
 from connector.collection.cases import (
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 SENDING_LEASE = timedelta(minutes=10)
 # A nudge that cannot reach the debtor (no valid mobile number) is skipped, not retried daily.
 SKIPPABLE_CHANNELS = frozenset({"sms", "whatsapp"})
+EMAIL_CHANNELS = frozenset({"stamp", "email"})
 NOTE_CHANNELS = {"stamp": "e-mail", "letter": "post en e-mail", "email": "e-mail", "sms": "sms",
                  "whatsapp": "WhatsApp"}
 
@@ -388,6 +390,12 @@ def _apply_fresh(session: Session, delivery: Delivery, fresh: dict) -> list[str]
     return changes
 
 
+def is_payment_term_letter(delivery: Delivery) -> bool:
+    """The Profitletter sets the payment term (for consumers the 14-day letter); a stamped
+    reminder that goes by post because there is no e-mail address does not."""
+    return delivery.template.startswith("profitletter")
+
+
 def _compose(session: Session, delivery: Delivery, today: date, partner: str) -> OutgoingMessage:
     settings = settings_for(session, delivery.company_id)
     sender = settings.sender or {}
@@ -396,6 +404,13 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
     invoices = [link.case.invoice for link in delivery.cases]
     total = sum((link.case.principal for link in delivery.cases), Decimal("0"))
     creditor = sender.get("name") or company.name
+    if delivery.channel in EMAIL_CHANNELS and not valid_address(debtor.email):
+        # No e-mail address: the same reminder goes by post instead of not at all.
+        delivery.channel = "letter"
+        events.record(session, "step.fallback",
+                      f"Stap '{delivery.step_name}': geen e-mailadres bekend, per post",
+                      company_id=delivery.company_id, subject_type="delivery",
+                      subject_id=delivery.id)
     if delivery.channel in ("letter", "stamp", "email", "whatsapp") and not sender.get("iban"):
         raise ValueError("het IBAN van de schuldeiser ontbreekt (instellingen van het bedrijf)")
     context = {
@@ -421,7 +436,7 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
         "phone": debtor.phone,
     }
     bik = term = None
-    if delivery.channel == "letter":
+    if is_payment_term_letter(delivery):
         term = legal.term_for_letter(today)
         context.update(term_wording=legal.safe_term_wording(term),
                        last_day=short_day(term.last_day_to_pay),
@@ -546,21 +561,20 @@ def _advance(session: Session, delivery: Delivery, case: Case, policy: Policy, t
         writeback.queue(session, case.invoice, "pause", key=writeback.derived_key("pause", case.id))
     case.next_step += 1
     case.last_step_on = today
-    if delivery.channel == "letter":
+    if is_payment_term_letter(delivery):
         term = legal.term_for_letter(today)
         case.letter_posted_on = today
         case.last_day_to_pay, case.costs_due_from = term.last_day_to_pay, term.costs_due_from
         case.bik_amount = delivery.bik_amount
-    verb = (
-        "aan het belteam gegeven"
-        if delivery.channel == "call"
-        else f"verstuurd per {NOTE_CHANNELS[delivery.channel]}"
-    )
+    how = NOTE_CHANNELS.get(delivery.channel, delivery.channel)
+    if delivery.channel == "letter" and not valid_address(delivery.debtor.email):
+        how = "post"
+    verb = "aan het belteam gegeven" if delivery.channel == "call" else f"verstuurd per {how}"
     text = (
         f"Pre-incasso {short_day(today)}: {delivery.step_name} {verb}; "
         f"openstaand {money(case.principal)}"
     )
-    if case.last_day_to_pay and delivery.channel == "letter":
+    if case.last_day_to_pay and is_payment_term_letter(delivery):
         text += f"; betalen uiterlijk {short_day(case.last_day_to_pay)}"
     writeback.queue_note(
         session, case.invoice, text + ".", key=writeback.derived_key("step", delivery.id, case.id)

@@ -7,11 +7,14 @@ which re-reads the ledger (the source of truth, also against stale or out-of-ord
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Blueprint, request
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from connector.models import Connection, WebhookReceipt
+from connector import events
+from connector.models import Connection, Delivery, WebhookReceipt
 from connector.services import Services
 from connector.sync import request_sync
 from connector.web.access import services
@@ -19,7 +22,41 @@ from providers.base import WebhookRejected
 from providers.registry import UnknownProvider
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+SID_WAIT_SECONDS = 3.0
 log = logging.getLogger(__name__)
+
+
+@bp.post("/twilio/status")
+def twilio_status() -> tuple[str, int]:
+    """Twilio's delivery reports for SMS and WhatsApp, signed with X-Twilio-Signature."""
+    from connector.channels.sms import verify_twilio_signature
+
+    svc = services()
+    token = svc.settings.twilio_auth_token
+    url = svc.settings.public_url + request.full_path.rstrip("?")
+    if not token or not verify_twilio_signature(
+            url, request.form, request.headers.get("X-Twilio-Signature"), token):
+        return "invalid signature", 401
+    sid, status = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
+    # Twilio can report before the worker has committed the message's SID: wait a moment.
+    deadline = time.monotonic() + SID_WAIT_SECONDS
+    while True:
+        with svc.db.session() as db:
+            found = db.scalar(select(Delivery.id).where(Delivery.channel_ref == sid))
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    if not found:
+        return "unknown message", 200  # not ours (or long gone): nothing to do
+    with svc.db.session() as db:
+        delivery = db.get(Delivery, found)
+        delivery.content = {**(delivery.content or {}), "delivery_status": status[:20]}
+        if status in ("failed", "undelivered"):
+            events.record(db, "step.undelivered",
+                          f"Stap '{delivery.step_name}' kwam niet aan ({status})",
+                          company_id=delivery.company_id, subject_type="delivery",
+                          subject_id=delivery.id)
+    return "ok", 200
 
 
 @bp.route("/<provider_key>/<connection_id>", methods=["GET", "HEAD"])
