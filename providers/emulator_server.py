@@ -7,6 +7,7 @@ Shared by the platform emulators (and the Twilio one): each has a Flask ``app`` 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Protocol
 
 from werkzeug.serving import make_server
@@ -37,3 +38,60 @@ class EmulatorServer:
         self._server.server_close()
         self._thread.join(timeout=5)
         self.emulator.close()
+
+
+class DeliveryQueue:
+    """Webhook pushes with retries, delivered by one background thread in due-time order.
+
+    A job is any object with a ``due`` attribute (``time.monotonic()`` seconds); ``attempt``
+    delivers it and, to retry, calls :meth:`put` again with a later ``due``.
+    """
+
+    def __init__(self, attempt: Any, name: str) -> None:
+        self._attempt = attempt
+        self._name = name
+        self._cond = threading.Condition()
+        self._jobs: list[Any] = []
+        self._inflight = 0
+        self._closed = False
+        self._worker: threading.Thread | None = None
+
+    def put(self, job: Any) -> None:
+        with self._cond:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                self._worker.start()
+            self._jobs.append(job)
+            self._cond.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    if self._closed:
+                        return
+                    ready = [j for j in self._jobs if j.due <= time.monotonic()]
+                    if ready:
+                        job = min(ready, key=lambda j: j.due)
+                        self._jobs.remove(job)
+                        self._inflight += 1
+                        break
+                    wait = min((j.due for j in self._jobs), default=None)
+                    self._cond.wait(None if wait is None else max(0.01, wait - time.monotonic()))
+            try:
+                self._attempt(job)
+            finally:
+                with self._cond:
+                    self._inflight -= 1
+                    self._cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until nothing is queued or in flight (retries included); False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._jobs and self._inflight == 0, timeout)
+
+    def close(self) -> None:
+        """Stop the thread; pending pushes are dropped."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()

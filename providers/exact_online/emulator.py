@@ -45,7 +45,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import flask
 import requests
 
-from providers.emulator_server import EmulatorServer
+from providers.emulator_server import DeliveryQueue, EmulatorServer
 from providers.exact_online import emulator_data as data
 from providers.exact_online.emulator_data import cents, day_start, odata_date, to_ms
 
@@ -611,11 +611,7 @@ class ExactEmulator:
         self._faults: list[_Fault] = []
         self._sets = self._build_sets()
 
-        self._cond = threading.Condition()
-        self._jobs: list[_Job] = []
-        self._inflight = 0
-        self._closed = False
-        self._worker: threading.Thread | None = None
+        self._deliveries = DeliveryQueue(self._attempt, "exact-webhooks")
         self._http = requests.Session()
 
         self.app = self._build_app()
@@ -1156,38 +1152,7 @@ class ExactEmulator:
                 "attempts": 0,
             }
             self.deliveries.append(delivery)
-            self._enqueue(_Job(delivery, body, time.monotonic()))
-
-    def _enqueue(self, job: _Job) -> None:
-        with self._cond:
-            if self._worker is None:
-                self._worker = threading.Thread(
-                    target=self._deliver_loop, name="exact-webhooks", daemon=True
-                )
-                self._worker.start()
-            self._jobs.append(job)
-            self._cond.notify_all()
-
-    def _deliver_loop(self) -> None:
-        while True:
-            with self._cond:
-                while True:
-                    if self._closed:
-                        return
-                    ready = [j for j in self._jobs if j.due <= time.monotonic()]
-                    if ready:
-                        job = min(ready, key=lambda j: j.due)
-                        self._jobs.remove(job)
-                        self._inflight += 1
-                        break
-                    wait = min((j.due for j in self._jobs), default=None)
-                    self._cond.wait(None if wait is None else max(0.01, wait - time.monotonic()))
-            try:
-                self._attempt(job)
-            finally:
-                with self._cond:
-                    self._inflight -= 1
-                    self._cond.notify_all()
+            self._deliveries.put(_Job(delivery, body, time.monotonic()))
 
     def _attempt(self, job: _Job) -> None:
         try:
@@ -1206,20 +1171,15 @@ class ExactEmulator:
         ok = status is not None and 200 <= status < 300
         if not ok and job.delivery["attempts"] <= self.max_retries:
             job.due = time.monotonic() + self.retry_base_delay * job.delivery["attempts"]
-            with self._cond:
-                self._jobs.append(job)
-                self._cond.notify_all()
+            self._deliveries.put(job)
 
     def wait_for_deliveries(self, timeout: float = 5.0) -> bool:
         """Block until every queued webhook push (incl. retries) is done; False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(lambda: not self._jobs and self._inflight == 0, timeout)
+        return self._deliveries.wait_idle(timeout)
 
     def close(self) -> None:
         """Stop the delivery thread (pending pushes are dropped)."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
+        self._deliveries.close()
         self._http.close()
 
     # ------------------------------------------------------------------ tokens

@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import flask
 import requests
 
-from providers.emulator_server import EmulatorServer
+from providers.emulator_server import DeliveryQueue, EmulatorServer
 from providers.moneybird import emulator_data as data
 from providers.moneybird.emulator_data import CENT, iso_date, iso_ts, money
 
@@ -196,11 +196,7 @@ class MoneybirdEmulator:
         self._rate: dict[str, list[float]] = {}
         self._faults: list[_Fault] = []
 
-        self._cond = threading.Condition()
-        self._jobs: list[_Job] = []
-        self._inflight = 0
-        self._closed = False
-        self._worker: threading.Thread | None = None
+        self._deliveries = DeliveryQueue(self._attempt, "moneybird-webhooks")
         self._http = requests.Session()
 
         self.app = self._build_app()
@@ -575,7 +571,7 @@ class MoneybirdEmulator:
                 "administration_id": adm["id"],
             }
             self.deliveries.append(delivery)
-            self._enqueue(_Job(delivery, wh, json.dumps(payload).encode(), time.monotonic()))
+            self._deliveries.put(_Job(delivery, wh, json.dumps(payload).encode(), time.monotonic()))
 
     @staticmethod
     def _subscribed(enabled: list[str], action: str) -> bool:
@@ -584,37 +580,6 @@ class MoneybirdEmulator:
         return any(action == e or action.startswith(e + "_") for e in enabled)
 
     # ------------------------------------------------------------------ webhook delivery
-
-    def _enqueue(self, job: _Job) -> None:
-        with self._cond:
-            if self._worker is None:
-                self._worker = threading.Thread(
-                    target=self._deliver_loop, name="moneybird-webhooks", daemon=True
-                )
-                self._worker.start()
-            self._jobs.append(job)
-            self._cond.notify_all()
-
-    def _deliver_loop(self) -> None:
-        while True:
-            with self._cond:
-                while True:
-                    if self._closed:
-                        return
-                    ready = [j for j in self._jobs if j.due <= time.monotonic()]
-                    if ready:
-                        job = min(ready, key=lambda j: j.due)
-                        self._jobs.remove(job)
-                        self._inflight += 1
-                        break
-                    wait = min((j.due for j in self._jobs), default=None)
-                    self._cond.wait(None if wait is None else max(0.01, wait - time.monotonic()))
-            try:
-                self._attempt(job)
-            finally:
-                with self._cond:
-                    self._inflight -= 1
-                    self._cond.notify_all()
 
     def _sign(self, secret: str, body: bytes) -> str:
         t = int(self._now_fn().timestamp())
@@ -641,20 +606,15 @@ class MoneybirdEmulator:
             job.webhook["last_http_body"] = text
         if status != 200 and job.delivery["attempts"] <= self.max_retries:
             job.due = time.monotonic() + self.retry_base_delay * job.delivery["attempts"]
-            with self._cond:
-                self._jobs.append(job)
-                self._cond.notify_all()
+            self._deliveries.put(job)
 
     def wait_for_deliveries(self, timeout: float = 5.0) -> bool:
         """Block until every queued webhook push (incl. retries) is done; False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(lambda: not self._jobs and self._inflight == 0, timeout)
+        return self._deliveries.wait_idle(timeout)
 
     def close(self) -> None:
         """Stop the delivery thread (pending pushes are dropped)."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
+        self._deliveries.close()
         self._http.close()
 
     # ------------------------------------------------------------------ tokens
