@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from connector import events, writeback
@@ -47,7 +47,9 @@ from connector.models import (
     Delivery,
     DeliveryCase,
     DeliveryState,
+    Event,
     UsageLine,
+    new_id,
     utcnow,
 )
 from connector.services import NotConnected, Services
@@ -103,10 +105,15 @@ def _step_due(case: Case, step: Step) -> date:
 
 
 def plan(session: Session, company_id: str, today: date, policy: Policy) -> int:
-    """Give every active case a planned delivery for its next step (grouped per debtor/day)."""
-    waiting = session.scalars(
-        select(Case).where(Case.company_id == company_id, Case.state == CaseState.ACTIVE.value)
-    )
+    """Give every active case a planned delivery for its next step (grouped per debtor/day).
+
+    Written in bulk (one INSERT per table, ids made here), so 100,000 cases plan in seconds.
+    """
+    waiting = session.execute(
+        select(Case.id, Case.debtor_id, Case.variant, Case.next_step, Case.opened_on,
+               Case.last_step_on, Case.principal)
+        .where(Case.company_id == company_id, Case.state == CaseState.ACTIVE.value)
+    ).all()
     linked = set(
         session.scalars(
             select(DeliveryCase.case_id)
@@ -124,14 +131,15 @@ def plan(session: Session, company_id: str, today: date, policy: Policy) -> int:
         )
     )
     open_deliveries = {
-        (d.debtor_id, d.channel, d.template, d.due_on): d
-        for d in session.scalars(
-            select(Delivery).where(
-                Delivery.company_id == company_id, Delivery.state == DeliveryState.PLANNED.value
-            )
+        (row.debtor_id, row.channel, row.template, row.due_on): row.id
+        for row in session.execute(
+            select(Delivery.id, Delivery.debtor_id, Delivery.channel, Delivery.template,
+                   Delivery.due_on)
+            .where(Delivery.company_id == company_id,
+                   Delivery.state == DeliveryState.PLANNED.value)
         )
     }
-    created = 0
+    deliveries, links, planned = [], [], []
     for case in waiting:
         steps = policy.steps(case.variant)
         if case.id in linked or case.next_step >= len(steps):
@@ -141,32 +149,24 @@ def plan(session: Session, company_id: str, today: date, policy: Policy) -> int:
             continue  # not a message; see _handover_due
         due = max(_step_due(case, step), today)
         key = (case.debtor_id, step.channel, step.template, due)
-        delivery = open_deliveries.get(key)
-        if delivery is None:
-            delivery = Delivery(
-                company_id=company_id,
-                debtor_id=case.debtor_id,
-                step=case.next_step,
-                step_name=step.name,
-                channel=step.channel,
-                template=step.template,
-                due_on=due,
-                needs_approval=step.needs_approval,
-            )
-            session.add(delivery)
-            open_deliveries[key] = delivery
-            created += 1
-        delivery.cases.append(DeliveryCase(case_id=case.id, amount=case.principal))
-        session.flush()
-        events.record(
-            session,
-            "step.planned",
-            f"Stap '{step.name}' gepland op {short_day(due)}",
-            company_id=company_id,
-            subject_type="case",
-            subject_id=case.id,
-        )
-    return created
+        delivery_id = open_deliveries.get(key)
+        if delivery_id is None:
+            delivery_id = open_deliveries[key] = new_id()
+            deliveries.append({
+                "id": delivery_id, "company_id": company_id, "debtor_id": case.debtor_id,
+                "step": case.next_step, "step_name": step.name, "channel": step.channel,
+                "template": step.template, "due_on": due, "needs_approval": step.needs_approval,
+            })
+        links.append({"delivery_id": delivery_id, "case_id": case.id, "amount": case.principal})
+        planned.append({
+            "company_id": company_id, "actor": "system", "kind": "step.planned",
+            "message": f"Stap '{step.name}' gepland op {short_day(due)}",
+            "subject_type": "case", "subject_id": case.id,
+        })
+    for model, rows in ((Delivery, deliveries), (DeliveryCase, links), (Event, planned)):
+        if rows:
+            session.execute(insert(model), rows)
+    return len(deliveries)
 
 
 def _handover_due(session: Session, company_id: str, today: date, policy: Policy) -> None:
