@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import io
 import json
 import logging
@@ -203,14 +204,21 @@ def _context(message: OutgoingMessage, partner: PartnerIdentity, lang: str,
     }
 
 
+@functools.cache
+def _stylesheet() -> Any:
+    """Parsed once per process: the letter CSS does not change while we run."""
+    from weasyprint import CSS
+
+    return CSS(filename=str(LETTER_TEMPLATES / "letter.css"))
+
+
 def _pdf(template: str, context: dict[str, Any]) -> bytes:
     # Imported here: WeasyPrint takes a moment to load and most processes never print.
-    from weasyprint import CSS, HTML
+    from weasyprint import HTML
 
     document = _env.get_template(template).render(**context)
-    stylesheet = CSS(filename=str(LETTER_TEMPLATES / "letter.css"))
     return HTML(string=document, base_url=str(LETTER_TEMPLATES)).write_pdf(
-        stylesheets=[stylesheet]
+        stylesheets=[_stylesheet()]
     )
 
 
