@@ -130,6 +130,9 @@ def describe_error(response: requests.Response) -> str:
         error = body.get("error")
         if isinstance(error, str):
             detail = error[:120]
+        elif isinstance(error, dict) and ("message" in error or "code" in error):
+            # OData (Exact Online): the message may quote submitted values, so only its code.
+            detail = "platform error" + (f" {error['code']}" if error.get("code") else "")
         elif isinstance(error, dict):
             detail = "invalid fields: " + ", ".join(sorted(str(k) for k in error)[:10])
     return f"HTTP {response.status_code}" + (f": {detail}" if detail else "")

@@ -60,3 +60,11 @@ def test_error_description_never_echoes_field_values() -> None:
     response.status_code = 422
     response._content = b'{"error": {"note": ["Jan Jansen, Dorpsstraat 1"]}}'
     assert describe_error(response) == "HTTP 422: invalid fields: note"
+
+
+def test_odata_errors_are_named_without_their_message():
+    response = requests.Response()
+    response.status_code = 400
+    response._content = (b'{"error": {"code": "", "message": {"lang": "", '
+                         b'"value": "Invalid value: Jan Jansen"}}}')
+    assert describe_error(response) == "HTTP 400: platform error"
