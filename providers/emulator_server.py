@@ -6,9 +6,11 @@ Shared by the platform emulators (and the Twilio one): each has a Flask ``app`` 
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from werkzeug.serving import make_server
 
@@ -95,3 +97,26 @@ class DeliveryQueue:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+
+def html_page(title: str, body: str) -> str:
+    """A plain page for the emulators' consent screens and their views for people."""
+    return (
+        "<!doctype html><html lang='nl'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>"
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "table{border-collapse:collapse}"
+        "td,th{padding:.2em .6em;border-bottom:1px solid #ddd}</style>"
+        f"</head><body>{body}</body></html>"
+    )
+
+
+def redirect_with(redirect_uri: str, params: dict[str, str | None]) -> Any:
+    """An OAuth redirect: ``params`` (None left out) added to the client's redirect URI."""
+    import flask
+
+    parts = urlsplit(redirect_uri)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query += [(k, v) for k, v in params.items() if v is not None]
+    target = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+    return flask.redirect(target, code=302)

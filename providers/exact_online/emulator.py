@@ -40,12 +40,12 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import flask
 import requests
 
-from providers.emulator_server import DeliveryQueue, EmulatorServer
+from providers.emulator_server import DeliveryQueue, EmulatorServer, html_page, redirect_with
 from providers.exact_online import emulator_data as data
 from providers.exact_online.emulator_data import cents, day_start, odata_date, to_ms
 
@@ -2057,7 +2057,7 @@ class ExactEmulator:
     # ------------------------------------------------------------------ OAuth
 
     def _oauth_error_page(self, message: str) -> flask.Response:
-        page = _page(
+        page = html_page(
             "Fout bij autoriseren",
             f"<h1>Er ging iets mis</h1><p>{html.escape(message)}</p>"
             "<p>Controleer de instellingen van de app (client_id en redirect_uri).</p>",
@@ -2073,16 +2073,6 @@ class ExactEmulator:
             return "De redirect_uri komt niet exact overeen met de geregistreerde redirect URI."
         return None
 
-    @staticmethod
-    def _redirect_with(redirect_uri: str, params: dict[str, str | None]) -> flask.Response:
-        parts = urlsplit(redirect_uri)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-        query += [(k, v) for k, v in params.items() if v is not None]
-        target = urlunsplit(
-            (parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment)
-        )
-        return flask.redirect(target, code=302)
-
     def oauth_authorize_get(self) -> flask.Response:
         """The Dutch consent page with one checkbox per division (division scoping)."""
         args = flask.request.args
@@ -2091,7 +2081,7 @@ class ExactEmulator:
             return self._oauth_error_page(problem)
         redirect_uri = args["redirect_uri"]
         if args.get("response_type") != "code":
-            return self._redirect_with(
+            return redirect_with(
                 redirect_uri, {"error": "unsupported_response_type", "state": args.get("state")}
             )
         with self._lock:
@@ -2121,7 +2111,8 @@ class ExactEmulator:
             '<button type="submit" name="decision" value="deny">Weigeren</button></form>'
         )
         return flask.Response(
-            _page("Exact Online – toegang verlenen", body), content_type="text/html; charset=utf-8"
+            html_page("Exact Online – toegang verlenen", body),
+            content_type="text/html; charset=utf-8",
         )
 
     def oauth_authorize_post(self) -> flask.Response:
@@ -2137,7 +2128,7 @@ class ExactEmulator:
                 int(d) for d in form.getlist("division") if d.isdigit() and int(d) in self._divs
             ]
         if form.get("decision") != "approve" or not divs:
-            return self._redirect_with(redirect_uri, {"error": "access_denied", "state": state})
+            return redirect_with(redirect_uri, {"error": "access_denied", "state": state})
         code = "stampNL001." + secrets.token_urlsafe(24) + "!IAAAA" + secrets.token_urlsafe(32)
         with self._lock:
             self._codes[code] = {
@@ -2147,7 +2138,7 @@ class ExactEmulator:
                 "expires_at": self.now() + CODE_TTL,
                 "used": False,
             }
-        return self._redirect_with(redirect_uri, {"code": code, "state": state})
+        return redirect_with(redirect_uri, {"code": code, "state": state})
 
     @staticmethod
     def _oauth_json(status: int, body: Json, reason: str | None = None) -> flask.Response:
@@ -2268,7 +2259,7 @@ class ExactEmulator:
             f"<p>Client id: <code>{html.escape(self.client_id)}</code> · huidige divisie (Me): "
             f"<code>{self.current_division}</code></p><ul>{rows}</ul>"
         )
-        return _page("Exact Online-emulator", body)
+        return html_page("Exact Online-emulator", body)
 
     def view_division(self, code: int) -> str:
         """Open items of one division, oldest due date first."""
@@ -2303,7 +2294,7 @@ class ExactEmulator:
             "<th>Vervaldatum</th><th>Dagen te laat</th><th>Openstaand</th></tr>"
             f"{''.join(rows)}</table>{more}"
         )
-        return _page(div["Description"], body)
+        return html_page(div["Description"], body)
 
     def view_account(self, code: int, account_id: str) -> str:
         """One account: open items (with a pay button), notes we wrote, payments."""
@@ -2360,7 +2351,7 @@ class ExactEmulator:
             f"<h2>Notities (CommunicationNotes)</h2><ul>{note_rows}</ul>"
             f"<h2>Betalingen</h2><ul>{pay_rows}</ul>"
         )
-        return _page(acc["Name"], body)
+        return html_page(acc["Name"], body)
 
     def view_pay(self, code: int, item_id: str) -> flask.Response:
         """Demo button: the debtor paid in full (bank feed), back to the account page."""
@@ -2419,17 +2410,6 @@ def _us_time(value: datetime) -> str:
 def _is_open(it: Row) -> bool:
     """An open receivable (not a payable, not settled)."""
     return it["LineType"] == 20 and it["Paid"] < it["Total"]
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        "<!doctype html><html lang='nl'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>"
-        "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-        "table{border-collapse:collapse}"
-        "td,th{padding:.2em .6em;border-bottom:1px solid #ddd}</style>"
-        f"</head><body>{body}</body></html>"
-    )
 
 
 def run(port: int, seed: int = 1, token: str | None = None, host: str = "127.0.0.1") -> None:

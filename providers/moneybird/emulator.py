@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import flask
 import requests
 
-from providers.emulator_server import DeliveryQueue, EmulatorServer
+from providers.emulator_server import DeliveryQueue, EmulatorServer, html_page, redirect_with
 from providers.moneybird import emulator_data as data
 from providers.moneybird.emulator_data import CENT, iso_date, iso_ts, money
 
@@ -1643,7 +1643,7 @@ class MoneybirdEmulator:
     # ------------------------------------------------------------------ OAuth
 
     def _oauth_error_page(self, message: str) -> flask.Response:
-        page = _page(
+        page = html_page(
             "Fout bij autoriseren",
             f"<h1>Er ging iets mis</h1><p>{html.escape(message)}</p>"
             "<p>Controleer de instellingen van de applicatie (client_id en redirect_uri).</p>",
@@ -1659,16 +1659,6 @@ class MoneybirdEmulator:
             return "De redirect_uri komt niet overeen met de geregistreerde redirect URI."
         return None
 
-    @staticmethod
-    def _redirect_with(redirect_uri: str, params: dict[str, str | None]) -> flask.Response:
-        parts = urlsplit(redirect_uri)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-        query += [(k, v) for k, v in params.items() if v is not None]
-        target = urlunsplit(
-            (parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment)
-        )
-        return flask.redirect(target, code=302)
-
     def oauth_authorize_get(self) -> flask.Response:
         """The consent page (Dutch) with one checkbox per administration."""
         args = flask.request.args
@@ -1677,7 +1667,7 @@ class MoneybirdEmulator:
             return self._oauth_error_page(problem)
         redirect_uri = args["redirect_uri"]
         if args.get("response_type") != "code":
-            return self._redirect_with(
+            return redirect_with(
                 redirect_uri,
                 {
                     "error": "unsupported_response_type",
@@ -1688,7 +1678,7 @@ class MoneybirdEmulator:
         scopes = (args.get("scope") or "sales_invoices").split()
         unknown = [s for s in scopes if s not in ALL_SCOPES]
         if unknown:
-            return self._redirect_with(
+            return redirect_with(
                 redirect_uri,
                 {
                     "error": "invalid_scope",
@@ -1725,7 +1715,7 @@ class MoneybirdEmulator:
             '<button type="submit" name="decision" value="deny">Weigeren</button></form>'
         )
         return flask.Response(
-            _page("Moneybird – toegang verlenen", body), content_type="text/html; charset=utf-8"
+            html_page("Moneybird – toegang verlenen", body), content_type="text/html; charset=utf-8"
         )
 
     def oauth_authorize_post(self) -> flask.Response:
@@ -1738,7 +1728,7 @@ class MoneybirdEmulator:
         state = form.get("state") or None
         adm_ids = [a for a in form.getlist("administration_ids") if a in self._adms]
         if form.get("decision") != "approve" or not adm_ids:
-            return self._redirect_with(
+            return redirect_with(
                 redirect_uri,
                 {
                     "error": "access_denied",
@@ -1758,10 +1748,10 @@ class MoneybirdEmulator:
             }
         if redirect_uri == OOB_REDIRECT:
             return flask.Response(
-                _page("Autorisatiecode", f"<h1>Autorisatiecode</h1><p><code>{code}</code></p>"),
+                html_page("Autorisatiecode", f"<h1>Autorisatiecode</h1><p><code>{code}</code></p>"),
                 content_type="text/html; charset=utf-8",
             )
-        return self._redirect_with(redirect_uri, {"code": code, "state": state})
+        return redirect_with(redirect_uri, {"code": code, "state": state})
 
     @staticmethod
     def _oauth_json(
@@ -1845,7 +1835,7 @@ class MoneybirdEmulator:
             f"<p>Client id: <code>{html.escape(self.client_id)}</code></p>"
             f"<ul>{rows}</ul>"
         )
-        return _page("Moneybird-emulator", body)
+        return html_page("Moneybird-emulator", body)
 
     def view_administration(self, adm_id: str) -> flask.Response | str:
         """List invoices of one administration."""
@@ -1877,7 +1867,7 @@ class MoneybirdEmulator:
             "<table><tr><th>Factuur</th><th>Contact</th><th>Datum</th><th>Vervaldatum</th><th>Status</th>"
             f"<th>Openstaand</th></tr>{''.join(rows)}</table>"
         )
-        return _page(adm["name"], body)
+        return html_page(adm["name"], body)
 
     def view_invoice(self, adm_id: str, invoice_id: str) -> flask.Response | str:
         """One invoice with notes, payments and webhook deliveries."""
@@ -1933,7 +1923,7 @@ class MoneybirdEmulator:
             f"<h2>Notities</h2><ul>{notes}</ul><h2>Betalingen</h2><ul>{pays}</ul>"
             f"<h2>Webhook-afleveringen</h2><ul>{hooks}</ul>"
         )
-        return _page(f"Factuur {inv['invoice_id'] or 'concept'}", body)
+        return html_page(f"Factuur {inv['invoice_id'] or 'concept'}", body)
 
     def view_mark_paid(self, adm_id: str, invoice_id: str) -> flask.Response:
         """Demo button: pay the open amount, then go back to the invoice."""
@@ -2007,16 +1997,6 @@ def _contact_name(c: dict[str, Any]) -> str:
         or "–"
     )
 
-
-def _page(title: str, body: str) -> str:
-    return (
-        "<!doctype html><html lang='nl'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>"
-        "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-        "table{border-collapse:collapse}"
-        "td,th{padding:.2em .6em;border-bottom:1px solid #ddd}</style>"
-        f"</head><body>{body}</body></html>"
-    )
 
 
 def run(port: int, seed: int = 1, token: str | None = None, host: str = "127.0.0.1") -> None:
