@@ -93,10 +93,6 @@ class RateBudget:
         with self._lock:
             self._blocked_until[key] = max(self._blocked_until.get(key, 0.0), at.timestamp())
 
-    def used(self, key: str) -> int:
-        with self._lock:
-            now = time.time()
-            return sum(1 for t in self._calls.get(key, ()) if t > now - self.window)
 
 
 def dump_json(value: Any) -> str:

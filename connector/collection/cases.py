@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
 
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -340,7 +339,3 @@ def end_hold(session: Session, hold: Hold, actor: str, reason: str) -> None:
         subject_type="hold",
         subject_id=hold.id,
     )
-
-
-def open_total(cases: list[Case]) -> Decimal:
-    return sum((c.principal for c in cases), Decimal("0"))

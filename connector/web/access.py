@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import abort, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
-from connector.models import Company, Operator
+from connector.models import Company
 from connector.services import Services
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,8 +65,3 @@ def login_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
-
-
-def current_operator(db: Session) -> Operator | None:
-    oid = operator_id()
-    return db.get(Operator, oid) if oid else None
