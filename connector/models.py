@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -346,6 +347,13 @@ class CollectionSettings(Base):
     vat_increase: Mapped[bool] = mapped_column(Boolean, default=False)
     # In whose name the steps go out: name, iban, email, phone, address, kvk.
     sender: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)  # the creditor's, PNG or JPEG
+    logo_mime: Mapped[str | None] = mapped_column(String(40))
+    # "auto" (from the debtor's country), "nl" or "en": the language of the messages.
+    language: Mapped[str] = mapped_column(String(4), default="auto")
+    # Moneybird only: the stamp step sends Moneybird's own reminder (with the stamp text)
+    # instead of our e-mail.
+    stamp_via_ledger: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(100), default="system")
 
@@ -420,6 +428,7 @@ class DeliveryState(enum.StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"
     AMBIGUOUS = "ambiguous"  # may have gone out; never retried blindly
+    CALLING = "calling"  # a call step on the operators' call list, waiting for an outcome
 
 
 class Delivery(Base):
@@ -451,6 +460,8 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sending_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    posted_on: Mapped[date | None] = mapped_column(Date)  # letters: the day it went in the post
+    bounced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # e-mail: a bounce came
 
     cases: Mapped[list[DeliveryCase]] = relationship(back_populates="delivery",
                                                      cascade="all, delete-orphan")
@@ -515,3 +526,57 @@ class RateBudgetRow(Base):
     blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     window_start: Mapped[datetime | None] = mapped_column(UtcDateTime)  # fixed windows only
     used: Mapped[int] = mapped_column(Integer, default=0)  # fixed windows only
+
+
+# ---------------------------------------------------------------------------------------------
+# Channels and the operator console.
+
+
+class CallOutcome(enum.StrEnum):
+    PROMISED = "promised"  # promised to pay on a date: a promise hold
+    DISPUTE = "dispute"  # disputes the invoice: a dispute hold
+    SAYS_PAID = "says_paid"  # says it has paid: the ledger is checked again
+    NO_ANSWER = "no_answer"  # try again on the next working day
+    VOICEMAIL = "voicemail"  # message left: try again on the next working day
+    WRONG_NUMBER = "wrong_number"  # the step cannot be done: skipped
+
+
+class CallAttempt(Base):
+    """One call an operator made for a call step, and what came of it."""
+
+    __tablename__ = "call_attempts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    promised_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CompanyTemplate(Base):
+    """A company's own text for one message template in one language (else the default)."""
+
+    __tablename__ = "company_templates"
+
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(2), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class PartnerSettings(Base):
+    """The collection partner's identity (one row, id 1); environment variables are defaults."""
+
+    __tablename__ = "partner_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identity: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_mime: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100))
