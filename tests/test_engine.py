@@ -12,6 +12,7 @@ from sqlalchemy import select
 from connector import writeback
 from connector.clock import AMSTERDAM
 from connector.collection import legal
+from connector.collection.calls import attempts, due_calls, record_outcome
 from connector.collection.cases import place_hold, settings_for
 from connector.collection.engine import approve, run_company
 from connector.models import Case, Debtor, Delivery, Event, HoldKind, Invoice
@@ -50,13 +51,24 @@ class World:
                 self.adm, contact, Decimal(amount), due, invoice_date=due - timedelta(days=14)
             )["id"]
 
-    def day(self, when: date, hour: int = 10, sync: bool = True):
+    def day(self, when: date, hour: int = 10, sync: bool = True, call: str | None = None):
+        """One engine day; with ``call``, an operator then makes the due calls with that
+        outcome."""
         with time_machine.travel(at(when, hour), tick=False):
             if sync:
                 sync_company(self.services, self.company_id)
             result = run_company(self.services, self.company_id)
+            if call:
+                self.make_calls(when, call)
             writeback.process_outbox(self.services)
             return result
+
+    def make_calls(self, when: date, outcome: str) -> list[str]:
+        with self.services.db.session() as db:
+            due = [d.id for d in due_calls(db, when)]
+        for delivery_id in due:
+            record_outcome(self.services, delivery_id, outcome, "operator:bel@partner.example")
+        return due
 
     def case(self, external_id: str) -> Case:
         with self.services.db.session() as db:
@@ -89,13 +101,19 @@ def test_consumer_invoice_runs_the_whole_default_policy(world):
     world.live()
     start = date(2026, 3, 2)
     for offset in range(0, 30):
-        world.day(start + timedelta(days=offset))
+        # The operator calls whenever a call is due; nobody answers.
+        world.day(start + timedelta(days=offset), call="no_answer")
 
     steps = [(d.channel, d.sent_at.astimezone(AMSTERDAM).date()) for d in world.sent()]
     # stamp at once; the letter 7 days later (Monday 9 March); sms 5 days later (Saturday
-    # 14 March); the call 4 days later (Wednesday 18 March).
+    # 14 March); the call 4 days later (Wednesday 18 March), tried three times.
     assert steps == [("stamp", date(2026, 3, 2)), ("letter", date(2026, 3, 9)),
-                     ("sms", date(2026, 3, 14)), ("call", date(2026, 3, 18))]
+                     ("sms", date(2026, 3, 14))]
+    with world.services.db.session() as db:
+        call = db.scalars(select(Delivery).where(Delivery.channel == "call")).one()
+        tried = [a.created_at.astimezone(AMSTERDAM).date() for a in attempts(db, call.id)]
+    assert tried == [date(2026, 3, 18), date(2026, 3, 19), date(2026, 3, 20)]
+    assert call.state == "skipped" and "niet bereikt" in call.skip_reason
     case = world.case(inv)
     # Posted Monday 9 March → presumed delivered Wednesday 11 March (Monday does not count as a
     # delivery day; Tuesday is day 1) → 14 days → last day Wednesday 25 March; costs from 26.

@@ -76,7 +76,10 @@ def test_no_mobile_number_skips_the_sms_step_with_a_reason(wired):
         channels = [d.channel for d in db.scalars(select(Delivery).where(
             Delivery.state == "sent").order_by(Delivery.sent_at))]
     assert any("overgeslagen" in e.message for e in skipped)
-    assert channels == ["stamp", "letter", "call"]  # the case moved on past the SMS
+    assert channels == ["stamp", "letter"]
+    with world.services.db.session() as db:
+        call = db.scalars(select(Delivery).where(Delivery.channel == "call")).one()
+    assert call.state == "calling"  # the case moved on past the SMS to the call list
 
 
 def test_no_email_address_sends_the_stamp_by_post(wired):

@@ -218,11 +218,16 @@ def close_case(session: Session, case: Case, status: str, actor: str) -> None:
 
 
 def _drop_planned(session: Session, case: Case, reason: str) -> None:
-    """Take the case out of planned deliveries; a delivery left without cases is skipped."""
+    """Take the case out of deliveries not yet made (planned, or waiting on the call list);
+    a delivery left without cases is skipped."""
     links = session.scalars(
         select(DeliveryCase)
         .join(Delivery)
-        .where(DeliveryCase.case_id == case.id, Delivery.state == DeliveryState.PLANNED.value)
+        .where(
+            DeliveryCase.case_id == case.id,
+            # a call still waiting on the call list goes too: nobody should call about it now
+            Delivery.state.in_([DeliveryState.PLANNED.value, DeliveryState.CALLING.value]),
+        )
     )
     for link in list(links):
         delivery = link.delivery

@@ -72,6 +72,7 @@ class RunResult:
     skipped: int = 0
     postponed: int = 0
     failed: int = 0
+    to_call: int = 0  # call steps put on the operators' call list
 
 
 def local_today(now: datetime) -> date:
@@ -125,6 +126,7 @@ def plan(session: Session, company_id: str, today: date, policy: Policy) -> int:
                         DeliveryState.PLANNED.value,
                         DeliveryState.SENDING.value,
                         DeliveryState.AMBIGUOUS.value,
+                        DeliveryState.CALLING.value,
                     ]
                 ),
             )
@@ -177,6 +179,8 @@ def _handover_due(session: Session, company_id: str, today: date, policy: Policy
         steps = policy.steps(case.variant)
         if case.next_step >= len(steps) or steps[case.next_step].channel != "handover":
             continue
+        if case.last_day_to_pay is not None and case.letter_posted_on is None:
+            continue  # the letter is still in the print queue: its term has not started
         due = _step_due(case, steps[case.next_step])
         if case.costs_due_from is not None:
             due = max(due, case.costs_due_from)  # never before the 14-day term has run out
@@ -353,6 +357,8 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
                 subject_id=delivery.id,
             )
             return "failed"
+        if delivery.channel == "call":
+            return _put_on_call_list(session, delivery, today)
         delivery.state, delivery.sending_at = DeliveryState.SENDING.value, utcnow()
     # Committed as "sending": from here a crash leaves it ambiguous, never sent twice.
 
@@ -388,6 +394,11 @@ def _apply_fresh(session: Session, delivery: Delivery, fresh: dict) -> list[str]
         elif active_holds(session, case):
             changes.append(f"factuur {label} staat on hold")
     return changes
+
+
+def in_print_queue(delivery: Delivery) -> bool:
+    """A letter the letter channel queued for printing (not one only recorded)."""
+    return delivery.channel == "letter" and (delivery.channel_ref or "").startswith("letter:")
 
 
 def is_payment_term_letter(delivery: Delivery) -> bool:
@@ -514,8 +525,8 @@ def _finish(
         delivery.channel_ref, delivery.sent_at = detail[:200], utcnow()
         policy = policy_for(session, delivery.company_id)
         for link in delivery.cases:
-            _advance(session, delivery, link.case, policy, today)
-        fee = _fee(policy, delivery)
+            advance_case(session, delivery, link.case, today)
+        fee = step_fee(policy, delivery)
         if fee:
             session.add(
                 UsageLine(
@@ -554,7 +565,13 @@ def _skip_step(services: Services, delivery_id: str, reason: str, today: date) -
     return "skipped"
 
 
-def _advance(session: Session, delivery: Delivery, case: Case, policy: Policy, today: date) -> None:
+def advance_case(session: Session, delivery: Delivery, case: Case, today: date, *,
+                 note: str | None = None) -> None:
+    """The delivery's step is done for this case: count it, note it in the ledger.
+
+    ``note`` replaces the standard ledger note (a call outcome says what was agreed); an empty
+    string writes none (the outcome's hold writes its own).
+    """
     if case.next_step == 0 and not case.invoice.ledger_paused:
         # The first step went out: from now on we chase, so the ledger's own reminders pause
         # (not at planning: in preview nothing reaches the debtor and theirs must go on).
@@ -562,10 +579,19 @@ def _advance(session: Session, delivery: Delivery, case: Case, policy: Policy, t
     case.next_step += 1
     case.last_step_on = today
     if is_payment_term_letter(delivery):
+        # The letter states the term for posting today. A letter in the print queue counts as
+        # posted once an operator marks it so (connector.collection.posting); until then the
+        # hand-over waits.
         term = legal.term_for_letter(today)
-        case.letter_posted_on = today
+        if not in_print_queue(delivery):
+            case.letter_posted_on = today
         case.last_day_to_pay, case.costs_due_from = term.last_day_to_pay, term.costs_due_from
         case.bik_amount = delivery.bik_amount
+    if note is not None:
+        if note:
+            writeback.queue_note(session, case.invoice, note,
+                                 key=writeback.derived_key("step", delivery.id, case.id))
+        return
     how = NOTE_CHANNELS.get(delivery.channel, delivery.channel)
     if delivery.channel == "letter" and not valid_address(delivery.debtor.email):
         how = "post"
@@ -581,7 +607,29 @@ def _advance(session: Session, delivery: Delivery, case: Case, policy: Policy, t
     )
 
 
-def _fee(policy: Policy, delivery: Delivery) -> Decimal | None:
+def _put_on_call_list(session: Session, delivery: Delivery, today: date) -> str:
+    """A call step is done by a person: it waits on the call list for an outcome.
+
+    Without a phone number nobody can call: the step is skipped and the case moves on.
+    """
+    if not (delivery.debtor.phone or "").strip():
+        delivery.state, delivery.skip_reason = DeliveryState.SKIPPED.value, "geen telefoonnummer"
+        for link in delivery.cases:
+            link.case.next_step += 1
+            link.case.last_step_on = today
+        events.record(session, "step.skipped",
+                      f"Stap '{delivery.step_name}' overgeslagen: geen telefoonnummer bekend",
+                      company_id=delivery.company_id, subject_type="delivery",
+                      subject_id=delivery.id)
+        return "skipped"
+    delivery.state = DeliveryState.CALLING.value
+    events.record(session, "step.calling", f"Stap '{delivery.step_name}' staat op de bellijst",
+                  company_id=delivery.company_id, subject_type="delivery",
+                  subject_id=delivery.id)
+    return "to_call"
+
+
+def step_fee(policy: Policy, delivery: Delivery) -> Decimal | None:
     variant = delivery.cases[0].case.variant if delivery.cases else "consumer"
     steps = policy.steps(variant)
     step = steps[delivery.step] if delivery.step < len(steps) else None

@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         filters,
         health,
         home,
+        operator,
         webhooks,
     )
 
@@ -30,5 +31,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(demo.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(operator.bp)
     csrf.exempt(webhooks.bp)
     filters.register(app)
