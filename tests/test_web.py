@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 import requests
+import time_machine
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from connector.models import Company, Connection, Invoice, LedgerWrite, Operator, WebhookReceipt
+from connector.models import (
+    Company,
+    Connection,
+    Invoice,
+    LedgerWrite,
+    Operator,
+    RateCall,
+    WebhookReceipt,
+    utcnow,
+)
 from connector.sync import sync_company
+from connector.web import login_limits
 from providers.moneybird.webhooks import sign
 from tests.helpers import connect_direct, csrf_token, oauth_connect
 
@@ -38,6 +50,34 @@ def test_operator_login_refuses_wrong_password(services):
                                          "email": "nobody@partner.example", "password": "x" * 12})
     assert "klopt niet" in wrong.text
     assert s.get(f"{url}/companies/", allow_redirects=False).status_code == 302
+
+
+def test_operator_login_attempts_are_limited_per_email(services):
+    with services.db.session() as db:
+        db.add(Operator(email="op@partner.example", password_hash=generate_password_hash(PASSWORD)))
+    url = services.settings.public_url
+    s = requests.Session()
+    token = csrf_token(s.get(f"{url}/login").text)
+
+    def attempt(password: str, email: str = "op@partner.example") -> requests.Response:
+        return s.post(f"{url}/login", data={"csrf_token": token, "email": email,
+                                            "password": password})
+
+    for _ in range(login_limits.MAX_PER_EMAIL):
+        assert "klopt niet" in attempt("wrong password!").text
+    locked = attempt(PASSWORD)  # even the right password waits now
+    assert locked.status_code == 429 and "Te veel mislukte pogingen" in locked.text
+    assert "over 15 minuten" in locked.text
+    assert s.get(f"{url}/companies/", allow_redirects=False).status_code == 302
+    # Another address from the same client is not locked by these five.
+    assert "klopt niet" in attempt("wrong password!", "other@partner.example").text
+    later = utcnow() + login_limits.WINDOW + timedelta(seconds=1)
+    with time_machine.travel(later, tick=False):
+        assert attempt(PASSWORD).url.endswith("/companies/")
+    with services.db.session() as db:  # the failures of a signed-in address are forgiven
+        keys = [r.key for r in db.scalars(select(RateCall))]
+    assert sum(k.startswith("login:email:") for k in keys) == 1  # only "other@" is left
+    assert not any("partner.example" in k for k in keys)  # addresses are not stored
 
 
 def test_forms_without_csrf_token_are_refused(services):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from connector import events
 from connector.models import Operator, utcnow
+from connector.web import login_limits
 from connector.web.access import services
 from connector.web.forms import LoginForm
 
@@ -22,9 +24,16 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> ResponseReturnValue:
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        client = request.remote_addr or "unknown"
+        wait = login_limits.locked_for(services().db, form.email.data, client)
+        if wait is not None:
+            minutes = max(1, -(-int(wait.total_seconds()) // 60))
+            flash(f"Te veel mislukte pogingen. Probeer het over {minutes} "
+                  f"minu{'ut' if minutes == 1 else 'ten'} opnieuw.", "error")
+            return render_template("web/login.html", form=form), 429
         with services().db.session() as db:
             operator = db.scalars(
                 select(Operator).where(func.lower(Operator.email) == form.email.data.lower())
@@ -32,14 +41,18 @@ def login() -> str | Response:
             valid = check_password_hash(
                 operator.password_hash if operator else _DUMMY_HASH, form.password.data
             )
-            if operator and valid:
+            accepted = bool(operator and valid)
+            if operator and accepted:
                 session.clear()
                 session["operator_id"] = operator.id
                 session["operator_email"] = operator.email
                 operator.last_login_at = utcnow()
                 events.record(db, "operator.login", "Operator ingelogd",
                               actor=f"operator:{operator.email}")
-                return redirect(safe_next(form.next.data))
+        if accepted:
+            login_limits.clear(services().db, form.email.data)
+            return redirect(safe_next(form.next.data))
+        login_limits.record_failure(services().db, form.email.data, client)
         flash("E-mailadres of wachtwoord klopt niet.", "error")
     return render_template("web/login.html", form=form)
 

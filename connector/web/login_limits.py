@@ -1,0 +1,58 @@
+"""Operator sign-in attempts are limited, per e-mail address and per client address.
+
+Failures are kept as rows in ``rate_calls`` (the table the API budgets use), so every web
+process sees the same count. An address that failed too often in the window waits until its
+oldest failure leaves the window; the same answer is given whether the e-mail exists or not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from connector.db import Database
+from connector.models import RateCall, utcnow
+
+WINDOW = timedelta(minutes=15)
+MAX_PER_EMAIL = 5
+MAX_PER_CLIENT = 20
+
+
+def _keys(email: str, client: str) -> tuple[str, str]:
+    # Hashed: the table must not become a list of who tried to sign in.
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return f"login:email:{digest}", f"login:client:{client}"
+
+
+def locked_for(db: Database, email: str, client: str, now: datetime | None = None
+               ) -> timedelta | None:
+    """How long this e-mail or client must wait before trying again; None when it may try."""
+    now = now or utcnow()
+    waits = []
+    with db.session() as session:
+        for key, limit in zip(_keys(email, client), (MAX_PER_EMAIL, MAX_PER_CLIENT), strict=True):
+            count, oldest = session.execute(
+                select(func.count(), func.min(RateCall.at))
+                .where(RateCall.key == key, RateCall.at > now - WINDOW)).one()
+            if count >= limit:
+                waits.append(oldest + WINDOW - now)
+    return max(waits) if waits else None
+
+
+def record_failure(db: Database, email: str, client: str, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    with db.session() as session:
+        for key in _keys(email, client):
+            session.add(RateCall(key=key, at=now))
+        # Old failures are of no use any more; keep the table small.
+        session.execute(delete(RateCall).where(RateCall.key.like("login:%"),
+                                               RateCall.at <= now - WINDOW))
+
+
+def clear(db: Database, email: str) -> None:
+    """A successful sign-in forgives the e-mail's earlier failures (not the client's)."""
+    email_key, _ = _keys(email, "")
+    with db.session() as session:
+        session.execute(delete(RateCall).where(RateCall.key == email_key))
