@@ -7,6 +7,8 @@ change reaches the next letter without a restart.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -16,8 +18,10 @@ from connector import events
 from connector.channels.letter import PartnerIdentity
 from connector.channels.setup import partner_identity
 from connector.config import Settings
+from connector.db import Database
 from connector.models import PartnerSettings
 
+_saved_here = 0  # bumped by save_partner: this process sees its own change at once
 EDITABLE = ("name", "address_lines", "wki_number", "kvk", "phone", "email", "website",
             "complaints", "complaints_en")
 
@@ -43,5 +47,40 @@ def save_partner(session: Session, identity: PartnerIdentity, actor: str) -> Non
         session.add(row)
     row.identity = {k: data[k] for k in EDITABLE}
     row.updated_by = actor
+    global _saved_here
+    _saved_here += 1
     events.record(session, "partner.updated", "Gegevens van de incassopartner gewijzigd",
                   actor=actor)
+
+
+class LivePartner:
+    """The identity as the channels see it: whatever is saved now, read at most every
+    ``ttl`` seconds (other processes' changes arrive within that), without a restart.
+
+    Attribute access is passed to the current :class:`PartnerIdentity`, so a channel uses it
+    exactly like a fixed identity.
+    """
+
+    def __init__(self, db: Database, settings: Settings, ttl: float = 30.0) -> None:
+        self._db, self._settings, self._ttl = db, settings, ttl
+        self._lock = threading.Lock()
+        self._cached: tuple[int, float, PartnerIdentity] | None = None
+
+    def current(self) -> PartnerIdentity:
+        with self._lock:
+            now = time.monotonic()
+            if self._cached is not None:
+                generation, read_at, identity = self._cached
+                if generation == _saved_here and now - read_at < self._ttl:
+                    return identity
+            generation = _saved_here
+            with self._db.session() as session:
+                identity = current_partner(session, self._settings)
+            self._cached = (generation, now, identity)
+            return identity
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.current(), name)
+
+    def __repr__(self) -> str:
+        return "LivePartner()"

@@ -10,6 +10,7 @@ from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.db import Database
 from connector.models import Company, Connection, Grant
+from connector.partner import LivePartner
 from connector.platforms import build_registry, shared_budgets
 from connector.tokens import GrantTokens
 from providers.base import Ledger, Provider
@@ -36,7 +37,7 @@ class Services:
             db=db,
             box=SecretBox(settings.token_encryption_keys),
             providers=build_registry(settings, shared_budgets(db, settings)),
-            channels=build_channels(settings),
+            channels=build_channels(settings, LivePartner(db, settings)),  # type: ignore[arg-type]
         )
 
     def provider_for(self, key: str, region: str | None = None) -> Provider:

@@ -27,7 +27,7 @@ from connector.models import (
     LedgerWrite,
     PartnerSettings,
 )
-from connector.partner import current_partner
+from connector.partner import LivePartner, current_partner
 from tests.helpers import csrf_token, oauth_connect
 from tests.test_engine import World, at
 from tests.test_engine_channels import wired  # noqa: F401  (fixture)
@@ -289,8 +289,11 @@ def test_partner_identity_is_edited_and_bad_input_changes_nothing(services):
         assert bad.status_code == 422 and message in bad.text
         with services.db.session() as db:
             assert db.get(PartnerSettings, 1) is None
+    live = LivePartner(services.db, services.settings, ttl=3600)
+    assert live.name == services.settings.partner_name  # read once, cached for an hour…
     saved = browser.post(f"{url}/operator/partner", data=good)
     assert "opgeslagen" in saved.text
+    assert live.name == "Incasso Noord B.V."  # …but a save in this process shows at once
     with services.db.session() as db:
         partner = current_partner(db, services.settings)
     assert partner.name == "Incasso Noord B.V."

@@ -31,14 +31,17 @@ def partner_identity(settings: Settings) -> PartnerIdentity:
     )
 
 
-def build_channels(settings: Settings) -> dict[str, Channel]:
+def build_channels(settings: Settings, partner: PartnerIdentity | None = None
+                   ) -> dict[str, Channel]:
+    """``partner`` is the identity on letters and e-mails (the environment's when None; the
+    app passes a :class:`connector.partner.LivePartner` so operators' edits apply at once)."""
     channels: dict[str, Channel] = {key: CaptureChannel(key) for key in MESSAGE_CHANNELS}
     if settings.smtp_url:
         # Imported here: WeasyPrint loads system libraries, which a recording setup never needs.
         from connector.channels.email import EmailChannel, StampChannel
         from connector.channels.letter import FileLetterStore, LetterChannel
 
-        partner = partner_identity(settings)
+        partner = partner or partner_identity(settings)
         email = EmailChannel(settings.smtp_url, settings.mail_from, partner=partner)
         channels["email"] = email
         channels["stamp"] = StampChannel(settings.smtp_url, settings.mail_from, partner=partner)

@@ -52,6 +52,7 @@ from connector.models import (
     new_id,
     utcnow,
 )
+from connector.partner import current_partner
 from connector.services import NotConnected, Services
 from providers.base import InvoiceStatus, LedgerError
 
@@ -345,7 +346,8 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
             )
             return "skipped"
         try:
-            message = _compose(session, delivery, today, services.settings.partner_name)
+            partner = current_partner(session, services.settings).name
+            message = _compose(session, delivery, today, partner)
         except (TemplateFailed, ValueError) as exc:
             delivery.state, delivery.skip_reason = DeliveryState.FAILED.value, str(exc)[:200]
             events.record(
