@@ -120,3 +120,40 @@ def test_twilio_status_callbacks_are_verified(wired):
                            data={"MessageSid": "SMx", "MessageStatus": "failed"},
                            headers={"X-Twilio-Signature": "bm90IHJlYWw="}, timeout=5)
     assert forged.status_code == 401
+
+
+def test_smtp_failing_mid_way_is_retried_without_a_duplicate(wired):
+    world, mail, _twilio, _ = wired
+    world.emulator.update_contact(world.adm, world.consumer, email="klant@voorbeeld.example")
+    inv = world.invoice(world.consumer, "120.00", date(2026, 2, 15))
+    world.live()
+    mail.defer_recipients(1)  # the server fails before it takes the message
+    world.day(date(2026, 3, 2), hour=10)
+    assert mail.messages == []
+    with world.services.db.session() as db:
+        stamp = db.scalars(select(Delivery).where(Delivery.channel == "stamp")).one()
+        assert stamp.state == "planned" and stamp.content["temporary_failures"] == 1
+        assert db.scalars(select(Event).where(Event.kind == "step.retry")).one()
+    world.day(date(2026, 3, 2), hour=11, sync=False)  # the next run: the server is back
+    mail.drop_after_data(1)  # and nothing else may make it send twice
+    for hour in (12, 13):
+        world.day(date(2026, 3, 2), hour=hour, sync=False)
+    assert [m["Subject"] for m in mail.messages] == ["Laatste herinnering"]
+    with world.services.db.session() as db:
+        assert db.get(Delivery, stamp.id).state == "sent"
+    assert sum("incassostempel" in n.lower() for n in world.notes(inv)) == 1
+
+
+def test_smtp_down_for_good_fails_the_step_after_five_tries(wired):
+    world, mail, _twilio, _ = wired
+    world.emulator.update_contact(world.adm, world.consumer, email="klant@voorbeeld.example")
+    world.invoice(world.consumer, "120.00", date(2026, 2, 15))
+    world.live()
+    mail.defer_recipients(10)
+    for hour in range(9, 16):  # five tries, then it waits for an operator
+        world.day(date(2026, 3, 2), hour=hour, sync=hour == 9)
+    assert mail.messages == []
+    with world.services.db.session() as db:
+        stamp = db.scalars(select(Delivery).where(Delivery.channel == "stamp")).one()
+        assert stamp.state == "failed" and "451" in stamp.skip_reason
+        assert len(db.scalars(select(Event).where(Event.kind == "step.retry")).all()) == 4

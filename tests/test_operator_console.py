@@ -314,3 +314,62 @@ def test_only_operators_reach_the_console(services, moneybird_emulator):
     for path in ("/operator/calls/x", "/operator/print/posted", "/operator/approvals/x",
                  "/operator/partner"):
         assert creditor.post(url + path, data={"csrf_token": token}).status_code == 404, path
+
+
+def test_problem_steps_wait_for_an_operator_who_confirms_resends_or_skips(wired):  # noqa: F811
+    world, mail, _twilio, _ = wired
+    world.emulator.update_contact(world.adm, world.consumer, email="klant@voorbeeld.example",
+                                  phone="06 12345678")
+    inv = world.invoice(world.consumer, "120.00", date(2026, 2, 15))
+    world.live()
+    mail.drop_after_data(1)  # the stamp may or may not have gone out
+    world.day(MONDAY)
+    for hour in (11, 12):  # never sent again on its own
+        world.day(MONDAY, hour=hour, sync=False)
+    assert len(mail.messages) == 1
+    url = world.services.settings.public_url
+    with time_machine.travel(at(MONDAY, 13), tick=False):
+        browser = _operator_session(world.services)
+        page = browser.get(f"{url}/operator/problems").text
+        with world.services.db.session() as db:
+            stamp = db.scalars(select(Delivery).where(Delivery.state == "ambiguous")).one()
+        assert "mogelijk verstuurd" in page and "Is verstuurd" in page
+        confirmed = browser.post(f"{url}/operator/problems/{stamp.id}/confirm",
+                                 data={"csrf_token": csrf_token(page)})
+        assert "bevestigd als verstuurd" in confirmed.text
+        twice = browser.post(f"{url}/operator/problems/{stamp.id}/confirm",
+                             data={"csrf_token": csrf_token(page)})
+        assert "al afgehandeld" in twice.text
+        writeback.process_outbox(world.services)
+    assert [d.id for d in world.sent()] == [stamp.id]
+    assert world.case(inv).next_step == 1
+    assert sum("incassostempel" in n.lower() for n in world.notes(inv)) == 1
+
+    # The Profitletter fails for good (no IBAN any more): it waits, it does not loop.
+    with world.services.db.session() as db:
+        settings_for(db, world.company_id).sender = {"name": "Bakkerij Zoet B.V."}
+    for offset in range(7, 10):
+        world.day(MONDAY + timedelta(days=offset))
+    with world.services.db.session() as db:
+        [letter] = db.scalars(select(Delivery).where(Delivery.channel == "letter")).all()
+        assert letter.state == "failed" and "IBAN" in letter.skip_reason
+        settings_for(db, world.company_id).sender = {"name": "Bakkerij Zoet B.V.",
+                                                     "iban": "NL91ABNA0417164300"}
+    with time_machine.travel(at(MONDAY + timedelta(days=9), 11), tick=False):
+        page = browser.get(f"{url}/operator/problems").text  # a fresh CSRF token
+        assert "IBAN" in page
+        again = browser.post(f"{url}/operator/problems/{letter.id}/again",
+                             data={"csrf_token": csrf_token(page)})
+        assert "opnieuw mee" in again.text and "Geen problemen" in again.text
+    world.day(MONDAY + timedelta(days=9), hour=12, sync=False)
+    with world.services.db.session() as db:
+        assert db.get(Delivery, letter.id).state == "sent"
+        assert db.get(Delivery, letter.id).approved_by == "operator:op@partner.example"
+    with time_machine.travel(at(MONDAY + timedelta(days=9), 13), tick=False):
+        page = browser.get(f"{url}/operator/problems").text
+        assert browser.post(f"{url}/operator/problems/{letter.id}/skip",
+                            data={"csrf_token": csrf_token(page)}).status_code == 200
+        assert browser.post(f"{url}/operator/problems/{letter.id}/explode",
+                            data={"csrf_token": csrf_token(page)}).status_code == 404
+    with world.services.db.session() as db:
+        assert db.get(Delivery, letter.id).state == "sent"  # a decided step stays decided

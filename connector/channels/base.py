@@ -14,7 +14,15 @@ from typing import Protocol
 
 
 class ChannelRejected(Exception):
-    """The channel refused the message; it did not reach the debtor."""
+    """The channel refused the message; it did not reach the debtor.
+
+    ``temporary``: the refusal may pass (a server down, a 4xx reply before the message was
+    handed over), so the engine tries again later; nothing went out, so no duplicate.
+    """
+
+    def __init__(self, message: str, *, temporary: bool = False) -> None:
+        super().__init__(message)
+        self.temporary = temporary
 
 
 class ChannelUncertain(Exception):

@@ -218,7 +218,8 @@ class EmailChannel:
         try:
             smtp = self._connect()
         except (OSError, smtplib.SMTPException) as exc:
-            raise ChannelRejected(f"SMTP-server niet bereikbaar ({type(exc).__name__})") from None
+            raise ChannelRejected(f"SMTP-server niet bereikbaar ({type(exc).__name__})",
+                                  temporary=True) from None
         try:
             try:  # Everything up to DATA: a failure here means nothing was handed over.
                 smtp.ehlo()
@@ -229,14 +230,20 @@ class EmailChannel:
                     smtp.login(cfg.username, cfg.password or "")
                 code, _ = smtp.mail(self.sender_address)
                 if code != 250:
-                    raise ChannelRejected(f"afzender geweigerd door SMTP-server ({code})")
+                    raise ChannelRejected(f"afzender geweigerd door SMTP-server ({code})",
+                                          temporary=400 <= code < 500)
                 code, _ = smtp.rcpt(recipient)
                 if code not in (250, 251):
-                    raise ChannelRejected(f"ontvanger geweigerd door SMTP-server ({code})")
+                    raise ChannelRejected(f"ontvanger geweigerd door SMTP-server ({code})",
+                                          temporary=400 <= code < 500)
             except smtplib.SMTPAuthenticationError as exc:
                 raise ChannelRejected(f"SMTP-aanmelding mislukt ({exc.smtp_code})") from None
             except (OSError, smtplib.SMTPException) as exc:
-                raise ChannelRejected(f"SMTP-fout vóór verzending ({type(exc).__name__})") from None
+                # A dropped connection or a 4xx before DATA: nothing was handed over, and it
+                # may pass; a 5xx will not.
+                code = getattr(exc, "smtp_code", 0)
+                raise ChannelRejected(f"SMTP-fout vóór verzending ({type(exc).__name__})",
+                                      temporary=not 500 <= code < 600) from None
             try:  # From DATA on, the server may have kept the message whatever we hear.
                 code, _ = smtp.data(data)
             except smtplib.SMTPResponseException as exc:

@@ -49,6 +49,12 @@ class _Handler:
     ) -> str:
         if address.lower() in self.owner._refused:
             return "550 5.1.1 Recipient address rejected"
+        with self.owner._lock:
+            defer = self.owner._deferrals > 0
+            if defer:
+                self.owner._deferrals -= 1
+        if defer:
+            return "451 4.3.0 Temporary failure, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -87,6 +93,7 @@ class CaptureSmtpServer:
         self._lock = threading.Lock()
         self._refused: set[str] = set()
         self._drops = 0
+        self._deferrals = 0
         self._credentials = credentials
         kwargs: dict[str, Any] = {}
         if credentials is not None:
@@ -132,6 +139,11 @@ class CaptureSmtpServer:
         """Answer RCPT TO for ``address`` with 550 (nothing is accepted)."""
         with self._lock:
             self._refused.add(address.lower())
+
+    def defer_recipients(self, times: int = 1) -> None:
+        """Answer the next ``times`` RCPT TO with 451: a server failing mid-way, nothing kept."""
+        with self._lock:
+            self._deferrals += times
 
     def drop_after_data(self, times: int = 1) -> None:
         """Keep the next message but close the connection before replying to its data."""

@@ -58,6 +58,8 @@ from providers.base import InvoiceStatus, LedgerError
 
 log = logging.getLogger(__name__)
 SENDING_LEASE = timedelta(minutes=10)
+# A channel that refuses for a passing reason (SMTP server down) is tried this often in all.
+MAX_TEMPORARY_FAILURES = 5
 # A nudge that cannot reach the debtor (no valid mobile number) is skipped, not retried daily.
 SKIPPABLE_CHANNELS = frozenset({"sms", "whatsapp"})
 EMAIL_CHANNELS = frozenset({"stamp", "email"})
@@ -128,6 +130,9 @@ def plan(session: Session, company_id: str, today: date, policy: Policy) -> int:
                         DeliveryState.SENDING.value,
                         DeliveryState.AMBIGUOUS.value,
                         DeliveryState.CALLING.value,
+                        # a failed step waits for an operator (retry or skip), not for a
+                        # replan that would fail again every run
+                        DeliveryState.FAILED.value,
                     ]
                 ),
             )
@@ -368,12 +373,14 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
     try:
         reference = channel.send(message)
     except ChannelRejected as exc:
+        if exc.temporary:
+            return _retry_later(services, delivery_id, str(exc))
         if message.channel in SKIPPABLE_CHANNELS:
-            return _skip_step(services, delivery_id, str(exc), today)
-        return _finish(services, delivery_id, DeliveryState.FAILED, str(exc), today)
+            return skip_step(services, delivery_id, str(exc), today)
+        return finish_delivery(services, delivery_id, DeliveryState.FAILED, str(exc), today)
     except ChannelUncertain as exc:
-        return _finish(services, delivery_id, DeliveryState.AMBIGUOUS, str(exc), today)
-    return _finish(services, delivery_id, DeliveryState.SENT, reference, today)
+        return finish_delivery(services, delivery_id, DeliveryState.AMBIGUOUS, str(exc), today)
+    return finish_delivery(services, delivery_id, DeliveryState.SENT, reference, today)
 
 
 def _apply_fresh(session: Session, delivery: Delivery, fresh: dict) -> list[str]:
@@ -469,7 +476,8 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
     if problems:
         raise ValueError("tekst niet toegestaan: " + "; ".join(problems))
     delivery.total = total
-    delivery.content = {"subject": rendered.subject, "body": rendered.body}
+    delivery.content = {**(delivery.content or {}), "subject": rendered.subject,
+                        "body": rendered.body}
     return OutgoingMessage(
         delivery_id=delivery.id,
         channel=delivery.channel,
@@ -506,7 +514,7 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
     )
 
 
-def _finish(
+def finish_delivery(
     services: Services, delivery_id: str, state: DeliveryState, detail: str, today: date
 ) -> str:
     with services.db.session() as session:
@@ -552,7 +560,26 @@ def _finish(
     return "sent"
 
 
-def _skip_step(services: Services, delivery_id: str, reason: str, today: date) -> str:
+def _retry_later(services: Services, delivery_id: str, reason: str) -> str:
+    """Nothing went out and the cause may pass: planned again for the next run, a few times."""
+    with services.db.session() as session:
+        delivery = session.get(Delivery, delivery_id)
+        tries = int((delivery.content or {}).get("temporary_failures", 0)) + 1
+        delivery.content = {**(delivery.content or {}), "temporary_failures": tries}
+        if tries >= MAX_TEMPORARY_FAILURES:
+            delivery.state, delivery.skip_reason = DeliveryState.FAILED.value, reason[:200]
+            verdict = f"mislukt na {tries} pogingen"
+        else:
+            delivery.state, delivery.sending_at = DeliveryState.PLANNED.value, None
+            verdict = f"niet gelukt (poging {tries}), wordt opnieuw geprobeerd"
+        events.record(session, "step.retry" if tries < MAX_TEMPORARY_FAILURES else "step.failed",
+                      f"Stap '{delivery.step_name}' {verdict}: {reason}"[:500],
+                      company_id=delivery.company_id, subject_type="delivery",
+                      subject_id=delivery.id)
+    return "postponed" if tries < MAX_TEMPORARY_FAILURES else "failed"
+
+
+def skip_step(services: Services, delivery_id: str, reason: str, today: date) -> str:
     """Nothing left; the step cannot be done for this debtor, so the case moves on."""
     with services.db.session() as session:
         delivery = session.get(Delivery, delivery_id)

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from connector.channels.letter import PartnerIdentity
 from connector.clock import today_nl
-from connector.collection import calls, legal, posting
+from connector.collection import calls, legal, posting, problems
 from connector.collection.engine import approve
 from connector.models import (
     Case,
@@ -58,6 +58,7 @@ def index() -> str:
             "calls": len(calls.due_calls(db, today_nl())),
             "letters": len(posting.waiting_letters(services(), db)),
             "approvals": len(_awaiting_approval(db)),
+            "problems": len(problems.problem_deliveries(db)),
         }
     return render_template("web/operator/index.html", rows=rows, totals=totals)
 
@@ -222,6 +223,37 @@ def approve_step(delivery_id: str) -> Response:
         flash(f"Stap '{delivery.step_name}' goedgekeurd; hij gaat bij de volgende ronde mee.",
               "success")
     return redirect(url_for("operator.approvals"))
+
+
+# -- problems: failed and ambiguous steps ----------------------------------------------------
+
+
+@bp.get("/problems")
+@operator_required
+def problem_list() -> str:
+    with services().db.session() as db:
+        items = [{"delivery": d, "company": db.get(Company, d.company_id), "debtor": d.debtor,
+                  "invoices": [link.case.invoice for link in d.cases]}
+                 for d in problems.problem_deliveries(db)]
+    return render_template("web/operator/problems.html", items=items)
+
+
+@bp.post("/problems/<delivery_id>/<decision>")
+@operator_required
+def decide(delivery_id: str, decision: str) -> Response:
+    actions = {"confirm": (problems.confirm_sent, "bevestigd als verstuurd"),
+               "again": (problems.send_again, "gaat bij de volgende ronde opnieuw mee"),
+               "skip": (problems.skip, "overgeslagen; het dossier gaat verder")}
+    if decision not in actions:
+        abort(404)
+    action, done = actions[decision]
+    try:
+        action(services(), delivery_id, actor())
+    except problems.ProblemError as exc:
+        flash(f"Niets gedaan: {exc}.", "error")
+    else:
+        flash(f"Stap {done}.", "success")
+    return redirect(url_for("operator.problem_list"))
 
 
 # -- search -----------------------------------------------------------------------------------
