@@ -78,6 +78,8 @@ def run_demo(
   Click           "Koppel Moneybird" or "Koppel Exact Online", approve in the emulator,
                   pick an administration; then look at the settings page.
   Operator login  {public_url}/login   {DEMO_OPERATOR} / {password or '(unchanged)'}
+  Console         {public_url}/operator/   call list, print queue, approvals, problems,
+                  search, partner identity (switch a company to live to fill them)
   Emulator views  {server.url}/_emulator/   Moneybird: our notes and payments; mark paid
                   {exact_server.url}/_emulator/   Exact Online: our notes; mark paid
   Sent mail, SMS  {public_url}/demo/messages   (nothing leaves this machine)
