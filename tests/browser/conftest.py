@@ -63,6 +63,13 @@ def database_url(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture
+def moneybird_emulator(make_moneybird_emulator):
+    """A smaller emulator than elsewhere (still contract-checked): a journey needs a few cases,
+    not a hundred letters."""
+    return make_moneybird_emulator(contacts=12, invoices=40)
+
+
 @dataclass
 class OffsiteGuard:
     """Aborts every request whose host is not loopback, and remembers it."""

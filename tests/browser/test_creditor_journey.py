@@ -20,7 +20,6 @@ from tests.browser.journeys import (
     expect_message,
     fill_sender,
     go_live,
-    open_company,
     open_invoice,
     promise_to_pay,
     run_engine,
