@@ -21,15 +21,16 @@ test: $(STAMP) browser
 
 # The browser tests drive Debian's chromium through Playwright (never a downloaded browser).
 # Installed here when missing; PLAYWRIGHT_SKIP=1 skips the browser tests and this step.
-CHROMIUM ?= /usr/bin/chromium
-APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+CHROMIUM ?= $(or $(shell command -v chromium 2>/dev/null),/usr/bin/chromium)
+APT := DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300
+APT_INSTALL := $(APT) install -y --no-install-recommends chromium
 
 browser:
-	@if [ "$(PLAYWRIGHT_SKIP)" = 1 ] || [ -x "$(CHROMIUM)" ] || command -v chromium >/dev/null; then \
+	@if [ "$(PLAYWRIGHT_SKIP)" = 1 ] || [ -x "$(CHROMIUM)" ]; then \
 	  :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "Installing Debian's chromium for the browser tests"; \
-	  $(APT_INSTALL) >/dev/null 2>&1 || { apt-get update -q && $(APT_INSTALL); }; \
+	  $(APT_INSTALL) >/dev/null 2>&1 || { $(APT) update && $(APT_INSTALL); }; \
 	else \
 	  echo "The browser tests need Debian's chromium, which is not installed."; \
 	  echo "Run 'sudo apt-get install --no-install-recommends chromium' once,"; \
