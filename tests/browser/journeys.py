@@ -8,6 +8,12 @@ a page that lacks them should get them, not a CSS selector here.
 
 Steps that are not a click in the browser (the engine, the sync) call the services directly,
 so a journey is deterministic: ``run_engine(services, company_id)``.
+
+A new page (the policy editor, the letter preview, the call list, the print queue) gets its
+steps here, under the journey it belongs to, and a test that chains them from the existing
+ones, e.g. ``connect_moneybird(page)`` → ``edit_policy(page, ...)`` → ``shot(page, ...)`` for the
+creditor, or ``sign_in_operator(page, ...)`` → ``open_print_queue(page)`` for the operator.
+Screenshots are named ``<journey>-<nn>-<page>`` so they sort in the order they were taken.
 """
 
 from __future__ import annotations
