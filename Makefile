@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,28 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/connector demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check connector providers tests bench
 	$(BIN)/python -m pytest -q
+
+# The browser tests drive Debian's chromium through Playwright (never a downloaded browser).
+# Installed here when missing; PLAYWRIGHT_SKIP=1 skips the browser tests and this step.
+CHROMIUM ?= $(or $(shell command -v chromium 2>/dev/null),/usr/bin/chromium)
+APT := DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300
+APT_INSTALL := $(APT) install -y --no-install-recommends chromium
+
+browser:
+	@if [ "$(PLAYWRIGHT_SKIP)" = 1 ] || [ -x "$(CHROMIUM)" ]; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  $(APT_INSTALL) >/dev/null 2>&1 || { $(APT) update && $(APT_INSTALL); }; \
+	else \
+	  echo "The browser tests need Debian's chromium, which is not installed."; \
+	  echo "Run 'sudo apt-get install --no-install-recommends chromium' once,"; \
+	  echo "or skip the browser tests with 'PLAYWRIGHT_SKIP=1 make test'."; \
+	  exit 1; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
