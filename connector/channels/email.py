@@ -24,6 +24,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from urllib.parse import unquote, urlsplit
 
 from connector.channels.base import ChannelRejected, ChannelUncertain, OutgoingMessage
+from connector.channels.dsn import verp_address
 from connector.channels.letter import PartnerIdentity, render_letter_pdf, render_stamp_pdf
 
 log = logging.getLogger(__name__)
@@ -121,9 +122,15 @@ class EmailChannel:
         *,
         partner: PartnerIdentity | None = None,
         key: str | None = None,
+        bounce_address: str | None = None,
     ) -> None:
         if not valid_address(sender_address):
             raise ValueError("the partner's sending address is not a valid e-mail address")
+        if bounce_address is not None and not valid_address(bounce_address):
+            raise ValueError("BOUNCE_ADDRESS is not a valid e-mail address")
+        # With a bounce address every debtor mail gets its own envelope sender (VERP), so a
+        # bounce names the delivery it belongs to; see connector.channels.dsn.
+        self.bounce_address = bounce_address
         self.config = parse_smtp_url(smtp_url)
         self.sender_address = sender_address
         self.timeout = timeout
@@ -188,7 +195,7 @@ class EmailChannel:
         """Send with the given attachments; used by the letter channel for its e-mail copy."""
         mail = self.build(message, attachments)
         data = mail.as_bytes(policy=policy.SMTP)  # CRLF line ends, as SMTP requires
-        self._transmit(message.email or "", data)
+        self._transmit(message.email or "", data, self.envelope_sender(message.delivery_id))
         log.info("e-mail for delivery %s accepted by the SMTP server", message.delivery_id)
         return str(mail["Message-ID"])
 
@@ -213,7 +220,13 @@ class EmailChannel:
                                     context=ssl.create_default_context())
         return smtplib.SMTP(cfg.host, cfg.port, timeout=self.timeout)
 
-    def _transmit(self, recipient: str, data: bytes) -> None:
+    def envelope_sender(self, delivery_id: str) -> str:
+        """MAIL FROM for a debtor message: the VERP bounce address, else the sending address."""
+        if self.bounce_address and re.fullmatch(r"[0-9a-f]{32}", delivery_id):
+            return verp_address(self.bounce_address, delivery_id)
+        return self.sender_address
+
+    def _transmit(self, recipient: str, data: bytes, envelope_from: str | None = None) -> None:
         cfg = self.config
         try:
             smtp = self._connect()
@@ -227,7 +240,7 @@ class EmailChannel:
                     smtp.ehlo()
                 if cfg.username:
                     smtp.login(cfg.username, cfg.password or "")
-                code, _ = smtp.mail(self.sender_address)
+                code, _ = smtp.mail(envelope_from or self.sender_address)
                 if code != 250:
                     raise ChannelRejected(f"afzender geweigerd door SMTP-server ({code})")
                 code, _ = smtp.rcpt(recipient)

@@ -28,6 +28,7 @@ from connector.channels.base import (
 from connector.channels.email import valid_address
 from connector.clock import AMSTERDAM
 from connector.collection import legal
+from connector.collection.bounces import bounce_of, finish_fallback
 from connector.collection.cases import (
     active_holds,
     close_case,
@@ -277,6 +278,7 @@ def _contacted_today(session: Session, debtor_id: str, today: date) -> bool:
                 ),
                 Delivery.sending_at >= start,
                 Delivery.sending_at < start + timedelta(days=1),
+                Delivery.bounced_at.is_(None),  # a bounced e-mail never reached the debtor
             )
         )
     )
@@ -456,7 +458,10 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
     if problems:
         raise ValueError("tekst niet toegestaan: " + "; ".join(problems))
     delivery.total = total
+    fallback_for = bounce_of(delivery)  # a letter for a bounced e-mail: no e-mail copy
     delivery.content = {"subject": rendered.subject, "body": rendered.body}
+    if fallback_for:
+        delivery.content["bounce_of"] = fallback_for
     return OutgoingMessage(
         delivery_id=delivery.id,
         channel=delivery.channel,
@@ -468,7 +473,7 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
         body=rendered.body,
         invoices=tuple(context["invoices"]),
         total=total,
-        email=debtor.email,
+        email=None if fallback_for else debtor.email,
         phone=debtor.phone,
         postal_address=tuple(
             x
@@ -512,6 +517,14 @@ def _finish(
             )
             return "failed"
         delivery.channel_ref, delivery.sent_at = detail[:200], utcnow()
+        if original := bounce_of(delivery):
+            # The post copy of a bounced e-mail: that step already counted (see bounces.py).
+            finish_fallback(session, delivery, original, today)
+            events.record(session, "step.sent",
+                          f"Stap '{delivery.step_name}' per post verstuurd (e-mail kwam niet aan)",
+                          company_id=delivery.company_id, subject_type="delivery",
+                          subject_id=delivery.id)
+            return "sent"
         policy = policy_for(session, delivery.company_id)
         for link in delivery.cases:
             _advance(session, delivery, link.case, policy, today)
