@@ -39,6 +39,14 @@ from connector.collection.cases import (
 )
 from connector.collection.messages import TemplateFailed, render
 from connector.collection.policy import CHANNEL_LABELS, CONTACT_CHANNELS, Policy, Step
+from connector.collection.stamp_step import (
+    LedgerReminderChannel,
+    channel_problem,
+    fetch_invoice_pdfs,
+    own_page,
+    plan_stamp,
+    with_invoice_pdfs,
+)
 from connector.formatting import money, short_day
 from connector.models import (
     Case,
@@ -318,6 +326,7 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
             return "postponed"
         cases = [link.case for link in delivery.cases]
         external = {c.id: c.invoice.external_id for c in cases}
+        stamp = plan_stamp(session, delivery, company, ledger)
 
     # Just in time: re-read every invoice from the ledger right before anything goes out.
     try:
@@ -325,6 +334,8 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
     except LedgerError as exc:
         log.warning("just-in-time check failed for delivery %s: %s", delivery_id, exc)
         return "postponed"
+    # The stamp step stamps the ledger's own invoice PDFs where the platform has them.
+    pdfs, pdf_problem = fetch_invoice_pdfs(ledger, external) if stamp.want_pdfs else ({}, None)
 
     with services.db.session() as session:
         delivery = session.get(Delivery, delivery_id)
@@ -355,10 +366,13 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
                 subject_id=delivery.id,
             )
             return "failed"
+        message = with_invoice_pdfs(session, delivery, message, pdfs, pdf_problem)
         delivery.state, delivery.sending_at = DeliveryState.SENDING.value, utcnow()
     # Committed as "sending": from here a crash leaves it ambiguous, never sent twice.
 
     channel = services.channels[message.channel]
+    if stamp.via_ledger and message.channel == "stamp":
+        channel = LedgerReminderChannel(ledger, list(external.values()))
     try:
         reference = channel.send(message)
     except ChannelRejected as exc:
@@ -367,6 +381,9 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
         return _finish(services, delivery_id, DeliveryState.FAILED, str(exc), today)
     except ChannelUncertain as exc:
         return _finish(services, delivery_id, DeliveryState.AMBIGUOUS, str(exc), today)
+    if problem := channel_problem(channel, delivery_id):
+        with services.db.session() as session:
+            own_page(session, session.get(Delivery, delivery_id), problem)
     return _finish(services, delivery_id, DeliveryState.SENT, reference, today)
 
 
