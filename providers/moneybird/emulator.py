@@ -239,7 +239,7 @@ class MoneybirdEmulator:
         self.storage_url = storage_url.rstrip("/") if storage_url else None
         self._files: dict[str, tuple[str, str, float]] = {}
         self.storage_requests: list[dict[str, Any]] = []
-        self.pdf_broken = False  # serve something that is not a PDF
+        self.pdf_override: bytes | None = None  # serve these bytes instead (broken files)
         # send_reminders: every reminder Moneybird "sent", as posted.
         self.reminders: list[dict[str, Any]] = []
 
@@ -1204,7 +1204,8 @@ class MoneybirdEmulator:
                 return flask.Response("expired", status=403, content_type="text/plain")
             adm = self._adms[entry[0]]
             inv = adm["invoices"][entry[1]]
-            pdf = b"<html>not a pdf</html>" if self.pdf_broken else self._invoice_pdf(adm, inv)
+            pdf = self.pdf_override if self.pdf_override is not None else \
+                self._invoice_pdf(adm, inv)
         return flask.Response(pdf, status=200, content_type="application/pdf")
 
     def _invoice_pdf(self, adm: dict[str, Any], inv: dict[str, Any]) -> bytes:
