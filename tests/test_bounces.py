@@ -162,6 +162,11 @@ def test_bounce_of_a_letters_email_copy_sends_no_second_letter(bounce_world):
     assert len(_deliveries(world)) == 2 and len(letters.entries()) == 1
     assert _deliveries(world)[1].bounced_at is not None
     assert not any("kwam niet aan" in n for n in world.notes(inv))
+    # A stamp bounce reported only now (the Profitletter already went): no late stamp letter.
+    stamp = next(e for e in mail.envelopes if e.mail_from != copy.mail_from)
+    deliver(listener, stamp.mail_from, dsn(stamp.mail_from))
+    assert listener.outcomes == ["recorded", "recorded"]
+    assert len(_deliveries(world)) == 2 and len(letters.entries()) == 1
 
 
 def test_garbage_is_ignored_and_the_listener_lives_on(bounce_world):
@@ -243,3 +248,22 @@ def test_dsn_parsing_and_verp() -> None:
 
 def test_process_bounce_without_settings_is_harmless(services) -> None:
     assert process_bounce(services, b"garbage") == "ignored"
+
+
+def test_envelope_sender_is_verp_only_with_a_bounce_address() -> None:
+    from connector.channels.email import EmailChannel
+    from tests.test_channels import message
+
+    with CaptureSmtpServer() as smtp:
+        plain = EmailChannel(smtp.url, "herinneringen@partner.example", timeout=5)
+        verp = EmailChannel(smtp.url, "herinneringen@partner.example", timeout=5,
+                            bounce_address=BOUNCES)
+        msg = message(delivery_id="c" * 32)
+        plain.send(msg)
+        verp.send(msg)
+        verp.send_notice("info@bakkerijzoet.example", "Koppeling", "Tekst")
+    assert [e.mail_from for e in smtp.envelopes] == [
+        "herinneringen@partner.example", f"bounces+{'c' * 32}@partner.example",
+        "herinneringen@partner.example"]
+    with pytest.raises(ValueError):
+        EmailChannel(smtp.url, "herinneringen@partner.example", bounce_address="not an address")

@@ -207,3 +207,15 @@ def test_settings_checkbox_only_for_moneybird(services, moneybird_emulator):
     browser.post(f"{url}/collection/stamp-via-ledger", data={"csrf_token": csrf_token(page)})
     with services.db.session() as db:
         assert settings_for(db, company_id).stamp_via_ledger is False
+    # Another platform: no checkbox, and the setting cannot be switched on.
+    from connector.models import Company
+
+    with services.db.session() as db:
+        db.get(Company, company_id).provider = "exact_online"
+    page = browser.get(url).text
+    assert 'id="stamp-via-ledger"' not in page
+    refused = browser.post(f"{url}/collection/stamp-via-ledger",
+                           data={"csrf_token": csrf_token(page), "stamp_via_ledger": "y"})
+    assert "niet worden opgeslagen" in refused.text
+    with services.db.session() as db:
+        assert settings_for(db, company_id).stamp_via_ledger is False

@@ -94,11 +94,14 @@ def handle_bounce(db: Database, report: BounceReport) -> str:
             record("step.bounced", f"Stap '{name}': e-mail kwam niet aan (status {status}); "
                    "controleer de stap")
             return "recorded"
+        # Only cases still waiting for their next step: once a later step went out, a late
+        # copy of this one by post would only confuse the debtor.
         cases = [link.case for link in delivery.cases
-                 if link.case.state == CaseState.ACTIVE.value]
+                 if link.case.state == CaseState.ACTIVE.value
+                 and link.case.next_step <= delivery.step + 1]
         if not cases:
             record("step.bounced", f"Stap '{name}': e-mail kwam niet aan (status {status}); "
-                   "geen lopend dossier meer, dus geen brief")
+                   "geen lopend dossier op deze stap meer, dus geen brief")
             return "recorded"
         record("step.bounced", f"Stap '{name}': e-mail kwam niet aan (status {status}); "
                "de herinnering gaat per post")
