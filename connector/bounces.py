@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import mailbox
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,12 +76,12 @@ class _Handler:
 
 @dataclass
 class BounceListener:
-    """An aiosmtpd server in a background thread; ``outcomes`` lists what each message did."""
+    """An aiosmtpd server in a background thread; ``outcomes``: what recent messages did."""
 
     services: Services
     host: str = "127.0.0.1"
     port: int = 0
-    outcomes: list[str] = field(default_factory=list)
+    outcomes: deque[str] = field(default_factory=lambda: deque(maxlen=1000))
     _controller: Any = None
 
     def start(self) -> BounceListener:

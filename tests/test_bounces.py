@@ -106,7 +106,7 @@ def test_hard_bounce_over_smtp_sends_the_stamp_by_post_once(bounce_world):
     with time_machine.travel(at(date(2026, 3, 2), 10), tick=True):
         deliver(listener, envelope_from, dsn(envelope_from, stamp.channel_ref))
         deliver(listener, envelope_from, dsn(envelope_from, stamp.channel_ref))  # again
-    assert listener.outcomes == ["fallback", "duplicate"]
+    assert list(listener.outcomes) == ["fallback", "duplicate"]
     rows = _deliveries(world)
     assert len(rows) == 2
     original, letter = rows
@@ -144,7 +144,7 @@ def test_soft_bounce_is_only_recorded(bounce_world):
     world, mail, listener, _ = bounce_world
     _inv, envelope_from = _stamp_sent(world, mail)
     deliver(listener, envelope_from, dsn(envelope_from, action="delayed", status="4.4.7"))
-    assert listener.outcomes == ["recorded"]
+    assert list(listener.outcomes) == ["recorded"]
     assert len(_deliveries(world)) == 1 and _deliveries(world)[0].bounced_at is None
     assert len(_events(world, "step.bounce_delayed")) == 1
 
@@ -158,14 +158,14 @@ def test_bounce_of_a_letters_email_copy_sends_no_second_letter(bounce_world):
     letter = next(d for d in _deliveries(world) if d.channel == "letter")
     copy = next(e for e in mail.envelopes if letter.id in e.mail_from)
     deliver(listener, copy.mail_from, dsn(copy.mail_from))
-    assert listener.outcomes == ["recorded"]
+    assert list(listener.outcomes) == ["recorded"]
     assert len(_deliveries(world)) == 2 and len(letters.entries()) == 1
     assert _deliveries(world)[1].bounced_at is not None
     assert not any("kwam niet aan" in n for n in world.notes(inv))
     # A stamp bounce reported only now (the Profitletter already went): no late stamp letter.
     stamp = next(e for e in mail.envelopes if e.mail_from != copy.mail_from)
     deliver(listener, stamp.mail_from, dsn(stamp.mail_from))
-    assert listener.outcomes == ["recorded", "recorded"]
+    assert list(listener.outcomes) == ["recorded", "recorded"]
     assert len(_deliveries(world)) == 2 and len(letters.entries()) == 1
 
 
@@ -181,7 +181,7 @@ def test_garbage_is_ignored_and_the_listener_lives_on(bounce_world):
         raw.recv(1024)
         raw.sendall(b"THIS IS NOT SMTP\r\n")
         assert raw.recv(1024).startswith(b"500")
-    assert listener.outcomes == ["ignored", "ignored", "ignored", "unknown"]
+    assert list(listener.outcomes) == ["ignored", "ignored", "ignored", "unknown"]
     with time_machine.travel(at(date(2026, 3, 2), 10), tick=True):
         deliver(listener, envelope_from, dsn(envelope_from))
     assert listener.outcomes[-1] == "fallback"
@@ -220,7 +220,7 @@ def test_bounce_after_the_case_closed_plans_no_letter(bounce_world):
     with world.services.db.session() as db:
         assert db.scalars(select(Case)).one().state == "closed"
     deliver(listener, envelope_from, dsn(envelope_from))
-    assert listener.outcomes == ["recorded"] and len(_deliveries(world)) == 1
+    assert list(listener.outcomes) == ["recorded"] and len(_deliveries(world)) == 1
 
 
 def test_dsn_parsing_and_verp() -> None:
@@ -267,3 +267,21 @@ def test_envelope_sender_is_verp_only_with_a_bounce_address() -> None:
         "herinneringen@partner.example"]
     with pytest.raises(ValueError):
         EmailChannel(smtp.url, "herinneringen@partner.example", bounce_address="not an address")
+
+
+def test_the_worker_runs_the_listener_when_configured(services) -> None:
+    from connector.worker import Worker
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    services.settings = services.settings.replace(bounce_smtp_listen=f"127.0.0.1:{port}")
+    worker = Worker(services)
+    worker._start_bounce_listener()
+    try:
+        assert worker.bounce_listener is not None and worker.bounce_listener.port == port
+        deliver(worker.bounce_listener, BOUNCES, b"Subject: hi\r\n\r\nno bounce\r\n")
+        assert list(worker.bounce_listener.outcomes) == ["ignored"]
+    finally:
+        worker.stop()
+    assert worker.bounce_listener is None

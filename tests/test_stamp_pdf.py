@@ -123,6 +123,16 @@ def test_stamp_overlay_keeps_the_invoice_and_refuses_garbage() -> None:
         stamp_invoice_pdf(b"not a pdf", partner, day=date(2026, 3, 2))
 
 
+def test_message_repr_stays_free_of_debtor_data() -> None:
+    from dataclasses import replace
+
+    from connector.channels.base import InvoicePdf
+    from tests.test_channels import message
+
+    msg = replace(message("stamp"), invoice_pdfs=(InvoicePdf("F2026-0001", b"%PDF-1.4 x"),))
+    assert "F2026" not in repr(msg) and "Jan" not in repr(msg) and "%PDF" not in repr(msg)
+
+
 def test_exact_online_has_no_invoice_pdf_so_our_page_goes() -> None:
     provider = ExactOnlineProvider("id", "secret", "hook", base_url="http://127.0.0.1:9")
     ledger = ExactLedger(provider, "123", tokens=None)  # type: ignore[arg-type]
