@@ -170,11 +170,13 @@ def random_password() -> str:
 
 
 def _register_subcommands() -> None:
+    from connector.bounces import bounces_cli
     from connector.channels.letter import letter_cli
     from connector.collection.legal_cli import legal
 
     main.add_command(legal)
     main.add_command(letter_cli, name="letter")
+    main.add_command(bounces_cli, name="bounces")
 
 
 _register_subcommands()

@@ -47,6 +47,9 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "herinneringen@partner.example"
     letter_dir: str = str(INSTANCE_DIR / "letters")
+    # Bounces: VERP envelope sender (bounces+<delivery id>@domain) and where DSNs come in.
+    bounce_address: str | None = None
+    bounce_smtp_listen: str | None = None  # "host:port" of the bounce listener (worker)
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
@@ -112,6 +115,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_url=get("SMTP_URL", "") or None,
         mail_from=get("MAIL_FROM", defaults.mail_from),
         letter_dir=get("LETTER_DIR", defaults.letter_dir),
+        bounce_address=get("BOUNCE_ADDRESS", "") or None,
+        bounce_smtp_listen=get("BOUNCE_SMTP_LISTEN", "") or None,
         twilio_account_sid=get("TWILIO_ACCOUNT_SID", "") or None,
         twilio_auth_token=get("TWILIO_AUTH_TOKEN", "") or None,
         twilio_from=get("TWILIO_FROM", "") or None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -95,6 +96,7 @@ class Worker:
         self.held: set[str] = set()
         self._held_lock = threading.Lock()
         self.scheduler: BackgroundScheduler | BlockingScheduler | None = None
+        self.bounce_listener: Any = None
 
     def _work(self, company_ids: list[str], job: str) -> None:
         with self._held_lock:  # renewed from now on, also while they wait their turn
@@ -174,6 +176,7 @@ class Worker:
         """Run in background threads of this process (the demo, the end-to-end tests)."""
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self._add_jobs(self.scheduler)
+        self._start_bounce_listener()
         self.scheduler.start()
 
     def run_forever(self) -> None:
@@ -181,8 +184,25 @@ class Worker:
         self.scheduler = BlockingScheduler(timezone="UTC")
         self._add_jobs(self.scheduler)
         log.info("worker %s started", self.id)
-        self.scheduler.start()
+        self._start_bounce_listener()
+        try:
+            self.scheduler.start()
+        finally:
+            self._stop_bounce_listener()
+
+    def _start_bounce_listener(self) -> None:
+        # Only with BOUNCE_SMTP_LISTEN; imported here, aiosmtpd is not needed otherwise.
+        from connector.bounces import start_listener
+
+        if self.bounce_listener is None:
+            self.bounce_listener = start_listener(self.services)
+
+    def _stop_bounce_listener(self) -> None:
+        if self.bounce_listener is not None:
+            self.bounce_listener.stop()
+            self.bounce_listener = None
 
     def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self._stop_bounce_listener()

@@ -193,11 +193,14 @@ class ApiClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         idempotent: bool | None = None,
+        allow_redirects: bool = True,
     ) -> requests.Response:
         """Send one API call and classify the outcome.
 
         Reads (and writes the caller marks ``idempotent``) are retried on transient failures;
         other writes raise :class:`Transient` with ``ambiguous=True`` when the answer was lost.
+        ``allow_redirects=False`` hands a 3xx back to the caller (downloads that redirect to
+        another host must be fetched there without our bearer token).
         """
         if idempotent is None:
             idempotent = method.upper() in {"GET", "HEAD", "OPTIONS"}
@@ -208,7 +211,7 @@ class ApiClient:
         while True:
             attempt += 1
             try:
-                response = self._send(method, url, params, json, token)
+                response = self._send(method, url, params, json, token, allow_redirects)
             except Transient as exc:
                 if idempotent and attempt <= self.transient_retries:
                     _backoff(attempt)
@@ -243,7 +246,8 @@ class ApiClient:
             return response
 
     def _send(
-        self, method: str, url: str, params: Any, json: Any, token: str
+        self, method: str, url: str, params: Any, json: Any, token: str,
+        allow_redirects: bool = True,
     ) -> requests.Response:
         if self.budget is not None:
             self.budget.acquire(self.budget_key)
@@ -255,7 +259,8 @@ class ApiClient:
             headers["Content-Type"] = "application/json"
         try:
             return self.session.request(
-                method, url, params=params, data=body, headers=headers, timeout=self.timeout
+                method, url, params=params, data=body, headers=headers, timeout=self.timeout,
+                allow_redirects=allow_redirects,
             )
         except requests.ConnectTimeout:
             raise Transient(f"{method} could not connect", ambiguous=False) from None

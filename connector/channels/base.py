@@ -38,6 +38,17 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
+class InvoicePdf:
+    """The ledger's own PDF of one invoice, fetched just before the stamp step goes out."""
+
+    number: str
+    content: bytes
+
+    def __repr__(self) -> str:
+        return f"InvoicePdf(bytes={len(self.content)})"
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     delivery_id: str
     channel: str
@@ -53,6 +64,8 @@ class OutgoingMessage:
     phone: str | None = None
     postal_address: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
+    # Stamp step only: the ledger's invoice PDFs to stamp and attach (else our own page).
+    invoice_pdfs: tuple[InvoicePdf, ...] = ()
 
     def __repr__(self) -> str:  # debtor data stays out of logs
         return f"OutgoingMessage(delivery_id={self.delivery_id!r}, channel={self.channel!r})"

@@ -15,16 +15,20 @@ import logging
 import re
 import smtplib
 import ssl
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from urllib.parse import unquote, urlsplit
 
 from connector.channels.base import ChannelRejected, ChannelUncertain, OutgoingMessage
+from connector.channels.dsn import verp_address
 from connector.channels.letter import PartnerIdentity, render_letter_pdf, render_stamp_pdf
+from connector.channels.stamp import StampFailed, stamp_invoice_pdf
+from connector.formatting import AMSTERDAM
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +125,15 @@ class EmailChannel:
         *,
         partner: PartnerIdentity | None = None,
         key: str | None = None,
+        bounce_address: str | None = None,
     ) -> None:
         if not valid_address(sender_address):
             raise ValueError("the partner's sending address is not a valid e-mail address")
+        if bounce_address is not None and not valid_address(bounce_address):
+            raise ValueError("BOUNCE_ADDRESS is not a valid e-mail address")
+        # With a bounce address every debtor mail gets its own envelope sender (VERP), so a
+        # bounce names the delivery it belongs to; see connector.channels.dsn.
+        self.bounce_address = bounce_address
         self.config = parse_smtp_url(smtp_url)
         self.sender_address = sender_address
         self.timeout = timeout
@@ -188,7 +198,7 @@ class EmailChannel:
         """Send with the given attachments; used by the letter channel for its e-mail copy."""
         mail = self.build(message, attachments)
         data = mail.as_bytes(policy=policy.SMTP)  # CRLF line ends, as SMTP requires
-        self._transmit(message.email or "", data)
+        self._transmit(message.email or "", data, self.envelope_sender(message.delivery_id))
         log.info("e-mail for delivery %s accepted by the SMTP server", message.delivery_id)
         return str(mail["Message-ID"])
 
@@ -213,7 +223,13 @@ class EmailChannel:
                                     context=ssl.create_default_context())
         return smtplib.SMTP(cfg.host, cfg.port, timeout=self.timeout)
 
-    def _transmit(self, recipient: str, data: bytes) -> None:
+    def envelope_sender(self, delivery_id: str) -> str:
+        """MAIL FROM for a debtor message: the VERP bounce address, else the sending address."""
+        if self.bounce_address and re.fullmatch(r"[0-9a-f]{32}", delivery_id):
+            return verp_address(self.bounce_address, delivery_id)
+        return self.sender_address
+
+    def _transmit(self, recipient: str, data: bytes, envelope_from: str | None = None) -> None:
         cfg = self.config
         try:
             smtp = self._connect()
@@ -228,7 +244,7 @@ class EmailChannel:
                     smtp.ehlo()
                 if cfg.username:
                     smtp.login(cfg.username, cfg.password or "")
-                code, _ = smtp.mail(self.sender_address)
+                code, _ = smtp.mail(envelope_from or self.sender_address)
                 if code != 250:
                     raise ChannelRejected(f"afzender geweigerd door SMTP-server ({code})",
                                           temporary=400 <= code < 500)
@@ -267,16 +283,52 @@ class EmailChannel:
 
 
 class StampChannel(EmailChannel):
-    """The stamped last reminder: an e-mail whose PDF page carries the partner's stamp."""
+    """The stamped last reminder by e-mail.
+
+    With the ledger's own invoice PDFs in the message (Moneybird ``download_pdf``) each one is
+    attached with the stamp on its first page; otherwise, or when any of them cannot be
+    stamped, our own reminder page in the creditor's style carries the stamp. A stamping
+    failure never fails the step: it is kept for the engine (:meth:`take_problem`) to record.
+    """
 
     key = "stamp"
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._problems: dict[str, str] = {}
+        self._problems_lock = threading.Lock()
+
     def attachments_for(self, message: OutgoingMessage) -> list[Attachment]:
+        if message.invoice_pdfs:
+            try:
+                return self.stamped_invoices(message)
+            except Exception as exc:  # whatever it was, the step goes with our own page
+                problem = str(exc) if isinstance(exc, StampFailed) else type(exc).__name__
+                log.warning("delivery %s: invoice PDF not stamped (%s); own reminder page",
+                            message.delivery_id, problem)
+                with self._problems_lock:
+                    self._problems[message.delivery_id] = problem[:200]
         try:
             pdf = render_stamp_pdf(message, self.partner)
         except Exception as exc:
             raise ChannelRejected(f"PDF kon niet worden gemaakt ({type(exc).__name__})") from None
         return [Attachment("laatste-herinnering.pdf", pdf)]
+
+    def stamped_invoices(self, message: OutgoingMessage) -> list[Attachment]:
+        """Each invoice PDF with the stamp on page 1 (raises :class:`StampFailed`)."""
+        day = (date.fromisoformat(message.extra["letter_date"]) if message.extra.get("letter_date")
+               else datetime.now(AMSTERDAM).date())
+        out = []
+        for item in message.invoice_pdfs:
+            pdf = stamp_invoice_pdf(item.content, self.partner, lang=_lang(message), day=day)
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "-", item.number).strip("-.") or "factuur"
+            out.append(Attachment(f"factuur-{name}.pdf", pdf))
+        return out
+
+    def take_problem(self, delivery_id: str) -> str | None:
+        """Why this delivery went with our own page instead of the stamped invoice, once."""
+        with self._problems_lock:
+            return self._problems.pop(delivery_id, None)
 
 
 def _lang(message: OutgoingMessage) -> str:

@@ -42,9 +42,12 @@ def build_channels(settings: Settings, partner: PartnerIdentity | None = None
         from connector.channels.letter import FileLetterStore, LetterChannel
 
         partner = partner or partner_identity(settings)
-        email = EmailChannel(settings.smtp_url, settings.mail_from, partner=partner)
+        bounces = settings.bounce_address
+        email = EmailChannel(settings.smtp_url, settings.mail_from, partner=partner,
+                             bounce_address=bounces)
         channels["email"] = email
-        channels["stamp"] = StampChannel(settings.smtp_url, settings.mail_from, partner=partner)
+        channels["stamp"] = StampChannel(settings.smtp_url, settings.mail_from, partner=partner,
+                                         bounce_address=bounces)
         channels["letter"] = LetterChannel(FileLetterStore(settings.letter_dir), partner, email)
     if settings.twilio_account_sid and settings.twilio_auth_token:
         from connector.channels.sms import SmsChannel, TwilioClient, WhatsAppChannel

@@ -28,6 +28,7 @@ from connector.channels.base import (
 from connector.channels.email import valid_address
 from connector.clock import AMSTERDAM
 from connector.collection import legal
+from connector.collection.bounces import bounce_of, finish_fallback
 from connector.collection.cases import (
     active_holds,
     close_case,
@@ -38,6 +39,14 @@ from connector.collection.cases import (
 )
 from connector.collection.messages import TemplateFailed, render
 from connector.collection.policy import CHANNEL_LABELS, CONTACT_CHANNELS, Policy, Step
+from connector.collection.stamp_step import (
+    LedgerReminderChannel,
+    channel_problem,
+    fetch_invoice_pdfs,
+    own_page,
+    plan_stamp,
+    with_invoice_pdfs,
+)
 from connector.formatting import money, short_day
 from connector.models import (
     Case,
@@ -287,6 +296,7 @@ def _contacted_today(session: Session, debtor_id: str, today: date) -> bool:
                 ),
                 Delivery.sending_at >= start,
                 Delivery.sending_at < start + timedelta(days=1),
+                Delivery.bounced_at.is_(None),  # a bounced e-mail never reached the debtor
             )
         )
     )
@@ -326,6 +336,7 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
             return "postponed"
         cases = [link.case for link in delivery.cases]
         external = {c.id: c.invoice.external_id for c in cases}
+        stamp = plan_stamp(session, delivery, company, ledger)
 
     # Just in time: re-read every invoice from the ledger right before anything goes out.
     try:
@@ -333,6 +344,8 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
     except LedgerError as exc:
         log.warning("just-in-time check failed for delivery %s: %s", delivery_id, exc)
         return "postponed"
+    # The stamp step stamps the ledger's own invoice PDFs where the platform has them.
+    pdfs, pdf_problem = fetch_invoice_pdfs(ledger, external) if stamp.want_pdfs else ({}, None)
 
     with services.db.session() as session:
         delivery = session.get(Delivery, delivery_id)
@@ -366,10 +379,13 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
             return "failed"
         if delivery.channel == "call":
             return _put_on_call_list(session, delivery, today)
+        message = with_invoice_pdfs(session, delivery, message, pdfs, pdf_problem)
         delivery.state, delivery.sending_at = DeliveryState.SENDING.value, utcnow()
     # Committed as "sending": from here a crash leaves it ambiguous, never sent twice.
 
     channel = services.channels[message.channel]
+    if stamp.via_ledger and message.channel == "stamp":
+        channel = LedgerReminderChannel(ledger, list(external.values()))
     try:
         reference = channel.send(message)
     except ChannelRejected as exc:
@@ -380,6 +396,9 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
         return finish_delivery(services, delivery_id, DeliveryState.FAILED, str(exc), today)
     except ChannelUncertain as exc:
         return finish_delivery(services, delivery_id, DeliveryState.AMBIGUOUS, str(exc), today)
+    if problem := channel_problem(channel, delivery_id):
+        with services.db.session() as session:
+            own_page(session, session.get(Delivery, delivery_id), problem)
     return finish_delivery(services, delivery_id, DeliveryState.SENT, reference, today)
 
 
@@ -476,8 +495,11 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
     if problems:
         raise ValueError("tekst niet toegestaan: " + "; ".join(problems))
     delivery.total = total
+    fallback_for = bounce_of(delivery)  # a letter for a bounced e-mail: no e-mail copy
     delivery.content = {**(delivery.content or {}), "subject": rendered.subject,
                         "body": rendered.body}
+    if fallback_for:
+        delivery.content["bounce_of"] = fallback_for
     return OutgoingMessage(
         delivery_id=delivery.id,
         channel=delivery.channel,
@@ -489,7 +511,7 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
         body=rendered.body,
         invoices=tuple(context["invoices"]),
         total=total,
-        email=debtor.email,
+        email=None if fallback_for else debtor.email,
         phone=debtor.phone,
         postal_address=tuple(
             x
@@ -533,6 +555,14 @@ def finish_delivery(
             )
             return "failed"
         delivery.channel_ref, delivery.sent_at = detail[:200], utcnow()
+        if original := bounce_of(delivery):
+            # The post copy of a bounced e-mail: that step already counted (see bounces.py).
+            finish_fallback(session, delivery, original, today)
+            events.record(session, "step.sent",
+                          f"Stap '{delivery.step_name}' per post verstuurd (e-mail kwam niet aan)",
+                          company_id=delivery.company_id, subject_type="delivery",
+                          subject_id=delivery.id)
+            return "sent"
         policy = policy_for(session, delivery.company_id)
         for link in delivery.cases:
             advance_case(session, delivery, link.case, today)

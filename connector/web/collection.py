@@ -17,7 +17,7 @@ from connector.collection.engine import approve
 from connector.collection.fees import statement
 from connector.models import Case, Delivery, DeliveryState, Hold, HoldKind
 from connector.web.access import actor, company_or_404, login_required, services
-from connector.web.forms import HoldForm, SenderForm
+from connector.web.forms import HoldForm, SenderForm, StampViaLedgerForm
 
 bp = Blueprint("collection", __name__, url_prefix="/companies/<company_id>")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -80,6 +80,26 @@ def sender(company_id: str) -> Response:
                       company_id=company_id, actor=actor())
     flash("Afzendergegevens opgeslagen.", "success")
     return _back(company_id, "afzender")
+
+
+@bp.post("/collection/stamp-via-ledger")
+@login_required
+def stamp_via_ledger(company_id: str) -> Response:
+    form = StampViaLedgerForm()
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        if company.provider != "moneybird" or not form.validate_on_submit():
+            flash("Deze instelling kon niet worden opgeslagen.", "error")
+            return _back(company_id)
+        on = bool(form.stamp_via_ledger.data)
+        settings = settings_for(db, company_id)
+        settings.stamp_via_ledger, settings.updated_by = on, actor()
+        events.record(db, "collection.stamp_via_ledger",
+                      "Stempelherinnering gaat via Moneybird" if on
+                      else "Stempelherinnering gaat per e-mail van de incassopartner",
+                      company_id=company_id, actor=actor())
+    flash("Opgeslagen.", "success")
+    return _back(company_id)
 
 
 def _case_or_404(db: Session, company_id: str, case_id: str) -> Case:
@@ -169,4 +189,5 @@ def overview(db: Session, company_id: str) -> dict:
         _ = delivery.debtor, [link.case.invoice for link in delivery.cases]
     return {"settings": settings, "counts": counts, "planned": planned, "sent": sent,
             "month": today_nl().strftime("%Y-%m"), "sender_form": SenderForm(
-                data=settings.sender or {})}
+                data=settings.sender or {}),
+            "stamp_form": StampViaLedgerForm(data={"stamp_via_ledger": settings.stamp_via_ledger})}

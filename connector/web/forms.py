@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     EmailField,
@@ -117,6 +118,13 @@ class SenderForm(FlaskForm):
             field.data = IBAN(field.data or "").compact
         except SchwiftyException:
             raise ValidationError("Dit IBAN klopt niet (controleer de cijfers).") from None
+
+
+class StampViaLedgerForm(FlaskForm):
+    """Moneybird only: the stamp step as Moneybird's own reminder instead of our e-mail."""
+
+    stamp_via_ledger = BooleanField("Stempelherinnering via Moneybird versturen (Moneybirds "
+                                    "eigen herinnering, met de tekst van het stempel)")
 
 
 class HoldForm(FlaskForm):

@@ -230,6 +230,17 @@ class ExactLedger:
     def resume_own_reminders(self, invoice_id: str) -> None:
         """See :meth:`pause_own_reminders`."""
 
+    def invoice_pdf(self, invoice_id: str) -> bytes | None:
+        """None: Exact Online offers no read-only download of a sales invoice's PDF.
+
+        Our reference (reference/exact-online.md) knows of none; the route we know of,
+        ``salesinvoice/PrintedSalesInvoices``, *prints* the invoice: a write that changes the
+        invoice's state and can e-mail the debtor itself, which a just-in-time read before a
+        reminder must never do. The stamp step sends our own reminder page in the creditor's
+        style instead.
+        """
+        return None
+
     # -- webhooks -------------------------------------------------------------------------
 
     def register_webhook(self, url: str) -> WebhookRegistration:

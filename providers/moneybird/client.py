@@ -9,10 +9,13 @@ earlier write instead of making a second one (Moneybird has no idempotency keys 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
 
 from providers.base import (
     DebtorRecord,
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
     from providers.moneybird.provider import MoneybirdProvider
 
 BATCH = 100  # the synchronization POST returns at most 100 records
+REMINDER_GROUP = ("contact_id", "workflow_id", "document_style_id", "identity_id")
+MAX_PDF_BYTES = 10 * 1024 * 1024  # an invoice PDF is a few hundred kB; refuse anything huge
 LOOKBACK_YEARS = 10
 # Contact details matter when a message goes out, and the just-in-time re-read of the invoice
 # brings its contact along then; checking all contacts hourly is enough and saves a call a sync.
@@ -80,6 +85,9 @@ class MoneybirdLedger:
             session=provider.session,
             interpret_401=provider.interpret_401,
         )
+        # Invoices read just now (the engine's just-in-time check), for send_reminder. A ledger
+        # object lives for one send or one sync, so this never grows old.
+        self._just_read: dict[str, dict[str, Any]] = {}
 
     @property
     def api_calls(self) -> int:
@@ -131,7 +139,9 @@ class MoneybirdLedger:
         return [mapping.debtor(r) for r in self._fetch("/contacts/synchronization.json", stale)]
 
     def invoice(self, invoice_id: str) -> InvoiceRecord:
-        return mapping.invoice(self._invoice_json(invoice_id))
+        raw = self._invoice_json(invoice_id)
+        self._just_read[invoice_id] = raw  # send_reminder needs its workflow/style/identity
+        return mapping.invoice(raw)
 
     def _invoice_json(self, invoice_id: str) -> dict[str, Any]:
         return self._json("GET", f"/sales_invoices/{invoice_id}.json")
@@ -158,7 +168,50 @@ class MoneybirdLedger:
         except ValueError:
             raise Transient(f"{method} answer is not JSON") from None
 
+    def invoice_pdf(self, invoice_id: str) -> bytes | None:
+        """The invoice PDF as Moneybird renders it (``download_pdf``).
+
+        Moneybird answers 302 with a storage URL that is valid for 30 seconds, on another
+        host; requests would follow it with our bearer token if the host matched, so the
+        redirect is not followed automatically and the file is fetched without any token.
+        """
+        response = self.api.request("GET", f"/sales_invoices/{invoice_id}/download_pdf.json",
+                                    allow_redirects=False)
+        if response.is_redirect:
+            location = response.headers.get("Location", "")
+            url = urljoin(response.url, location)
+            if not location or urlsplit(url).scheme not in ("http", "https"):
+                raise Transient("download_pdf redirected nowhere usable")
+            return _download_pdf(self.provider.session, url, self.provider.timeout)
+        if response.headers.get("Content-Type", "").startswith("application/pdf"):
+            return _checked_pdf(response.content)
+        raise Rejected("download_pdf answered without a PDF")
+
     # -- writes ---------------------------------------------------------------------------
+
+    def send_reminder(self, invoice_ids: Sequence[str], text: str) -> str:
+        """Moneybird e-mails its own reminder for these invoices, with ``text`` as its message.
+
+        One POST (grouped per contact, workflow, document style and identity as Moneybird
+        requires). It reaches the debtor and has no idempotency key, so it is sent once:
+        a lost answer or a 5xx raises :class:`Transient` with ``ambiguous=True`` and must not
+        be retried; a 4xx raises :class:`Rejected`.
+        """
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for invoice_id in invoice_ids:
+            raw = self._just_read.get(invoice_id) or self._invoice_json(invoice_id)
+            key = tuple(str(raw.get(k) or "") for k in REMINDER_GROUP)
+            if not all(key):
+                raise Rejected("invoice has no workflow, document style or identity to remind")
+            groups.setdefault(key, []).append(str(raw["id"]))
+        reminders = [
+            {**dict(zip(REMINDER_GROUP, key, strict=True)), "sales_invoice_ids": ids,
+             "reminder_text": text, "delivery_method": "Email"}
+            for key, ids in groups.items()
+        ]
+        self.api.request("POST", "/sales_invoices/send_reminders.json",
+                         json={"sales_invoice_reminders": reminders}, idempotent=False)
+        return ("moneybird-reminder:" + ",".join(invoice_ids))[:200]
 
     def add_note(self, invoice_id: str, text: str, key: str, *, maybe_done: bool = False) -> str:
         body = text if key in text else f"{text} [{key}]"
@@ -232,3 +285,33 @@ class MoneybirdLedger:
         except Rejected as exc:
             if exc.status != 404:  # already gone is what we wanted
                 raise
+
+
+def _download_pdf(session: requests.Session, url: str, timeout: tuple[float, float]) -> bytes:
+    """GET a short-lived file URL: no Authorization header, bounded size, errors classified.
+
+    The URL itself is never put in an error: it is a bearer capability for the file.
+    """
+    try:
+        with session.get(url, timeout=timeout, stream=True, allow_redirects=True,
+                         headers={"Accept": "application/pdf"}) as response:
+            if response.status_code >= 400:
+                # Expired link (403/404) or a storage hiccup: asking download_pdf again helps.
+                raise Transient(f"invoice PDF download failed (HTTP {response.status_code})")
+            chunks, size = [], 0
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > MAX_PDF_BYTES:
+                    raise Rejected("invoice PDF is larger than we accept")
+                chunks.append(chunk)
+    except requests.Timeout:
+        raise Transient("invoice PDF download timed out") from None
+    except requests.RequestException:
+        raise Transient("invoice PDF download failed") from None
+    return _checked_pdf(b"".join(chunks))
+
+
+def _checked_pdf(content: bytes) -> bytes:
+    if not content.lstrip()[:5] == b"%PDF-":
+        raise Rejected("download_pdf did not give a PDF")
+    return content

@@ -81,6 +81,44 @@ OAUTH_ERRORS = {
 INVALID_TOKEN_BODY = {"error": "token is invalid", "symbolic": {"request": "invalid_grant"}}
 
 
+class _Text(str):
+    """A handler result sent as text/plain instead of JSON (the download_pdf redirect)."""
+
+
+def _pdf_string(text: str) -> bytes:
+    raw = text.encode("cp1252", "replace")
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def simple_pdf(lines: Iterable[str]) -> bytes:
+    """A one-page A4 PDF with the lines in Helvetica: enough for a test invoice, no libraries."""
+    ops = [b"BT", b"/F1 11 Tf", b"15 TL", b"56 780 Td"]
+    for line in lines:
+        ops.append(_pdf_string(line) + b" Tj T*")
+    ops.append(b"ET")
+    stream = b"\n".join(ops)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.28 841.89] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
 class ApiError(Exception):
     """Raised inside handlers to answer with a Moneybird-shaped error body."""
 
@@ -162,6 +200,7 @@ class MoneybirdEmulator:
         rate_window: int = 300,
         now: Callable[[], datetime] | None = None,
         public_url: str | None = None,
+        storage_url: str | None = None,
     ) -> None:
         self._lock = threading.RLock()
         self._now_fn: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
@@ -195,6 +234,14 @@ class MoneybirdEmulator:
         self._codes: dict[str, dict[str, Any]] = {}
         self._rate: dict[str, list[float]] = {}
         self._faults: list[_Fault] = []
+        # download_pdf: short-lived file links (token -> (adm, invoice id, expiry)), and every
+        # request made to them (to check that no bearer token ever arrives there).
+        self.storage_url = storage_url.rstrip("/") if storage_url else None
+        self._files: dict[str, tuple[str, str, float]] = {}
+        self.storage_requests: list[dict[str, Any]] = []
+        self.pdf_override: bytes | None = None  # serve these bytes instead (broken files)
+        # send_reminders: every reminder Moneybird "sent", as posted.
+        self.reminders: list[dict[str, Any]] = []
 
         self._deliveries = DeliveryQueue(self._attempt, "moneybird-webhooks")
         self._http = requests.Session()
@@ -1137,6 +1184,94 @@ class MoneybirdEmulator:
     def h_invoice_get(self, adm: dict[str, Any], id: str) -> Result:
         return 200, self._render_invoice(adm, self._inv(adm, id)), {}
 
+    def h_download_pdf(self, adm: dict[str, Any], id: str) -> Result:
+        """302 to a storage URL valid for 30 seconds (spec: "The link is valid for 30 seconds")."""
+        inv = self._inv(adm, id)
+        token = secrets.token_hex(32)
+        self._files[token] = (adm["id"], inv["id"], time.monotonic() + 30)
+        url = f"{self.storage_url or self._base_url()}/_storage/{token}/download"
+        text = _Text(f'"This resource has been moved temporarily to {url}."')
+        return 302, text, {"Location": url}
+
+    def view_storage(self, token: str) -> flask.Response:
+        """The storage host: serves the PDF behind a download_pdf link, no bearer needed."""
+        with self._lock:
+            self.storage_requests.append({
+                "authorization": flask.request.headers.get("Authorization"),
+                "at": self._now()})
+            entry = self._files.get(token)
+            if entry is None or time.monotonic() > entry[2]:
+                return flask.Response("expired", status=403, content_type="text/plain")
+            adm = self._adms[entry[0]]
+            inv = adm["invoices"][entry[1]]
+            pdf = self.pdf_override if self.pdf_override is not None else \
+                self._invoice_pdf(adm, inv)
+        return flask.Response(pdf, status=200, content_type="application/pdf")
+
+    def _invoice_pdf(self, adm: dict[str, Any], inv: dict[str, Any]) -> bytes:
+        t = data.invoice_totals(inv)
+        contact = adm["contacts"].get(inv["contact_id"])
+        lines = [
+            f"FACTUUR {inv['invoice_id'] or ''}",
+            str(adm.get("name") or ""),
+            "",
+            f"Aan: {_contact_name(contact) if contact else '-'}",
+            f"Factuurnummer: {inv['invoice_id'] or ''}",
+            f"Factuurdatum: {iso_date(inv['invoice_date']) or '-'}",
+            f"Vervaldatum: {iso_date(inv['due_date']) or '-'}",
+            "",
+            *(f"{d['description']}: EUR {money(d['_total_excl'])}" for d in inv["details"]),
+            "",
+            f"Totaal incl. btw: EUR {money(t['incl'])}",
+            f"Openstaand: EUR {money(t['unpaid'])}",
+            f"Betalingskenmerk: {inv['payment_reference'] or ''}",
+        ]
+        return simple_pdf(lines)
+
+    def h_send_reminders(self, adm: dict[str, Any]) -> Result:
+        """Moneybird sends its own reminder (by e-mail, or marks it sent for "Manual")."""
+        body = self._json_body()
+        items = body.get("sales_invoice_reminders") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            raise ApiError(400, {"error": "Sales invoice reminders is required",
+                                 "symbolic": {"sales_invoice_reminders": "required"}})
+        checked = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise ApiError(400, {"error": "Invalid reminder",
+                                     "symbolic": {"sales_invoice_reminders": "invalid"}})
+            for key in ("contact_id", "workflow_id", "document_style_id", "identity_id"):
+                if not item.get(key):
+                    raise ApiError(400, {"error": f"{key} is required",
+                                         "symbolic": {key: "required"}})
+            ids = [str(i) for i in item.get("sales_invoice_ids") or []]
+            if not ids:
+                raise _unprocessable("sales_invoice_ids", "can't be blank", "blank")
+            invoices = [self._inv(adm, i) for i in ids]
+            for inv in invoices:
+                if str(inv["contact_id"]) != str(item["contact_id"]):
+                    raise _unprocessable("sales_invoice_ids", "belongs to another contact",
+                                         "invalid")
+                if inv["state"] in ("draft", "paid", "uncollectible"):
+                    raise _unprocessable("sales_invoice_ids", "can't be reminded", "invalid")
+            method = item.get("delivery_method") or "Email"
+            if method not in ("Email", "Manual"):
+                raise _unprocessable("delivery_method", "is not included in the list",
+                                     "inclusion")
+            checked.append((item, invoices, method))
+        for item, invoices, method in checked:
+            self.reminders.append({
+                "administration_id": adm["id"], "contact_id": str(item["contact_id"]),
+                "sales_invoice_ids": [inv["id"] for inv in invoices],
+                "reminder_text": item.get("reminder_text"), "delivery_method": method,
+                "at": self._now()})
+            action = ("sales_invoice_send_reminder_email" if method == "Email"
+                      else "sales_invoice_send_reminder_manually")
+            for inv in invoices:
+                inv["reminder_count"] = int(inv.get("reminder_count") or 0) + 1
+                self._changed(adm, inv, [action])
+        return 200, 200, {}
+
     def h_pause(self, adm: dict[str, Any], id: str, paused: bool = True) -> Result:
         inv = self._inv(adm, id)
         if inv["paused"] != paused:
@@ -1411,6 +1546,20 @@ class MoneybirdEmulator:
                 True,
             ),
             ("GET", r"(?P<adm>[^/]+)/sales_invoices/(?P<id>[^/]+)", self.h_invoice_get, si, True),
+            (
+                "GET",
+                r"(?P<adm>[^/]+)/sales_invoices/(?P<id>[^/]+)/download_pdf",
+                self.h_download_pdf,
+                si,
+                True,
+            ),
+            (
+                "POST",
+                r"(?P<adm>[^/]+)/sales_invoices/send_reminders",
+                self.h_send_reminders,
+                si,
+                True,
+            ),
             ("POST", r"(?P<adm>[^/]+)/sales_invoices/(?P<id>[^/]+)/pause", self.h_pause, si, True),
             (
                 "POST",
@@ -1491,6 +1640,12 @@ class MoneybirdEmulator:
 
     @staticmethod
     def _respond(status: int, body: Json, headers: dict[str, str] | None = None) -> flask.Response:
+        if isinstance(body, _Text):  # download redirects answer text/plain
+            resp = flask.Response(str(body).encode(), status=status,
+                                  content_type="text/plain; charset=utf-8")
+            for k, v in (headers or {}).items():
+                resp.headers[k] = v
+            return resp
         payload = b"" if status == 204 else json.dumps(body).encode()
         resp = flask.Response(payload, status=status, content_type="application/json")
         for k, v in (headers or {}).items():
@@ -1949,6 +2104,7 @@ class MoneybirdEmulator:
             "/oauth/authorize", "authorize_post", self.oauth_authorize_post, methods=["POST"]
         )
         app.add_url_rule("/oauth/token", "token", self.oauth_token, methods=["POST"])
+        app.add_url_rule("/_storage/<token>/download", "storage", self.view_storage)
         app.add_url_rule("/_emulator/", "view_index", self.view_index)
         app.add_url_rule("/_emulator/<adm_id>", "view_adm", self.view_administration)
         app.add_url_rule(
@@ -1964,7 +2120,8 @@ class MoneybirdEmulator:
         @app.after_request
         def after(response: flask.Response) -> flask.Response:
             if flask.request.path.startswith("/api/v2/"):
-                if response.status_code != 429 or not self.html_429:
+                if response.mimetype != "text/plain" and (
+                        response.status_code != 429 or not self.html_429):
                     response.headers["Content-Type"] = "application/json"
                 hook = self.exchange_hook
                 if hook is not None:

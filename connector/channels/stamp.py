@@ -1,0 +1,70 @@
+"""The incasso stamp on the creditor's own invoice PDF.
+
+Where the ledger hands out the invoice as it sent it (Moneybird ``download_pdf``), the stamp
+step mails *that* document with the partner's stamp on page 1, so the debtor recognises the
+creditor's invoice at a glance. The stamp is rendered by WeasyPrint on a transparent A4 page
+and laid over the first page with pypdf (scaled to the page, top edge aligned). Anything odd
+about the ledger's PDF raises :class:`StampFailed`; the caller then sends our own stamped
+reminder page instead.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from connector.channels.letter import PartnerIdentity, _env, _written_date
+
+OVERLAY_TEXT = {
+    "nl": {"title": "LAATSTE HERINNERING", "line": "Laatste kans: hierna overdracht aan",
+           "date": "Gestempeld op"},
+    "en": {"title": "FINAL REMINDER", "line": "Last chance: next, transfer to",
+           "date": "Stamped on"},
+}
+
+
+class StampFailed(Exception):
+    """The invoice PDF could not be stamped (unreadable, encrypted, empty, ...)."""
+
+
+def render_overlay(partner: PartnerIdentity, *, lang: str = "nl", day: date) -> bytes:
+    """The stamp alone, on a transparent A4 page."""
+    from weasyprint import HTML
+
+    text = OVERLAY_TEXT["en" if lang == "en" else "nl"]
+    document = _env.get_template("stamp_overlay.html").render(
+        lang=lang, t=text, partner=partner, day=_written_date(day, "en" if lang == "en" else "nl"))
+    return HTML(string=document).write_pdf()
+
+
+def stamp_invoice_pdf(pdf: bytes, partner: PartnerIdentity, *, lang: str = "nl",
+                      day: date) -> bytes:
+    """``pdf`` with the stamp laid over its first page; other pages unchanged."""
+    from pypdf import PdfReader, PdfWriter, Transformation
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise StampFailed("the invoice PDF is encrypted")
+        if not reader.pages:
+            raise StampFailed("the invoice PDF has no pages")
+        overlay = PdfReader(io.BytesIO(render_overlay(partner, lang=lang, day=day))).pages[0]
+        writer = PdfWriter(clone_from=reader)
+        page = writer.pages[0]
+        box, size = page.mediabox, overlay.mediabox
+        scale = min(float(box.width) / float(size.width), float(box.height) / float(size.height))
+        offset_y = float(box.top) - float(size.height) * scale
+        offset_x = float(box.right) - float(size.width) * scale
+        page.merge_transformed_page(
+            overlay, Transformation().scale(scale, scale).translate(offset_x, offset_y))
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+    except StampFailed:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise StampFailed(f"the invoice PDF could not be read ({type(exc).__name__})") from None
+
+
+__all__ = ["OVERLAY_TEXT", "StampFailed", "render_overlay", "stamp_invoice_pdf"]
