@@ -145,7 +145,7 @@ class EmailChannel:
                 return [Attachment("brief.pdf" if _lang(message) == "nl" else "letter.pdf", pdf)]
             if message.channel == "stamp":
                 pdf = render_stamp_pdf(message, self.partner)
-                return [Attachment("laatste-herinnering.pdf", pdf)]
+                return [Attachment(stamp_filename(message), pdf)]
         except ChannelRejected:
             raise
         except Exception as exc:
@@ -269,7 +269,11 @@ class StampChannel(EmailChannel):
             pdf = render_stamp_pdf(message, self.partner)
         except Exception as exc:
             raise ChannelRejected(f"PDF kon niet worden gemaakt ({type(exc).__name__})") from None
-        return [Attachment("laatste-herinnering.pdf", pdf)]
+        return [Attachment(stamp_filename(message), pdf)]
+
+
+def stamp_filename(message: OutgoingMessage) -> str:
+    return "laatste-herinnering.pdf" if _lang(message) == "nl" else "final-reminder.pdf"
 
 
 def _lang(message: OutgoingMessage) -> str:
