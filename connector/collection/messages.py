@@ -89,6 +89,21 @@ class _Sandbox(SandboxedEnvironment):
 _env = _Sandbox(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
                 autoescape=False, keep_trailing_newline=False)
 _env.filters["money"] = money
+MAX_RANGE = 1_000
+
+
+def _small_range(*args: int) -> range:
+    """``range`` for templates, short enough that two nested loops stay cheap."""
+    rng = range(*args)
+    if len(rng) > MAX_RANGE:
+        raise SecurityError(f"range() mag hoogstens {MAX_RANGE} getallen geven")
+    return rng
+
+
+# lipsum() can write megabytes in one call; the other globals are harmless.
+_env.globals = {"range": _small_range, "dict": dict, "namespace": _env.globals["namespace"],
+                "cycler": _env.globals["cycler"], "joiner": _env.globals["joiner"]}
+TEMPLATE_GLOBALS = frozenset(_env.globals)
 
 
 def sandbox() -> SandboxedEnvironment:
