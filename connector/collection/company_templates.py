@@ -58,6 +58,7 @@ def reset_template(session: Session, company_id: str, name: str, lang: str, acto
     if row is None:
         return False
     session.delete(row)
+    session.flush()  # a second reset in the same transaction must see it gone
     events.record(session, "template.reset",
                   f"Sjabloon {_label(name, lang)} teruggezet naar de standaardtekst",
                   company_id=company_id, actor=actor, template=name, lang=lang)
