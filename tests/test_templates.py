@@ -264,6 +264,46 @@ def test_refused_templates_say_why(label, name, lang, change, expected) -> None:
     assert any(expected.casefold() in p.casefold() for p in problems), problems
 
 
+SANDBOX_ESCAPES = [
+    "{{ ''.__class__ }}",
+    "{{ creditor.__class__.__mro__[1].__subclasses__() }}",
+    "{{ self.__init__.__globals__ }}",
+    "{{ cycler.__init__.__globals__ }}",
+    "{{ invoices[0].__class__ }}",
+    "{{ 'x'.format_map({}) }}",
+]
+RESOURCE_BOMBS = [
+    "{{ 'x' * 100000000 }}",
+    "{% set a = 'x' * 10000 %}{% set b = a ~ a %}{% set c = b ~ b %}{% set d = c ~ c %}{{ d }}",
+    "{% set a = 'x' * 10000 %}{% set b = a + a %}{% set c = b + b %}{% set d = c + c %}{{ d }}",
+    "{{ '{:>999999999}'.format('x') }}",
+    "{{ '%*s' % (999999999, 'x') }}",
+    "{{ 'x'.center(999999999) }}",
+    "{{ 'x'|center(999999999) }}",
+    "{{ ('x' * 10000)|replace('x', 'y' * 10000) }}",
+    "{{ ('x' * 10000)|list|join('y' * 10000) }}",
+    "{% for i in range(100000) %}{% endfor %}",
+    "{% for a in range(9) %}{% for b in range(9) %}{% for c in range(9) %}{% endfor %}"
+    "{% endfor %}{% endfor %}",
+    "{% macro f(s) %}{{ f(s ~ s) }}{% endmacro %}{{ f('x') }}",
+    "{% set ns = namespace(s='x') %}{{ ns.s }}",
+    "{% set l = [1] %}{{ l.append(2) }}",
+    "{{ lipsum(100000) }}",
+    "{{ 10 ** 100000000 }}",
+]
+
+
+@pytest.mark.parametrize("body", SANDBOX_ESCAPES + RESOURCE_BOMBS)
+def test_sandbox_escapes_and_resource_bombs_are_refused_quickly(body: str) -> None:
+    import time
+
+    started = time.monotonic()
+    problems = validate_template("call_script", "nl", "Belscript {{ creditor }}\n" + body,
+                                 today=TODAY)
+    assert problems, body
+    assert time.monotonic() - started < 2
+
+
 def test_syntax_error_names_the_line_and_unknown_variables_the_allowed_ones() -> None:
     (problem,) = validate_template("stamp", "nl", "Regel een\nRegel twee {% if %}\n")
     assert "regel 2" in problem

@@ -9,20 +9,19 @@ here, in :func:`build_context`, not in the templates.
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import TemplateError
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 
 from connector import TEMPLATES
 from connector.channels.base import InvoiceLine
 from connector.collection import legal
-from connector.formatting import money, short_day
+from connector.collection.sandbox import MessageSandbox, make_sandbox
+from connector.formatting import short_day
 
 LANGS = ("nl", "en")
 DEFAULT_LANG = "nl"
@@ -61,52 +60,17 @@ SUBJECTS = {
 }
 DEFAULT_SUBJECT = {"nl": "Herinnering", "en": "Reminder"}
 MAX_OUTPUT_CHARS = 100_000  # a rendered message longer than this is a runaway template
-MAX_REPEAT = 10_000  # "x" * n and friends in a template: no memory bombs
 
 
 class TemplateFailed(Exception):
     """A template that does not render; the step is not sent."""
 
 
-class _Sandbox(SandboxedEnvironment):
-    """The stock sandbox (no internals, no unsafe calls) plus limits on ``*`` and ``**``,
-    so a company template cannot build a gigantic string or number."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
-        if operator_name == "**":
-            if isinstance(right, int | float) and abs(right) > 64:
-                raise SecurityError("machtsverheffen met zo'n grote exponent mag niet")
-            return operator.pow(left, right)
-        for seq, count in ((left, right), (right, left)):
-            if (isinstance(seq, str | list | tuple) and isinstance(count, int)
-                    and len(seq) * count > MAX_REPEAT):
-                raise SecurityError("dit levert een te lange tekst op")
-        return operator.mul(left, right)
-
-
-_env = _Sandbox(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
-                autoescape=False, keep_trailing_newline=False)
-_env.filters["money"] = money
-MAX_RANGE = 1_000
-
-
-def _small_range(*args: int) -> range:
-    """``range`` for templates, short enough that two nested loops stay cheap."""
-    rng = range(*args)
-    if len(rng) > MAX_RANGE:
-        raise SecurityError(f"range() mag hoogstens {MAX_RANGE} getallen geven")
-    return rng
-
-
-# lipsum() can write megabytes in one call; the other globals are harmless.
-_env.globals = {"range": _small_range, "dict": dict, "namespace": _env.globals["namespace"],
-                "cycler": _env.globals["cycler"], "joiner": _env.globals["joiner"]}
+_env = make_sandbox()
 TEMPLATE_GLOBALS = frozenset(_env.globals)
 
 
-def sandbox() -> SandboxedEnvironment:
+def sandbox() -> MessageSandbox:
     """The one environment message templates (default and company) are rendered in."""
     return _env
 
@@ -172,6 +136,11 @@ def render(
         body = _generate(compiled, {**context, "lang": lang})
     except TemplateError as exc:
         raise TemplateFailed(f"sjabloon {template} ({lang}): {exc}") from None
+    except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
+        # Python errors inside an expression (e.g. int() of a name): only the kind of error,
+        # since their messages can quote the debtor's data.
+        raise TemplateFailed(f"sjabloon {template} ({lang}): fout in een berekening "
+                             f"({type(exc).__name__})") from None
     return Rendered(subject=subject_for(channel, lang), body=body)
 
 

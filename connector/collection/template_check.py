@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from jinja2 import TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from connector.channels.base import ChannelRejected, InvoiceLine
@@ -37,6 +37,8 @@ from connector.formatting import money
 
 MAX_TEMPLATE_BYTES = 20_000
 MAX_LOOP_DEPTH = 2
+# Macros can call themselves (a value doubling per call); the others pull in other templates.
+FORBIDDEN_NODES = (nodes.Macro, nodes.CallBlock, nodes.Import, nodes.FromImport, nodes.Extends)
 # Kinds that ask the debtor to pay: the creditor's own IBAN must be in the text.
 PAYMENT_TEMPLATES = frozenset({"profitletter_consumer", "profitletter_business", "stamp", "email",
                                "whatsapp"})
@@ -116,10 +118,15 @@ def _static_problems(name: str, body: str) -> list[str]:
     try:
         ast = sandbox().parse(body)
     except TemplateSyntaxError as exc:
-        return [f"Fout in de opmaak op regel {exc.lineno}: {exc.message}."]
+        return [f"Fout in de opmaak op regel {exc.lineno}: {(exc.message or '').rstrip('.')}."]
     problems = []
     allowed = allowed_variables(name)
-    unknown = sorted(meta.find_undeclared_variables(ast) - set(allowed) - TEMPLATE_GLOBALS)
+    try:
+        declared = meta.find_undeclared_variables(ast)
+    except TemplateSyntaxError as exc:  # e.g. a filter that does not exist (here)
+        return [f"Fout op regel {exc.lineno}: {(exc.message or '').rstrip('.')}. Beschikbare "
+                f"filters: {', '.join(sorted(sandbox().filters))}."]
+    unknown = sorted(declared - set(allowed) - TEMPLATE_GLOBALS)
     if unknown:
         problems.append(
             f"Onbekende variabele(n): {', '.join(unknown)}. Toegestaan zijn: "
@@ -133,17 +140,22 @@ def _static_problems(name: str, body: str) -> list[str]:
             break
     if _loop_depth(ast) > MAX_LOOP_DEPTH:
         problems.append(f"Lussen (for) mogen hoogstens {MAX_LOOP_DEPTH} diep genest zijn.")
+    if any(True for _ in ast.find_all(FORBIDDEN_NODES)) or any(
+            loop.recursive for loop in ast.find_all(nodes.For)):
+        problems.append("Macro's, import, extends en recursieve lussen zijn in een sjabloon "
+                        "niet toegestaan.")
     return problems
 
 
-def _render_problem(exc: TemplateFailed | TemplateError, name: str) -> str:
-    cause = exc.__context__ if isinstance(exc, TemplateFailed) else exc
+def _render_problem(exc: TemplateFailed, name: str) -> str:
+    cause = exc.__context__
     if isinstance(cause, SecurityError):
         return f"Niet toegestaan in een sjabloon (sandbox): {str(cause).rstrip('.')}."
     if isinstance(cause, UndefinedError):
         return (f"Het sjabloon gebruikt iets dat niet bestaat ({cause}). Toegestaan zijn: "
                 f"{', '.join(allowed_variables(name))}.")
-    return f"Het sjabloon kan niet worden gemaakt: {str(cause or exc).rstrip('.')}."
+    detail = str(exc).split(": ", 1)[-1]
+    return f"Het sjabloon kan niet worden gemaakt: {detail.rstrip('.')}."
 
 
 def _iban_present(text: str, iban: str) -> bool:
