@@ -167,3 +167,22 @@ def test_another_creditor_gets_404_and_changes_nothing(services, moneybird_emula
     own = re.search(r"/companies/(\w+)", page.url)
     assert own is not None and own.group(1) != other
     assert browser.get(f"{app}/companies/{own.group(1)}/templates/").status_code == 200
+
+
+def test_preview_never_shows_another_companys_case(services, moneybird_emulator):
+    first, second = moneybird_emulator.administration_ids()[:2]
+    with_cases = connect_direct(services, moneybird_emulator, first)
+    sync_company(services, with_cases)
+    run_company(services, with_cases)
+    empty = connect_direct(services, moneybird_emulator, second)
+    with services.db.session() as db:
+        case = db.scalars(select(Case).where(Case.company_id == with_cases)).first()
+        debtor, foreign = case.debtor.name, case.id
+    browser = _operator_session(services)
+    url = f"{services.settings.public_url}/companies/{empty}/templates/stamp/nl"
+    page = browser.get(url).text
+    shown = browser.post(url, data={"csrf_token": csrf_token(page), "case_id": foreign,
+                                    "body": default_source("stamp", "nl"),
+                                    "preview": "Voorbeeld"})
+    assert shown.status_code == 200
+    assert "Met demogegevens" in shown.text and debtor not in html.unescape(shown.text)
