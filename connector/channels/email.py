@@ -155,7 +155,7 @@ class EmailChannel:
                 return [Attachment("brief.pdf" if _lang(message) == "nl" else "letter.pdf", pdf)]
             if message.channel == "stamp":
                 pdf = render_stamp_pdf(message, self.partner)
-                return [Attachment("laatste-herinnering.pdf", pdf)]
+                return [Attachment(stamp_filename(message), pdf)]
         except ChannelRejected:
             raise
         except Exception as exc:
@@ -312,7 +312,8 @@ class StampChannel(EmailChannel):
             pdf = render_stamp_pdf(message, self.partner)
         except Exception as exc:
             raise ChannelRejected(f"PDF kon niet worden gemaakt ({type(exc).__name__})") from None
-        return [Attachment("laatste-herinnering.pdf", pdf)]
+        return [Attachment(stamp_filename(message), pdf)]
+
 
     def stamped_invoices(self, message: OutgoingMessage) -> list[Attachment]:
         """Each invoice PDF with the stamp on page 1 (raises :class:`StampFailed`)."""
@@ -329,6 +330,10 @@ class StampChannel(EmailChannel):
         """Why this delivery went with our own page instead of the stamped invoice, once."""
         with self._problems_lock:
             return self._problems.pop(delivery_id, None)
+
+
+def stamp_filename(message: OutgoingMessage) -> str:
+    return "laatste-herinnering.pdf" if _lang(message) == "nl" else "final-reminder.pdf"
 
 
 def _lang(message: OutgoingMessage) -> str:

@@ -526,21 +526,17 @@ class LetterChannel:
 
 
 def _sample_message(kind: str, lang: str, today: date) -> OutgoingMessage:
-    from connector.collection import legal
-    from connector.collection.messages import render
-    from connector.formatting import short_day
+    from connector.collection.messages import build_context, render
 
     invoices = (
         InvoiceLine("2026-0412", "02-02-2026", "04-03-2026", Decimal("186.50")),
         InvoiceLine("2026-0457", "16-02-2026", "18-03-2026", Decimal("74.95")),
         InvoiceLine("2026-0503", "02-03-2026", "01-04-2026", Decimal("412.00")),
     )
-    total = sum((i.open_amount for i in invoices), Decimal("0"))
     creditor, partner = "Bakkerij Zoet B.V.", PartnerIdentity().name
-    iban, reference = "NL91ABNA0417164300", ", ".join(i.number for i in invoices)
-    contact = "030 123 45 67 of administratie@bakkerijzoet.example"
-    term = legal.term_for_letter(today)
-    bik = legal.bik_costs(total)
+    iban = "NL91ABNA0417164300"
+    contact = ("030 123 45 67 of administratie@bakkerijzoet.example" if lang == "nl"
+               else "030 123 45 67 or administratie@bakkerijzoet.example")
     if kind == "consumer":
         recipient = "J. de Vries"
         address = ("J. de Vries", "Kerkstraat 12", "3512 AB Utrecht")
@@ -548,54 +544,17 @@ def _sample_message(kind: str, lang: str, today: date) -> OutgoingMessage:
         recipient = "Café De Hoek V.O.F."
         address = ("Café De Hoek V.O.F.", "t.a.v. de administratie", "Oudegracht 200",
                    "3511 NR Utrecht")
-    if lang == "nl":
-        context = {
-            "recipient": recipient, "creditor": creditor, "creditor_contact": contact,
-            "iban": group_iban(iban), "partner": partner, "reference": reference,
-            "invoices": invoices, "total": total,
-            "term_wording": legal.safe_term_wording(term),
-            "last_day": short_day(term.last_day_to_pay),
-            "costs_due_from": short_day(term.costs_due_from),
-            "bik": bik, "bik_includes_vat": False,
-        }
-        rendered = render(f"profitletter_{kind}", "letter", context)
-        subject, body = rendered.subject, rendered.body
-    else:
-        subject = "Final reminder before collection costs become due"
-        lines = "\n".join(
-            f"  - invoice {i.number} of {i.invoice_date}, due on {i.due_date}: "
-            f"{money(i.open_amount)}" for i in invoices
-        )
-        greeting = f"Dear {recipient}," if kind == "consumer" else "Dear Sir or Madam,"
-        if kind == "consumer":
-            pay = (f"You can pay this amount without any extra costs "
-                   f"{legal.safe_term_wording(term, 'en')}.")
-            consequence = (
-                f"If you do not pay within this term, {creditor} will hand the claim over to a "
-                f"collection agency and you will also have to pay collection costs. These costs "
-                f"amount to {money(bik)}. They are calculated according to the Dutch Decree on "
-                f"extrajudicial collection costs (Besluit vergoeding voor buitengerechtelijke "
-                f"incassokosten) and are due only from {short_day(term.costs_due_from)}."
-            )
-        else:
-            pay = f"Please pay this amount no later than {short_day(term.last_day_to_pay)}."
-            consequence = (f"If you do not pay in time, {creditor} will hand the claim over "
-                           "for collection.")
-        body = (
-            f"{greeting}\n\nOn behalf of {creditor} we remind you of the following unpaid "
-            f"invoices:\n{lines}\n\nTotal open: {money(total)}.\n\n{pay} Please transfer it to "
-            f"account {group_iban(iban)} in the name of {creditor}, quoting {reference}.\n\n"
-            f"{consequence} This letter is free of charge.\n\nQuestions, or do you disagree "
-            f"with an invoice? Please contact {creditor} at {contact}. If you have paid in the "
-            f"meantime, please disregard this letter.\n\nKind regards,\non behalf of "
-            f"{creditor},\n{partner}"
-        )
+    context, _ = build_context(
+        template=f"profitletter_{kind}", lang=lang, debtor_kind=kind, recipient=recipient,
+        creditor=creditor, creditor_contact=contact, iban=group_iban(iban), partner=partner,
+        invoices=list(invoices), phone=None, today=today)
+    rendered = render(f"profitletter_{kind}", "letter", context, lang=lang)
     return OutgoingMessage(
         delivery_id="sample" + kind, channel="letter", template=f"profitletter_{kind}",
-        debtor_kind=kind, recipient_name=recipient, creditor_name=creditor, subject=subject,
-        body=body, invoices=invoices, total=total, email=None, phone=None,
-        postal_address=address,
-        extra={"iban": iban, "reference": reference, "lang": lang,
+        debtor_kind=kind, recipient_name=recipient, creditor_name=creditor,
+        subject=rendered.subject, body=rendered.body, invoices=invoices,
+        total=context["total"], email=None, phone=None, postal_address=address,
+        extra={"iban": iban, "reference": context["reference"], "lang": lang,
                "creditor_contact": contact, "creditor_kvk": "12345678",
                "creditor_address": "Molenweg 5\n3521 CD Utrecht"},
     )

@@ -37,7 +37,13 @@ from connector.collection.cases import (
     refresh_cases,
     settings_for,
 )
-from connector.collection.messages import TemplateFailed, render
+from connector.collection.messages import (
+    TemplateFailed,
+    build_context,
+    message_language,
+    render,
+    text_problems,
+)
 from connector.collection.policy import CHANNEL_LABELS, CONTACT_CHANNELS, Policy, Step
 from connector.collection.stamp_step import (
     LedgerReminderChannel,
@@ -52,6 +58,7 @@ from connector.models import (
     Case,
     CaseState,
     Company,
+    CompanyTemplate,
     Debtor,
     Delivery,
     DeliveryCase,
@@ -452,46 +459,32 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
                       subject_id=delivery.id)
     if delivery.channel in ("letter", "stamp", "email", "whatsapp") and not sender.get("iban"):
         raise ValueError("het IBAN van de schuldeiser ontbreekt (instellingen van het bedrijf)")
-    context = {
-        "recipient": (debtor.contact_person or debtor.name)
-        if debtor.kind == "business"
+    lang = message_language(settings.language, debtor.country)
+    lines = [
+        InvoiceLine(
+            i.number or i.external_id,
+            short_day(i.invoice_date) if i.invoice_date else "–",
+            short_day(i.due_date) if i.due_date else "–",
+            link.case.principal,
+        )
+        for i, link in zip(invoices, delivery.cases, strict=True)
+    ]
+    context, facts = build_context(
+        template=delivery.template, lang=lang, debtor_kind=debtor.kind,
+        recipient=(debtor.contact_person or debtor.name) if debtor.kind == "business"
         else debtor.name,
-        "debtor_kind": debtor.kind,
-        "creditor": creditor,
-        "creditor_contact": sender.get("phone") or sender.get("email") or "",
-        "iban": sender.get("iban", ""),
-        "partner": partner,
-        "reference": ", ".join(i.number or i.external_id for i in invoices),
-        "invoices": [
-            InvoiceLine(
-                i.number or i.external_id,
-                short_day(i.invoice_date) if i.invoice_date else "–",
-                short_day(i.due_date) if i.due_date else "–",
-                link.case.principal,
-            )
-            for i, link in zip(invoices, delivery.cases, strict=True)
-        ],
-        "total": total,
-        "phone": debtor.phone,
-    }
-    bik = term = None
-    if is_payment_term_letter(delivery):
-        term = legal.term_for_letter(today)
-        context.update(term_wording=legal.safe_term_wording(term),
-                       last_day=short_day(term.last_day_to_pay),
-                       costs_due_from=short_day(term.costs_due_from))
-        if debtor.kind == "consumer":
-            bik = legal.bik_costs(total, vat_increase=settings.vat_increase)
-            context.update(bik=bik, bik_includes_vat=settings.vat_increase)
-            delivery.bik_amount = bik
-    rendered = render(delivery.template, delivery.channel, context)
-    problems = legal.check_message_text(rendered.body, debtor_kind=debtor.kind)
-    if bik is not None and term is not None:
-        # A consumer letter that is not a valid 14-day letter would cost the creditor its
-        # right to collection costs later: refuse it rather than send it.
-        problems += legal.consumer_letter_requirements(
-            rendered.body, bik_amount=bik, last_day=term.last_day_to_pay,
-            vat_increase=settings.vat_increase)
+        creditor=creditor, creditor_contact=sender.get("phone") or sender.get("email") or "",
+        iban=sender.get("iban", ""), partner=partner, invoices=lines, phone=debtor.phone,
+        today=today, vat_increase=settings.vat_increase)
+    if facts.bik is not None:
+        delivery.bik_amount = facts.bik
+    override = session.get(CompanyTemplate, (delivery.company_id, delivery.template, lang))
+    rendered = render(delivery.template, delivery.channel, context, lang=lang,
+                      source=override.body if override is not None else None)
+    # A consumer letter that is not a valid 14-day letter would cost the creditor its right
+    # to collection costs later: refuse it rather than send it.
+    problems = text_problems(rendered.body, debtor_kind=debtor.kind, lang=lang, facts=facts,
+                             vat_increase=settings.vat_increase)
     if problems:
         raise ValueError("tekst niet toegestaan: " + "; ".join(problems))
     delivery.total = total
@@ -530,6 +523,9 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
                 "reply_to": sender.get("email", ""),
                 "creditor_contact": context["creditor_contact"],
                 "post_by": today.isoformat(),  # the term in the letter assumes posting today
+                "lang": lang,
+                "creditor_address": sender.get("address", ""),
+                "creditor_kvk": sender.get("kvk", ""),
             }.items()
             if value
         },

@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_VAT_RATE",
     "DESIGNATED_DAYS",
     "FORBIDDEN_CONTENT",
+    "FORBIDDEN_CONTENT_EN",
     "TERM_DAYS",
     "BikBand",
     "BikBreakdown",
@@ -797,6 +798,153 @@ FORBIDDEN_CONTENT: tuple[ContentRule, ...] = (
     ),
 )
 
+_CONDITIONAL_EN = re.compile(
+    r"\b(if|when|unless|once|should|only|otherwise|not\s+(in\s+time|within|by))\b"
+)
+_PAY_EN = r"\b(pay\w*|transfer\w*|settle\w*)\b"
+_SHORT_TERM_EN = (
+    r"\b(immediately|at\s+once|straight\s+away|within\s+([1-9]|1[0-3]|one|two|three|four|five"
+    r"|six|seven|eight|nine|ten|eleven|twelve|thirteen)\s+(days?|working\s+days?|hours?)"
+    r"|within\s+(a|one)\s+week)\b"
+)
+
+#: legal-nl §7.3 for messages in English: the same rules as :data:`FORBIDDEN_CONTENT`, worded
+#: for English text. Heuristics too; Dutch rules are applied to English messages as well.
+FORBIDDEN_CONTENT_EN: tuple[ContentRule, ...] = (
+    ContentRule(
+        "other-costs",
+        "§7.3, §2.1, §4.5",
+        "naast de BIK-vergoeding mogen geen andere kosten (administration/handling/reminder "
+        "fees e.d.) worden gevorderd, en in de pre-incassofase worden helemaal geen kosten in "
+        "rekening gebracht",
+        _rx(r"\b(administration|administrative|admin|handling|reminder|processing|file|dossier"
+            r"|late\s+payment)\s+(fees?|costs?|charges?)\b"),
+    ),
+    ContentRule(
+        "costs-charged-now",
+        "§7.3, §1.2",
+        "in de pre-incassofase worden geen kosten in rekening gebracht; kosten mogen alleen "
+        "worden aangekondigd voor het geval niet binnen de termijn wordt betaald",
+        _rx(
+            r"\b(costs?|fees?|charges?)\b.{0,60}?\b(now|already|hereby|immediately|from\s+today)"
+            r"\b.{0,40}?\b(due|charged|added|payable)\b"
+            r"|\b(we|i)\s+(will\s+|have\s+|are\s+)?(charge|charging|charged|add|added|adding)\b"
+            r".{0,60}?\b(costs?|fees?|charges?)\b"
+            r"|\b(including|incl\.?|plus|increased\s+by)\s+(\S+\s+){0,4}?(collection\s+)?"
+            r"(costs|fees)\b"
+        ),
+        unless=_CONDITIONAL_EN,
+    ),
+    ContentRule(
+        "wrong-term-wording",
+        "§7.3, §1.2",
+        "de termijn moet lopen vanaf de dag na ontvangst van de brief; formuleringen als "
+        "'of the date of this letter', 'from today' of 'after sending' maken de "
+        "veertiendagenbrief ongeldig",
+        _rx(
+            r"\b(of|from|after)\s+(the\s+day\s+after\s+)?(the\s+)?(today|dispatch|sending"
+            r"|(the\s+)?letter\s+date|date\s+of\s+(this|the)\s+(letter|message|e-?mail))\b"
+        ),
+        kinds=_CONSUMERISH,
+    ),
+    ContentRule(
+        "short-term",
+        "§7.3, §1.2",
+        "een consument moet ten minste veertien dagen krijgen vanaf de dag na bezorging; een "
+        "kortere of tegenstrijdige betaaltermijn maakt de brief ongeldig",
+        _rx(_PAY_EN + r".{0,60}?" + _SHORT_TERM_EN + r"|" + _SHORT_TERM_EN + r".{0,40}?"
+            + _PAY_EN),
+        kinds=_CONSUMERISH,
+    ),
+    ContentRule(
+        "threat-beslag",
+        "§7.3, §4.1, §4.5",
+        "dreigen met beslag (seizure, attachment of wages) mag niet: zonder executoriale titel "
+        "is die maatregel nu niet mogelijk",
+        _rx(r"\b(seiz\w*|garnish\w*|repossess\w*|distrain\w*|attachment\s+of\s+(your\s+)?"
+            r"(wages|earnings|salary|goods|bank\s+account))\b"),
+    ),
+    ContentRule(
+        "threat-registration",
+        "§7.3, §5",
+        "dreigen met een BKR-registratie of een 'zwarte lijst' mag niet: die maatregel is niet "
+        "beschikbaar",
+        _rx(r"\bbkr\b|\bcredit\s+(register|registration|record|rating|reference)\b"
+            r"|\bblack\s*list\w*\b"),
+    ),
+    ContentRule(
+        "threat-bailiff-visit",
+        "§7.3, §4.1",
+        "een bezoek of optreden van de deurwaarder aankondigen mag niet: zonder titel kan de "
+        "deurwaarder niets doen",
+        _rx(
+            r"\bbailiffs?\b.{0,60}?\b(visit|call\s+(on|at)|at\s+your\s+(door|home)"
+            r"|come\s+(round|by|to))"
+            r"|\b(visit|at\s+your\s+(door|home))\b.{0,40}?\bbailiffs?\b"
+        ),
+    ),
+    ContentRule(
+        "threat-court",
+        "§7.3, §4.5",
+        "een dagvaarding of rechtszaak als zeker of op handen voorstellen mag niet zolang die "
+        "niet is besloten; ook 'without further notice' zet ontoelaatbaar druk",
+        _rx(
+            r"\byou\s+(will|shall)\s+be\s+(\w+\s+)?(summoned|sued|taken\s+to\s+court)\b"
+            r"|\b(we|i)\s+(will|shall|are\s+going\s+to)\s+(\w+\s+)?(sue|summon)\s+you\b"
+            r"|\b(summons|legal\s+proceedings|court\s+case|lawsuit)\s+(will\s+follow"
+            r"|(has|have)\s+been\s+(issued|prepared|filed|started))\b"
+            r"|\bwithout\s+(any\s+)?(further|prior)\s+(notice|warning)\b"
+        ),
+    ),
+    ContentRule(
+        "official-act",
+        "§7.3, §4.1",
+        "de brief mag niet lijken op een officiële akte of een stuk van rechter of deurwaarder "
+        "(writ, court order, judgment)",
+        _rx(
+            r"\b(writ|court\s+order|enforcement\s+order|judg(e)?ment|official\s+(order|notice"
+            r"|document|demand))\b"
+            r"|\bon\s+behalf\s+of\s+the\s+(court|judge|state|government)\b"
+        ),
+    ),
+    ContentRule(
+        "impersonation",
+        "§7.3, §4.1, §4.5",
+        "de afzender mag zich niet voordoen als incassobureau, deurwaarder of advocaat (of "
+        "hun naam gebruiken) zonder een werkelijke afspraak met die partij",
+        _rx(
+            r"\bwe\s*,?\s+(are\s+)?(as\s+)?(a|the|your)\s+(debt\s+)?(collection\s+agency"
+            r"|debt\s+collectors?|bailiffs?|law\s+firm|lawyers?|solicitors?)\b"
+            r"|\bon\s+behalf\s+of\s+(the|a|our)\s+(collection\s+agency|debt\s+collector"
+            r"|bailiff|law\s+firm|lawyer|solicitor)\b"
+        ),
+        agency_exempt=True,
+    ),
+    ContentRule(
+        "already-handed-over",
+        "§7.3",
+        "de brief mag niet de indruk wekken dat de vordering al uit handen is gegeven; in de "
+        "pre-incassofase vraagt de schuldeiser zelf om betaling, zonder kosten",
+        _rx(r"\b(has|have|was|were|is|are)\s+(\w+\s+){0,3}?(handed\s+over|transferred"
+            r"|passed\s+on|referred)\b"),
+        unless=_CONDITIONAL_EN,
+    ),
+    ContentRule(
+        "third-parties",
+        "§7.3, §4.4",
+        "de schuld mag niet aan derden (werkgever, familie, buren) worden bekendgemaakt en "
+        "contact met hen mag niet worden aangekondigd",
+        _rx(r"\b(employers?|family|relatives|neighbou?rs|colleagues)\b"),
+    ),
+    ContentRule(
+        "aggressive-language",
+        "§7.3, §4.2, §4.3",
+        "agressieve, dreigende, intimiderende of beschamende taal is niet toegestaan",
+        _rx(r"\b(fraud\w*|scam\w*|crook|criminal|shame\w*|ashamed|police|bad\s+payer"
+            r"|deadbeat)\b"),
+    ),
+)
+
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007]+")
 _DASHES = re.compile(r"[\u2010\u2011\u2012\u2013\u2014]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -814,8 +962,16 @@ def _sentences(text: str) -> list[str]:
     return [part.strip() for part in parts if part.strip()]
 
 
+def _rules_for(lang: str) -> tuple[ContentRule, ...]:
+    if lang == "nl":
+        return FORBIDDEN_CONTENT
+    if lang == "en":
+        return FORBIDDEN_CONTENT + FORBIDDEN_CONTENT_EN
+    raise InvalidChoiceError(f"language must be 'nl' or 'en', got {lang!r}")
+
+
 def check_message_text(
-    text: str, *, debtor_kind: str, agency_arrangement: bool = False
+    text: str, *, debtor_kind: str, agency_arrangement: bool = False, lang: str = "nl"
 ) -> list[str]:
     """Problems (in Dutch) with what a pre-incasso message says, per legal-nl §7.3.
 
@@ -824,14 +980,17 @@ def check_message_text(
     ``agency_arrangement`` = the sender really acts with the agency/bailiff it names
     (legal-nl §4.1), which allows naming it. Not covered by text checks: payment account,
     cost amount (see :func:`consumer_letter_requirements`), B1 language level, send time.
+    ``lang="en"`` adds :data:`FORBIDDEN_CONTENT_EN` to the Dutch rules (a text in English may
+    still carry Dutch phrases); the problems stay in Dutch, the language of the product.
     """
     kind = normalize_debtor_kind(debtor_kind)
+    rules = _rules_for(lang)
     if not isinstance(text, str):
         raise LegalRuleError(f"text must be a str, got {type(text).__name__}")
     problems: list[str] = []
     seen: set[tuple[str, str]] = set()
     for sentence in _sentences(text):
-        for rule in FORBIDDEN_CONTENT:
+        for rule in rules:
             if kind not in rule.kinds or (rule.agency_exempt and agency_arrangement):
                 continue
             if rule.unless is not None and rule.unless.search(sentence):
@@ -918,6 +1077,8 @@ def consumer_letter_requirements(
     bik_amount: Decimal,
     last_day: date,
     vat_increase: bool = False,
+    lang: str = "nl",
+    costs_due_from: date | None = None,
 ) -> list[str]:
     """What a consumer 14-day letter lacks (legal-nl §7.1, §1.2), in Dutch; empty = complete.
 
@@ -926,6 +1087,11 @@ def consumer_letter_requirements(
     spaces accepted). ``last_day`` is :attr:`PaymentTerm.last_day_to_pay`: a deadline date in
     the letter earlier than it makes the letter invalid (legal-nl §1.2, §7.1 nr. 6). Use
     together with :func:`check_message_text`.
+
+    ``lang="en"`` checks a letter in English against the same checklist (English wording of the
+    term, "collection costs", the Decree named in English or Dutch; amounts written the Dutch
+    or the English way). With ``costs_due_from`` the date from which the costs are due must be
+    stated too (as dd-mm-yyyy or written out). Problems are always in Dutch.
     """
     if not isinstance(text, str):
         raise LegalRuleError(f"text must be a str, got {type(text).__name__}")
@@ -933,6 +1099,29 @@ def consumer_letter_requirements(
     if bik_amount != bik_amount.quantize(CENT):
         raise InvalidAmountError(f"bik_amount must be in whole cents, got {bik_amount}")
     last_day = _plain_date(last_day, "last_day")
+    if lang not in ("nl", "en"):
+        raise InvalidChoiceError(f"language must be 'nl' or 'en', got {lang!r}")
+    problems = (_requirements_en if lang == "en" else _requirements_nl)(
+        text, bik_amount, last_day, vat_increase)
+    if costs_due_from is not None and not _mentions_date(text, costs_due_from):
+        problems.append(
+            f"De datum vanaf wanneer de incassokosten verschuldigd zijn ({costs_due_from:%d-%m-%Y})"
+            " ontbreekt (legal-nl.md §1.3, §7.1 nr. 7)."
+        )
+    return problems
+
+
+def _mentions_date(text: str, day: date) -> bool:
+    normal = _normalise(text)
+    written = {day.strftime("%d-%m-%Y"), f"{day.day}-{day.month}-{day.year}", day.isoformat()}
+    written |= {format_date(day, "d MMMM y", locale=loc).casefold()
+                for loc in ("nl_NL", "en_GB")}
+    return any(w in normal for w in written)
+
+
+def _requirements_nl(
+    text: str, bik_amount: Decimal, last_day: date, vat_increase: bool
+) -> list[str]:
     normal = _normalise(text)
     problems: list[str] = []
 
@@ -994,6 +1183,125 @@ def consumer_letter_requirements(
             )
     elif mentions_vat and re.search(r"incassokosten[^.]{0,80}\bbtw\b|\bbtw\b[^.]{0,80}"
                                     r"incassokosten", normal):
+        problems.append(
+            "Btw op de incassokosten mag alleen met de verklaring dat de schuldeiser de btw niet "
+            "kan aftrekken (legal-nl.md §2.2, §7.3); zet vat_increase als dat zo is."
+        )
+    return problems
+
+
+_APPROVED_TERM_EN = re.compile(
+    r"\bwithin\s+(?P<n1>\d+|[a-z]+)\s+days\s+from\s+the\s+day\s+after\s+(this|the)\s+letter\s+"
+    r"(has\s+been|was|is)\s+delivered\s+to\s+you"
+    r"|\bwithin\s+(?P<n2>\d+|[a-z]+)\s+days\s+(after|of)\s+(this|the)\s+letter\s+"
+    r"(has\s+been|was|is)\s+delivered\s+to\s+you"
+)
+_NUMBER_WORDS_EN = {
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "twenty-one": 21, "twenty-eight": 28, "thirty": 30,
+}
+_MONTHS_EN = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+}
+_DEADLINE_EN = re.compile(
+    r"\b(?P<kw>no\s+later\s+than|at\s+the\s+latest\s+on|by|until|before|on\s+or\s+before)\s+"
+    r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)?"
+    r"(?:(?P<d>\d{1,2})\s+(?P<month>" + "|".join(_MONTHS_EN) + r")\s+(?P<y>\d{4})"
+    r"|(?P<d2>\d{1,2})[-/.](?P<m2>\d{1,2})[-/.](?P<y2>\d{4}))"
+)
+_PAST_EN = re.compile(r"\b(was|were|had|expired|fell\s+due|overdue)\b")
+
+
+def _number_en(word: str | None) -> int:
+    if word is None:
+        return 0
+    return int(word) if word.isdigit() else _NUMBER_WORDS_EN.get(word, 0)
+
+
+def _english_amount(amount: Decimal) -> re.Pattern[str]:
+    number = format_decimal(amount, format="#,##0.00", locale="en_GB")
+    return re.compile(r"(?<![\d.,])(?:€\s?|eur\s?)" + re.escape(number) + r"(?![\d])")
+
+
+def _requirements_en(
+    text: str, bik_amount: Decimal, last_day: date, vat_increase: bool
+) -> list[str]:
+    """The checklist of :func:`_requirements_nl` for a consumer letter written in English."""
+    normal = _normalise(text)
+    problems: list[str] = []
+    if not (_amount_pattern(bik_amount).search(normal)
+            or _english_amount(bik_amount).search(normal)):
+        problems.append(
+            f"Het exacte bedrag aan incassokosten ({format_euro(bik_amount)}) ontbreekt "
+            "(legal-nl.md §1.2 nr. 3, §7.1 nr. 8)."
+        )
+    if "collection costs" not in normal:
+        problems.append(
+            "Er staat niet dat er (buitengerechtelijke) incassokosten ('collection costs') "
+            "verschuldigd worden als niet op tijd wordt betaald (legal-nl.md §1.2 nr. 3, "
+            "§7.1 nr. 7-8)."
+        )
+    if ("besluit vergoeding voor buitengerechtelijke incassokosten" not in normal
+            and "decree on extrajudicial collection costs" not in normal):
+        problems.append(
+            "Vermeld dat de kosten zijn berekend volgens het Besluit vergoeding voor "
+            "buitengerechtelijke incassokosten ('Decree on extrajudicial collection costs') "
+            "(legal-nl.md §7.1 nr. 8, §1.2 nr. 4)."
+        )
+    approved = [
+        match for match in _APPROVED_TERM_EN.finditer(normal)
+        if _number_en(match.group("n1")) >= 14 or _number_en(match.group("n2")) >= 15
+    ]
+    if not approved:
+        problems.append(
+            'De termijn ontbreekt in de goedgekeurde bewoording, in het Engels "within '
+            'fourteen days from the day after this letter has been delivered to you" '
+            "(legal-nl.md §1.2 nr. 2, §7.1 nr. 6)."
+        )
+    for sentence in _sentences(text):
+        if _PAST_EN.search(sentence) or not re.search(_PAY_EN, sentence):
+            continue
+        for match in _DEADLINE_EN.finditer(sentence):
+            try:
+                if match.group("d"):
+                    day = date(int(match.group("y")), _MONTHS_EN[match.group("month")],
+                               int(match.group("d")))
+                else:
+                    day = date(int(match.group("y2")), int(match.group("m2")),
+                               int(match.group("d2")))
+            except ValueError:
+                continue
+            if match.group("kw") == "before":
+                day -= timedelta(days=1)
+            if day < last_day:
+                problems.append(
+                    f'De datum in "{match.group(0)}" is te vroeg: betalen moet mogen tot en met '
+                    f"{format_long_date(last_day)} (legal-nl.md §1.2, §1.3, §7.1 nr. 6)."
+                )
+    if not re.search(r"\b(collection\s+agency|debt\s+collect\w*|bailiff\w*|hand\w*\s+(\S+\s+)"
+                     r"{0,3}?over|transfer\w*\s+(\S+\s+){0,3}?to)\b", normal):
+        problems.append(
+            "Er staat niet wat er gebeurt als niet wordt betaald (overdracht aan een "
+            "incassobureau of deurwaarder) (legal-nl.md §1.2 nr. 3, §7.1 nr. 7)."
+        )
+    if "invoice" not in normal:
+        problems.append(
+            "De factuur of facturen (nummer, datum, vervaldatum) worden niet genoemd "
+            "(legal-nl.md §7.1 nr. 4-5)."
+        )
+    mentions_vat = re.search(r"\bvat\b|\bbtw\b", normal) is not None
+    if vat_increase:
+        declared = re.search(
+            r"\b(not|cannot|can't|unable)\b.{0,60}?\b(deduct\w*|reclaim\w*|recover\w*)", normal
+        )
+        if not (mentions_vat and declared):
+            problems.append(
+                "De kosten zijn verhoogd met btw, maar de verklaring ontbreekt dat de schuldeiser "
+                "de btw niet kan aftrekken (BIK art. 2 lid 3; legal-nl.md §2.2, §7.1 nr. 9)."
+            )
+    elif mentions_vat and re.search(r"collection\s+costs[^.]{0,80}\bvat\b|\bvat\b[^.]{0,80}"
+                                    r"collection\s+costs", normal):
         problems.append(
             "Btw op de incassokosten mag alleen met de verklaring dat de schuldeiser de btw niet "
             "kan aftrekken (legal-nl.md §2.2, §7.3); zet vat_increase als dat zo is."

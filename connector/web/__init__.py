@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         filters,
         health,
         home,
+        message_templates,
         operator,
         webhooks,
     )
@@ -28,6 +29,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(connect.bp)
     app.register_blueprint(companies.bp)
     app.register_blueprint(collection.bp)
+    app.register_blueprint(message_templates.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(demo.bp)
     app.register_blueprint(health.bp)

@@ -18,6 +18,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -175,3 +176,17 @@ class ExactPaymentSettingsForm(FlaskForm):
 def payment_settings_form(provider: str, **kwargs: object) -> FlaskForm:
     form_class = ExactPaymentSettingsForm if provider == "exact_online" else PaymentSettingsForm
     return form_class(**kwargs)
+
+
+class TemplateForm(FlaskForm):
+    """A company's own text for one message template; "Voorbeeld" shows it, "Opslaan" keeps it."""
+
+    body = TextAreaField("Tekst", validators=[DataRequired("Het sjabloon is leeg.")])
+    case_id = SelectField("Voorbeeld voor dossier", choices=[], validate_choice=False,
+                          validators=[Optional()])
+    preview = SubmitField("Voorbeeld")
+    save = SubmitField("Opslaan")
+
+
+class ResetTemplateForm(FlaskForm):
+    """Only the CSRF token: "Terug naar standaard" deletes the company's own text."""

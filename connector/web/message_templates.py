@@ -1,0 +1,150 @@
+"""Sjablonen: a company edits its message templates, previews them on a real case, resets them.
+
+Every route goes through :func:`company_or_404` (another creditor's company is a 404 and stays
+untouched) and every form carries a CSRF token. A template is only stored when
+:func:`validate_template` finds nothing; the preview stores nothing at all. Logs name the
+company and template, never debtor data or the text.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+
+from connector.channels.letter import render_letter_pdf, render_stamp_pdf
+from connector.channels.setup import partner_identity
+from connector.collection.company_templates import (
+    TemplateRefused,
+    override_for,
+    overrides,
+    reset_template,
+    save_template,
+)
+from connector.collection.messages import (
+    LANG_LABELS,
+    LANGS,
+    TEMPLATE_LABELS,
+    TEMPLATE_NAMES,
+    default_source,
+)
+from connector.collection.template_check import allowed_variables, validate_template
+from connector.collection.template_preview import (
+    PDF_TEMPLATES,
+    build_preview,
+    case_label,
+    preview_cases,
+)
+from connector.web.access import actor, company_or_404, login_required, services
+from connector.web.forms import ResetTemplateForm, TemplateForm
+
+log = logging.getLogger(__name__)
+bp = Blueprint("message_templates", __name__, url_prefix="/companies/<company_id>/templates")
+
+
+def _known(name: str, lang: str) -> None:
+    if name not in TEMPLATE_NAMES or lang not in LANGS:
+        abort(404)
+
+
+@bp.get("/")
+@login_required
+def index(company_id: str) -> str:
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        own = overrides(db, company_id)
+        rows = [{"name": name, "label": TEMPLATE_LABELS[name],
+                 "langs": [{"lang": lang, "label": LANG_LABELS[lang],
+                            "own": own.get((name, lang))} for lang in LANGS]}
+                for name in TEMPLATE_NAMES]
+        return render_template("web/templates.html", company=company, rows=rows)
+
+
+@bp.route("/<name>/<lang>", methods=["GET", "POST"])
+@login_required
+def edit(company_id: str, name: str, lang: str) -> str | Response:
+    _known(name, lang)
+    form = TemplateForm()
+    problems: list[str] = []
+    preview = None
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        cases = preview_cases(db, company_id)
+        form.case_id.choices = [(c.id, case_label(c)) for c in cases]
+        own = override_for(db, company_id, name, lang)
+        if request.method == "POST":
+            if not form.validate_on_submit():
+                for field, errors in form.errors.items():
+                    flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+                return redirect(url_for(".edit", company_id=company_id, name=name, lang=lang))
+            body = form.body.data or ""
+            if form.save.data:
+                try:
+                    save_template(db, company_id, name, lang, body, actor())
+                except TemplateRefused as refused:
+                    problems = refused.problems
+                    log.info("template %s/%s of company %s refused (%d problems)", name, lang,
+                             company_id, len(problems))
+                else:
+                    log.info("template %s/%s of company %s saved", name, lang, company_id)
+                    flash("Sjabloon opgeslagen; nieuwe berichten gebruiken deze tekst.",
+                          "success")
+                    return redirect(url_for(".edit", company_id=company_id, name=name,
+                                            lang=lang))
+            else:
+                problems = validate_template(name, lang, body)
+            preview = build_preview(db, company_id, name, lang, body,
+                                    partner=services().settings.partner_name,
+                                    case_id=form.case_id.data or None)
+        else:
+            form.body.data = own.body if own else default_source(name, lang)
+            if cases:
+                form.case_id.data = cases[0].id
+        return render_template(
+            "web/template_edit.html", company=company, form=form, name=name, lang=lang,
+            label=TEMPLATE_LABELS[name], lang_label=LANG_LABELS[lang], own=own,
+            problems=problems, preview=preview, has_cases=bool(cases),
+            variables=allowed_variables(name), pdf=name in PDF_TEMPLATES,
+            reset_form=ResetTemplateForm())
+
+
+@bp.post("/<name>/<lang>/reset")
+@login_required
+def reset(company_id: str, name: str, lang: str) -> Response:
+    _known(name, lang)
+    form = ResetTemplateForm()
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        if not form.validate_on_submit():
+            abort(400)
+        if reset_template(db, company_id, name, lang, actor()):
+            flash("Terug naar de standaardtekst.", "success")
+        else:
+            flash("Dit sjabloon gebruikte al de standaardtekst.", "success")
+    return redirect(url_for(".edit", company_id=company_id, name=name, lang=lang))
+
+
+@bp.post("/<name>/<lang>/pdf")
+@login_required
+def pdf(company_id: str, name: str, lang: str) -> Response:
+    """The letter or stamp PDF for the text in the form (not saved), as the debtor gets it."""
+    _known(name, lang)
+    if name not in PDF_TEMPLATES:
+        abort(404)
+    form = TemplateForm()
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        if not form.validate_on_submit():
+            abort(400)
+        preview = build_preview(db, company_id, name, lang, form.body.data or "",
+                                partner=services().settings.partner_name,
+                                case_id=form.case_id.data or None)
+    if preview.message is None:
+        return Response(f"Geen PDF: {preview.error}", status=422,
+                        mimetype="text/plain; charset=utf-8")
+    partner = partner_identity(services().settings)
+    make = render_stamp_pdf if name == "stamp" else render_letter_pdf
+    document = make(preview.message, partner, lang=lang)
+    return Response(document, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="voorbeeld-{name}-{lang}.pdf"',
+        "Cache-Control": "no-store"})
