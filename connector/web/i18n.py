@@ -18,7 +18,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, Flask, abort, redirect, request, session
+from flask import Blueprint, Flask, abort, has_request_context, redirect, request, session
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
@@ -38,6 +38,8 @@ bp = Blueprint("i18n", __name__)
 
 def select_locale() -> str:
     """The session's explicit choice, else the browser's best match, else Dutch."""
+    if not has_request_context():
+        return DEFAULT  # e.g. a lazy label turned into text in a CLI command
     chosen = session.get(SESSION_KEY)
     if chosen in LANGUAGES:
         return chosen
