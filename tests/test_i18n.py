@@ -25,7 +25,7 @@ from connector.config import PROJECT_ROOT
 from connector.models import CallOutcome, Operator
 from connector.web import filters, i18n
 from connector.web.operator_forms import OUTCOME_CHOICES
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, hidden_fields
 from tests.test_web import PASSWORD, _operator_session
 
 PO = PROJECT_ROOT / "connector" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
@@ -216,3 +216,21 @@ def test_call_outcome_choices_say_in_dutch_what_the_audit_notes_say():
     assert set(OUTCOME_CHOICES) == set(CallOutcome)
     for outcome, text in OUTCOME_CHOICES.items():
         assert str(text) == OUTCOME_LABELS[outcome].capitalize()  # no app: the msgid
+
+
+def test_connect_flow_in_english(services, moneybird_emulator):
+    url, emulator = services.settings.public_url, moneybird_emulator.server.url
+    browser = requests.Session()
+    browser.headers.update(EN)
+    consent = browser.get(f"{url}/connect/moneybird", timeout=10)
+    data = {**hidden_fields(consent.text), "decision": "approve"}
+    data["administration_ids"] = re.findall(r'name="administration_ids" value="(\d+)"',
+                                            consent.text)[:1]
+    chooser = browser.post(f"{emulator}/oauth/authorize", data=data, timeout=30)
+    assert chooser.url == f"{url}/connect/choose"
+    assert "<title>Choose administration · Pre-collection connector</title>" in chooser.text
+    assert "<h1>Which administrations do you want to connect?</h1>" in chooser.text
+    tenants = re.findall(r'name="tenants" value="(\d+)"\s+checked', chooser.text)
+    done = browser.post(f"{url}/connect/choose", timeout=60, data={
+        "csrf_token": csrf_token(chooser.text), "tenants": tenants})
+    assert "1 administration connected. The first sync is running." in done.text
