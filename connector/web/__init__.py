@@ -1,4 +1,4 @@
-"""Blueprints: start page, connect flow, company settings, sign-in, webhooks."""
+"""Blueprints: start page, connect flow, company settings, sign-in, webhooks; UI language."""
 
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ def register(app: Flask) -> None:
         filters,
         health,
         home,
+        i18n,
         message_templates,
         operator,
         webhooks,
     )
 
     csrf.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(connect.bp)

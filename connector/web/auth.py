@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
@@ -20,7 +22,19 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 def safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    """A local path to redirect to, else ``/``: never another site (``//host``, ``/\\host``)."""
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or "\\" in target or any(ord(c) < 32 for c in target)):
+        return "/"
+    return target
+
+
+def _clear_session() -> None:
+    """Start a fresh session (sign-in, sign-out) but keep the chosen UI language."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,8 +45,9 @@ def login() -> ResponseReturnValue:
         wait = login_limits.locked_for(services().db, form.email.data, client)
         if wait is not None:
             minutes = max(1, -(-int(wait.total_seconds()) // 60))
-            flash(f"Te veel mislukte pogingen. Probeer het over {minutes} "
-                  f"minu{'ut' if minutes == 1 else 'ten'} opnieuw.", "error")
+            flash(ngettext("Te veel mislukte pogingen. Probeer het over %(num)d minuut opnieuw.",
+                           "Te veel mislukte pogingen. Probeer het over %(num)d minuten opnieuw.",
+                           minutes), "error")
             return render_template("web/login.html", form=form), 429
         with services().db.session() as db:
             operator = db.scalars(
@@ -43,7 +58,7 @@ def login() -> ResponseReturnValue:
             )
             accepted = bool(operator and valid)
             if operator and accepted:
-                session.clear()
+                _clear_session()
                 session["operator_id"] = operator.id
                 session["operator_email"] = operator.email
                 operator.last_login_at = utcnow()
@@ -53,14 +68,14 @@ def login() -> ResponseReturnValue:
             login_limits.clear(services().db, form.email.data)
             return redirect(safe_next(form.next.data))
         login_limits.record_failure(services().db, form.email.data, client)
-        flash("E-mailadres of wachtwoord klopt niet.", "error")
+        flash(_("E-mailadres of wachtwoord klopt niet."), "error")
     return render_template("web/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    session.clear()
-    flash("Je bent uitgelogd.", "info")
+    _clear_session()
+    flash(_("Je bent uitgelogd."), "info")
     return redirect(url_for("home.index"))
 
 

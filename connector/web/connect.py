@@ -9,11 +9,14 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from connector import connections
 from connector.web.access import actor, grant_companies, services
+from connector.web.filters import tenant_word
 from connector.web.forms import ChooseTenantsForm
 from providers.base import LedgerError, Provider, Tenant
 from providers.exact_online.regions import DEFAULT as DEFAULT_REGION
@@ -36,6 +39,15 @@ def _has_regions(provider: Provider) -> bool:
     return hasattr(provider, "for_region")
 
 
+def _region_names() -> dict[str, str]:
+    """Exact Online's regions by code, named in the UI's language (Babel's territory names)."""
+    locale = get_locale()
+    if locale is None or locale.language == "nl":
+        return dict(REGION_LABELS)
+    return {code: locale.territories.get("GB" if code == "uk" else code.upper(), label)
+            for code, label in REGION_LABELS.items()}
+
+
 def _redirect_uri(slug: str) -> str:
     return f"{services().settings.public_url}{url_for('connect.callback', slug=slug)}"
 
@@ -46,7 +58,7 @@ def start(slug: str) -> str | Response:
     region = request.args.get("region")
     if _has_regions(provider) and region is None:
         return render_template("web/choose_region.html", provider=provider.info, slug=slug,
-                               regions=REGION_LABELS, default=DEFAULT_REGION)
+                               regions=_region_names(), default=DEFAULT_REGION)
     provider = _provider(slug, region)
     state = secrets.token_urlsafe(24)
     session["oauth_state"] = {"state": state, "slug": slug, "region": region}
@@ -61,11 +73,12 @@ def callback(slug: str) -> str | Response:
         expected.get("state", ""), request.args.get("state", "")
     ):
         return render_template("web/connect_error.html", provider=provider.info,
-                               reason="De aanvraag is verlopen of niet van deze browser. "
-                                      "Probeer het opnieuw."), 400
+                               reason=_("De aanvraag is verlopen of niet van deze browser. "
+                                        "Probeer het opnieuw.")), 400
     if request.args.get("error"):
-        reason = ("Je hebt geen toestemming gegeven." if request.args["error"] == "access_denied"
-                  else "Het boekhoudpakket gaf geen toestemming.")
+        reason = (_("Je hebt geen toestemming gegeven.")
+                  if request.args["error"] == "access_denied"
+                  else _("Het boekhoudpakket gaf geen toestemming."))
         return render_template("web/connect_error.html", provider=provider.info,
                                reason=reason), 400
     code = request.args.get("code")
@@ -79,7 +92,7 @@ def callback(slug: str) -> str | Response:
         tenants = connections.list_tenants(svc, grant_id)
     except LedgerError as exc:
         return render_template("web/connect_error.html", provider=provider.info,
-                               reason=f"Koppelen lukte niet: {exc}"), 502
+                               reason=_("Koppelen lukte niet: %(error)s", error=exc)), 502
     # Tenants this creditor already connected: proven by this grant, so sign in to them.
     grant_companies(connections.companies_for_tenants(svc, grant_id, tenants))
     session["pending_grant"] = {
@@ -109,8 +122,9 @@ def choose() -> str | Response:
         company_ids = connections.connect_tenants(svc, pending["grant_id"], chosen, actor())
         grant_companies(company_ids)
         session.pop("pending_grant", None)
-        flash(f"{len(company_ids)} {provider.info.tenant_label}(s) gekoppeld. "
-              "De eerste synchronisatie loopt.", "success")
+        count = len(company_ids)
+        flash(_("%(num)d %(tenants)s gekoppeld. De eerste synchronisatie loopt.", num=count,
+                tenants=tenant_word(provider.info.tenant_label, plural=count != 1)), "success")
         if len(company_ids) == 1:
             return redirect(url_for("companies.show", company_id=company_ids[0]))
         return redirect(url_for("companies.index"))

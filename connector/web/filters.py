@@ -1,24 +1,40 @@
-"""Template filters for Dutch money and dates (Babel does the locale work)."""
+"""Template filters for money, dates and stored codes on pages, in the UI's language.
+
+Pages follow the UI locale (nl → nl_NL, en → en_GB). Messages and letters do not use these:
+they call ``connector.formatting`` directly (always Dutch formatting) in their own Jinja
+environments, because a debtor's language is decided per debtor, not per UI.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from datetime import date, datetime
+from decimal import Decimal
 
-from connector.formatting import day, long_day, moment, money
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from connector import formatting
+from connector.web.i18n import format_locale
 
 LABELS = {
     # invoice status (ours)
-    "open": "openstaand", "paid": "betaald", "credited": "gecrediteerd",
-    "uncollectible": "oninbaar", "deleted": "verwijderd", "draft": "concept",
+    "open": _l("openstaand"), "paid": _l("betaald"), "credited": _l("gecrediteerd"),
+    "uncollectible": _l("oninbaar"), "deleted": _l("verwijderd"), "draft": _l("concept"),
     # sync outcome and trigger
-    "ok": "gelukt", "running": "bezig", "skipped": "overgeslagen",
-    "reconnect_needed": "opnieuw koppelen nodig", "rate_limited": "uitgesteld (limiet)",
-    "error": "mislukt", "rejected": "geweigerd", "interrupted": "onderbroken",
-    "schedule": "gepland", "requested": "aangevraagd",
-    "manual": "handmatig", "connect": "koppeling",
+    "ok": _l("gelukt"), "running": _l("bezig"), "skipped": _l("overgeslagen"),
+    "reconnect_needed": _l("opnieuw koppelen nodig"),
+    "rate_limited": _l("uitgesteld (limiet)"),
+    "error": _l("mislukt"), "rejected": _l("geweigerd"), "interrupted": _l("onderbroken"),
+    "schedule": _l("gepland"), "requested": _l("aangevraagd"),
+    "manual": _l("handmatig"), "connect": _l("koppeling"),
 }
 
+# What a platform calls one ledger (``ProviderInfo.tenant_label``, Dutch): singular, plural.
+TENANT_WORDS = {"administratie": (_l("administratie"), _l("administraties"))}
 
+# Brand names: the same in every language.
 PLATFORMS = {"moneybird": "Moneybird", "exact_online": "Exact Online"}
 
 
@@ -26,9 +42,39 @@ def platform(key: str | None) -> str:
     return PLATFORMS.get(key or "", key or "–")
 
 
+def tenant_word(key: str, plural: bool = False) -> str:
+    """A platform's word for a ledger in the UI's language; an unknown word gets a Dutch -s."""
+    words = TENANT_WORDS.get(key)
+    if words is None:
+        return f"{key}s" if plural else key
+    return str(words[1] if plural else words[0])
+
+
 def label(value: str | None) -> str:
-    """Dutch words for the codes we store; an unknown code is shown as it is."""
-    return LABELS.get(value or "", value or "–")
+    """Words for the codes we store, in the UI's language; an unknown code is shown as it is."""
+    text = LABELS.get(value or "")
+    return str(text) if text is not None else (value or "–")
+
+
+def money(value: Decimal | None, currency: str = "EUR") -> str:
+    if value is None:
+        return "–"
+    return format_currency(value, currency, locale=format_locale())
+
+
+def day(value: date | None) -> str:
+    return format_date(value, "d MMM yyyy", locale=format_locale()) if value else "–"
+
+
+def long_day(value: date | None) -> str:
+    return format_date(value, "EEEE d MMMM yyyy", locale=format_locale()) if value else "–"
+
+
+def moment(value: datetime | None) -> str:
+    if value is None:
+        return "–"
+    return format_datetime(value.astimezone(formatting.AMSTERDAM), "d MMM yyyy HH:mm",
+                           locale=format_locale())
 
 
 def register(app: Flask) -> None:
@@ -37,4 +83,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(moment, "moment")
     app.add_template_filter(label, "label")
     app.add_template_filter(platform, "platform")
+    app.add_template_filter(tenant_word, "tenant_word")
     app.add_template_filter(long_day, "long_day")

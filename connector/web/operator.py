@@ -9,6 +9,8 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -129,13 +131,13 @@ def call_outcome(delivery_id: str) -> str | Response:
                                           promised_on=form.promised_on.data,
                                           note=form.note.data)
         except calls.CallError as exc:
-            flash(f"Niet vastgelegd: {exc}.", "error")
+            flash(_("Niet vastgelegd: %(error)s.", error=exc), "error")
         else:
             flash(result.message, "success")
             return redirect(url_for("operator.call_list"))
     else:
-        problems = [e for errors in form.errors.values() for e in errors]
-        flash("Niet vastgelegd: " + " ".join(problems), "error")
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+        flash(_("Niet vastgelegd: %(error)s", error=" ".join(problems)), "error")
     with services().db.session() as db:
         items = []
         for delivery in calls.due_calls(db, today_nl()):
@@ -167,7 +169,7 @@ def print_file() -> Response:
     try:
         pdf = posting.print_file(services(), ids)
     except posting.PrintQueueError as exc:
-        flash(f"Geen printbestand: {exc}.", "error")
+        flash(_("Geen printbestand: %(error)s.", error=exc), "error")
         return redirect(url_for("operator.print_queue"))
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="brieven-{today_nl().isoformat()}.pdf"'})
@@ -179,16 +181,18 @@ def mark_posted() -> Response:
     form = PostedForm()
     ids = request.form.getlist("letter")
     if not form.validate_on_submit():
-        flash("Niet vastgelegd: " + " ".join(form.posted_on.errors or ["ongeldige invoer"]),
-              "error")
+        problems = [str(e) for e in form.posted_on.errors] or [_("ongeldige invoer")]
+        flash(_("Niet vastgelegd: %(error)s", error=" ".join(problems)), "error")
         return redirect(url_for("operator.print_queue"))
     try:
         count = posting.mark_batch_posted(services(), ids, form.posted_on.data, actor())
     except posting.PrintQueueError as exc:
-        flash(f"Niet vastgelegd: {exc}.", "error")
+        flash(_("Niet vastgelegd: %(error)s.", error=exc), "error")
     else:
-        flash(f"{count} brie{'f' if count == 1 else 'ven'} als gepost vastgelegd; "
-              "de betaaltermijn loopt vanaf de postdatum.", "success")
+        flash(ngettext("%(num)d brief als gepost vastgelegd; "
+                       "de betaaltermijn loopt vanaf de postdatum.",
+                       "%(num)d brieven als gepost vastgelegd; "
+                       "de betaaltermijn loopt vanaf de postdatum.", count), "success")
     return redirect(url_for("operator.print_queue"))
 
 
@@ -220,8 +224,8 @@ def approve_step(delivery_id: str) -> Response:
         if delivery is None or delivery.state != DeliveryState.PLANNED.value:
             abort(404)
         approve(db, delivery, actor())
-        flash(f"Stap '{delivery.step_name}' goedgekeurd; hij gaat bij de volgende ronde mee.",
-              "success")
+        flash(_("Stap '%(step)s' goedgekeurd; hij gaat bij de volgende ronde mee.",
+                step=delivery.step_name), "success")
     return redirect(url_for("operator.approvals"))
 
 
@@ -301,9 +305,9 @@ def partner() -> str | Response:
                 complaints_en=form.complaints_en.data.strip())
             with services().db.session() as db:
                 save_partner(db, identity, actor())
-            flash("Gegevens van de incassopartner opgeslagen; de volgende brief gebruikt ze.",
+            flash(_("Gegevens van de incassopartner opgeslagen; de volgende brief gebruikt ze."),
                   "success")
             return redirect(url_for("operator.partner"))
-        flash("Niet opgeslagen: controleer de gemarkeerde velden.", "error")
+        flash(_("Niet opgeslagen: controleer de gemarkeerde velden."), "error")
     return render_template("web/operator/partner.html", form=form), (
         422 if request.method == "POST" else 200)  # type: ignore[return-value]

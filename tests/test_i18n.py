@@ -1,0 +1,236 @@
+"""The web UI in Dutch (default) and English: choosing, switching, the catalogue and its .mo."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from werkzeug.security import generate_password_hash
+
+from connector import create_app, formatting
+from connector.collection.calls import OUTCOME_LABELS
+from connector.config import PROJECT_ROOT
+from connector.models import CallOutcome, Operator
+from connector.web import filters, i18n
+from connector.web.operator_forms import OUTCOME_CHOICES
+from tests.helpers import csrf_token, hidden_fields
+from tests.test_web import PASSWORD, _operator_session
+
+PO = PROJECT_ROOT / "connector" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+EN = {"Accept-Language": "en-GB,en;q=0.9,nl;q=0.5"}
+
+
+def _catalog():
+    with PO.open("rb") as f:
+        return read_po(f)
+
+
+def test_pages_are_dutch_by_default_and_for_other_languages(services):
+    url = services.settings.public_url
+    for headers in ({}, {"Accept-Language": "de-DE,fr;q=0.8"}, {"Accept-Language": "nl"}):
+        page = requests.get(f"{url}/", headers=headers).text
+        assert '<html lang="nl">' in page
+        assert "<h1>Laatste herinnering, zonder kosten, in uw eigen naam</h1>" in page
+        assert 'aria-label="Taal"' in page
+
+
+def test_accept_language_english_gives_english_pages(services):
+    url = services.settings.public_url
+    home = requests.get(f"{url}/", headers=EN).text
+    assert '<html lang="en">' in home
+    assert "<h1>A last reminder, free of charge, in your own name</h1>" in home
+    assert "Connect Moneybird" in home
+    browser = requests.Session()
+    login = browser.get(f"{url}/login", headers={"Accept-Language": "en-US"}).text
+    assert '<html lang="en">' in login
+    assert "<h1>Sign in for operators</h1>" in login
+    wrong = browser.post(f"{url}/login", headers=EN, data={
+        "csrf_token": csrf_token(login), "email": "nobody@example.com", "password": "x" * 12})
+    assert "Email address or password is incorrect." in wrong.text
+
+
+def test_operator_console_in_english(services):
+    browser = _operator_session(services)
+    browser.headers.update(EN)
+    url = services.settings.public_url
+    console = browser.get(f"{url}/operator/").text
+    assert '<html lang="en">' in console
+    assert "<h2>Companies</h2>" in console
+    for text in ("Call list", "Print queue", "Collection partner", "Sign out"):
+        assert text in console
+    calls = browser.get(f"{url}/operator/calls").text
+    assert "<h1>Call list</h1>" in calls
+    partner = browser.get(f"{url}/operator/partner").text
+    assert "<h1>Collection partner</h1>" in partner
+    assert "Wki registration number" in partner  # a lazy form label
+    refused = browser.post(f"{url}/operator/partner", data={"csrf_token": csrf_token(partner)})
+    assert refused.status_code == 422
+    assert "Not saved: check the marked fields." in refused.text
+    assert "Enter the name." in refused.text  # a lazy validator message
+
+
+def test_switch_remembers_the_choice_and_survives_sign_in(services):
+    url = services.settings.public_url
+    browser = requests.Session()
+    switched = browser.get(f"{url}/lang/en?next=/login", allow_redirects=False)
+    assert switched.status_code == 302
+    assert urlsplit(switched.headers["Location"]).path == "/login"
+    login = browser.get(f"{url}/login").text  # no Accept-Language: the session decides
+    assert "<h1>Sign in for operators</h1>" in login
+    back = browser.get(f"{url}/lang/nl?next=/login", headers=EN).text
+    assert "<h1>Inloggen voor operators</h1>" in back  # the choice beats the browser
+    # the switch links point back at the page they are on, query string included
+    assert 'href="/lang/en?next=/login"' in back
+    with_query = browser.get(f"{url}/login?next=/operator/").text
+    link = re.search(r'href="(/lang/en\?next=[^"]+)"', with_query).group(1)
+    followed = browser.get(url + html.unescape(link), allow_redirects=False)
+    assert followed.headers["Location"].endswith("/login?next=/operator/")
+    with services.db.session() as db:
+        db.add(Operator(email="op@partner.example", password_hash=generate_password_hash(
+            PASSWORD)))
+    page = browser.get(f"{url}/login").text
+    done = browser.post(f"{url}/login", data={"csrf_token": csrf_token(page),
+                                             "email": "op@partner.example",
+                                             "password": PASSWORD})
+    assert done.url.endswith("/companies/")
+    assert '<html lang="en">' in done.text  # sign-in starts a new session, language kept
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example/", "//evil.example/", "/\\evil.example/", "http:/x", "",
+    "/\r\nLocation: //evil.example/",
+])
+def test_switch_only_redirects_to_local_paths(services, target):
+    url = services.settings.public_url
+    response = requests.get(f"{url}/lang/en", params={"next": target} if target else None,
+                            allow_redirects=False)
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.netloc in ("", urlsplit(url).netloc)
+    assert location.path == "/"
+
+
+def test_switch_to_an_unknown_language_is_a_404(services):
+    response = requests.get(f"{services.settings.public_url}/lang/de?next=/",
+                            allow_redirects=False)
+    assert response.status_code == 404
+
+
+def test_every_msgid_has_an_english_translation():
+    catalog = _catalog()
+    assert catalog.locale.language == "en"
+    messages = [m for m in catalog if m.id]
+    assert len(messages) > 100
+    for message in messages:
+        assert not message.fuzzy, message.id
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(s.strip() for s in strings), message.id
+    problems = [(m.id, errors) for m, errors in catalog.check()]
+    assert not problems  # e.g. a %(name)s that the English lost or renamed
+
+
+def test_the_catalogue_holds_every_wrapped_string():
+    """Fails when a string was wrapped but `make translations` was not run afterwards."""
+    with (PROJECT_ROOT / "babel.cfg").open() as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}
+    found = {message for _, _, message, _, _ in extract_from_dir(
+        PROJECT_ROOT, method_map, options_map, keywords=keywords)}
+    known = {m.id for m in _catalog() if m.id}
+    assert found - known == set(), "run `make translations` and translate the new strings"
+    assert len(found) > 100
+
+
+def test_mo_is_built_from_a_clean_checkout_and_rebuilt_when_the_po_changes(
+        services, tmp_path, monkeypatch):
+    source = tmp_path / "translations"
+    shutil.copytree(PO.parent.parent.parent, source,
+                    ignore=shutil.ignore_patterns("*.mo"))  # as git checks it out
+    mo = source / "en" / "LC_MESSAGES" / "messages.mo"
+    assert not mo.exists()
+    monkeypatch.setattr(i18n, "SOURCE_DIR", source)
+
+    app = create_app(services=services)
+    assert mo.exists()
+    assert app.config["BABEL_TRANSLATION_DIRECTORIES"] == str(source)
+    page = app.test_client().get("/", headers=EN).get_data(as_text=True)
+    assert "<h1>A last reminder, free of charge, in your own name</h1>" in page
+
+    po = source / "en" / "LC_MESSAGES" / "messages.po"
+    po.write_text(po.read_text(encoding="utf-8").replace(
+        '"A last reminder, free of charge, in your own name"',
+        '"One last reminder, at no cost"'), encoding="utf-8")
+    later = time.time() + 5
+    os.utime(po, (later, later))  # edited after the .mo was built
+    page = create_app(services=services).test_client().get("/", headers=EN)
+    assert "<h1>One last reminder, at no cost</h1>" in page.get_data(as_text=True)
+
+
+def test_compile_falls_back_to_the_instance_folder_when_the_package_is_read_only(
+        tmp_path, monkeypatch):
+    source = tmp_path / "package"
+    shutil.copytree(PO.parent.parent.parent, source, ignore=shutil.ignore_patterns("*.mo"))
+    fallback = tmp_path / "instance" / "translations"
+    monkeypatch.setattr(i18n.os, "access", lambda path, mode: Path(path) != source)
+    assert i18n.compile_translations(source, fallback) == fallback
+    assert (fallback / "en" / "LC_MESSAGES" / "messages.mo").exists()
+    assert not (source / "en" / "LC_MESSAGES" / "messages.mo").exists()
+
+
+def test_page_money_and_dates_follow_the_ui_but_messages_stay_dutch(services):
+    app = create_app(services=services)
+    amount, day, moment = Decimal("1234.5"), date(2026, 3, 2), datetime(2026, 3, 2, 9, 5,
+                                                                         tzinfo=UTC)
+    with app.test_request_context("/"):
+        assert filters.money(amount) == formatting.money(amount)
+        assert filters.day(day) == formatting.day(day)
+        assert filters.long_day(day) == formatting.long_day(day)
+        assert filters.moment(moment) == formatting.moment(moment)
+    with app.test_request_context("/", headers=EN):
+        assert filters.money(amount) == "€1,234.50"
+        assert filters.day(day) == "2 Mar 2026"
+        assert filters.long_day(day) == "Monday 2 March 2026"
+        assert filters.moment(moment) == "2 Mar 2026 10:05"
+        assert filters.label("paid") == "paid"
+        assert filters.label("reconnect_needed") == "reconnect needed"
+        assert filters.label("something_new") == "something_new"
+        assert filters.tenant_word("administratie", plural=True) == "administrations"
+        # debtor-facing text keeps Dutch formatting whatever the UI language
+        assert formatting.money(amount) == "€\xa01.234,50"
+        assert formatting.day(day) == "2 mrt 2026"
+
+
+def test_call_outcome_choices_say_in_dutch_what_the_audit_notes_say():
+    assert set(OUTCOME_CHOICES) == set(CallOutcome)
+    for outcome, text in OUTCOME_CHOICES.items():
+        assert str(text) == OUTCOME_LABELS[outcome].capitalize()  # no app: the msgid
+
+
+def test_connect_flow_in_english(services, moneybird_emulator):
+    url, emulator = services.settings.public_url, moneybird_emulator.server.url
+    browser = requests.Session()
+    browser.headers.update(EN)
+    consent = browser.get(f"{url}/connect/moneybird", timeout=10)
+    data = {**hidden_fields(consent.text), "decision": "approve"}
+    data["administration_ids"] = re.findall(r'name="administration_ids" value="(\d+)"',
+                                            consent.text)[:1]
+    chooser = browser.post(f"{emulator}/oauth/authorize", data=data, timeout=30)
+    assert chooser.url == f"{url}/connect/choose"
+    assert "<title>Choose administration · Pre-collection connector</title>" in chooser.text
+    assert "<h1>Which administrations do you want to connect?</h1>" in chooser.text
+    tenants = re.findall(r'name="tenants" value="(\d+)"\s+checked', chooser.text)
+    done = browser.post(f"{url}/connect/choose", timeout=60, data={
+        "csrf_token": csrf_token(chooser.text), "tenants": tenants})
+    assert "1 administration connected. The first sync is running." in done.text
