@@ -245,18 +245,19 @@ def problem_list() -> str:
 @bp.post("/problems/<delivery_id>/<decision>")
 @operator_required
 def decide(delivery_id: str, decision: str) -> Response:
-    actions = {"confirm": (problems.confirm_sent, "bevestigd als verstuurd"),
-               "again": (problems.send_again, "gaat bij de volgende ronde opnieuw mee"),
-               "skip": (problems.skip, "overgeslagen; het dossier gaat verder")}
+    actions = {"confirm": (problems.confirm_sent, _("Stap bevestigd als verstuurd.")),
+               "again": (problems.send_again,
+                         _("Stap gaat bij de volgende ronde opnieuw mee.")),
+               "skip": (problems.skip, _("Stap overgeslagen; het dossier gaat verder."))}
     if decision not in actions:
         abort(404)
     action, done = actions[decision]
     try:
         action(services(), delivery_id, actor())
     except problems.ProblemError as exc:
-        flash(f"Niets gedaan: {exc}.", "error")
+        flash(_("Niets gedaan: %(error)s.", error=exc), "error")
     else:
-        flash(f"Stap {done}.", "success")
+        flash(done, "success")
     return redirect(url_for("operator.problem_list"))
 
 
