@@ -26,6 +26,7 @@ from connector.channels.base import (
     OutgoingMessage,
 )
 from connector.channels.email import valid_address
+from connector.channels.letter import logo_data_uri
 from connector.clock import AMSTERDAM
 from connector.collection import legal
 from connector.collection.cases import (
@@ -487,6 +488,7 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
                 "reply_to": sender.get("email", ""),
                 "creditor_contact": context["creditor_contact"],
                 "post_by": today.isoformat(),  # the term in the letter assumes posting today
+                "creditor_logo": logo_data_uri(settings.logo, settings.logo_mime),
             }.items()
             if value
         },
