@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from connector.clock import today_nl
 from connector.collection.cases import settings_for
 from connector.collection.engine import _sendable, run_company
-from connector.collection.policy import default_policy, parse_policy, policy_to_json
-from connector.models import Delivery, DeliveryCase, Event
+from connector.collection.policy import Step, default_policy, parse_policy, policy_to_json
+from connector.models import Case, Delivery, DeliveryCase, Event
 from connector.sync import sync_company
 from connector.web.settings_forms import policy_form_data
 from tests.helpers import connect_direct, csrf_token, oauth_connect
@@ -258,3 +258,52 @@ def test_other_creditors_cannot_see_or_change_the_policy(services, moneybird_emu
                         data={"csrf_token": token}).status_code == 404
     assert _stored(services, other) == before
     assert _policy_events(services, other) == []
+
+
+def test_progress_follows_the_steps_already_done_not_their_position():
+    from connector.collection.actions import progress_map
+
+    old = default_policy().consumer  # stamp, letter, sms, call, handover
+    extra = Step("Vriendelijke e-mail", "email", 3, "previous", "email")
+    inserted = (extra, *old)
+    assert progress_map(old, inserted) == {0: 0, 1: 2, 2: 3, 3: 4, 4: 5, 5: 6}
+    removed_first = old[1:]
+    # the stamp was done and is gone: the case starts at the letter, not after it
+    assert progress_map(old, removed_first)[1] == 0
+    assert progress_map(old, removed_first)[2] == 1  # letter done → sms next
+    moved = (old[0], old[2], old[1], *old[3:])  # sms before the letter
+    assert progress_map(old, moved)[2] == 3  # letter done (now third) → go on after it
+    renamed = tuple(Step(f"Nieuw {i}", s.channel, s.delay_days, s.after, s.template)
+                    for i, s in enumerate(old))
+    assert progress_map(old, renamed) == {i: i for i in range(6)}
+    twice = (*old[:3], old[2], *old[3:])  # a second sms
+    assert progress_map(twice, old)[4] == 3  # both sms done → the call, not an sms again
+
+
+def test_inserting_a_step_in_front_does_not_send_a_done_step_again(services, moneybird_emulator):
+    company_id = connect_direct(services, moneybird_emulator)
+    sync_company(services, company_id)
+    run_company(services, company_id)
+    with services.db.session() as db:
+        case = db.scalars(select(Case).where(Case.company_id == company_id,
+                                             Case.variant == "consumer",
+                                             Case.state == "active")).first()
+        for link in list(db.scalars(select(DeliveryCase).where(DeliveryCase.case_id == case.id))):
+            link.delivery.state = "sent"  # the stamp went out
+        case.next_step, case.last_step_on = 2, today_nl()  # and the letter too
+        case_id = case.id
+    browser = _operator_session(services)
+    url = f"{services.settings.public_url}/companies/{company_id}/policy"
+    token = csrf_token(browser.get(url).text)
+    before = _stored(services, company_id)
+    first = {"name": "Vriendelijke e-mail", "channel": "email", "delay_days": 0,
+             "after": "start", "template": "email", "needs_approval": False, "fee": "0.00"}
+    changed = dict(before, consumer=[first, *before["consumer"]])
+    saved = browser.post(url, data={"csrf_token": token, "action": "save",
+                                    **form_fields(changed)})
+    assert "Beleid opgeslagen" in saved.text
+    with services.db.session() as db:
+        assert db.get(Case, case_id).next_step == 3  # sms next, not the letter again
+        planned = db.scalars(select(Delivery).join(DeliveryCase).where(
+            DeliveryCase.case_id == case_id, Delivery.state == "planned")).one()
+        assert planned.channel == "sms" and planned.step == 3

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import case as sql_case
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connector import events, writeback
@@ -20,7 +21,7 @@ from connector.collection.cases import (
     settings_for,
 )
 from connector.collection.engine import plan
-from connector.collection.policy import Policy, Step, policy_to_json
+from connector.collection.policy import VARIANTS, Policy, Step, policy_to_json
 from connector.formatting import short_day
 from connector.models import (
     Case,
@@ -43,7 +44,7 @@ class ActionRefused(ValueError):
 
 
 def _same_step(old: Step | None, new: Step | None) -> bool:
-    """A planned delivery may stay only if its step is still the same step at the same place."""
+    """A planned delivery may stay only if its step is still exactly the same step."""
     if old is None or new is None:
         return False
     return (old.name, old.channel, old.template, old.delay_days, old.after,
@@ -51,26 +52,71 @@ def _same_step(old: Step | None, new: Step | None) -> bool:
                                     new.after, new.needs_approval)
 
 
+def _occurrences(steps: tuple[Step, ...]) -> list[tuple[str, str, int]]:
+    """Each step as (channel, text, n-th time this pair occurs): names may be edited freely."""
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for step in steps:
+        pair = (step.channel, step.template)
+        seen[pair] = seen.get(pair, 0) + 1
+        out.append((*pair, seen[pair]))
+    return out
+
+
+def progress_map(old: tuple[Step, ...], new: tuple[Step, ...]) -> dict[int, int]:
+    """Old ``next_step`` → new ``next_step``: go on after the last step already done.
+
+    Positions shift when steps are added, removed or moved; a case that has had the letter must
+    not get it again because a step was inserted before it, nor skip one because a step before
+    it was removed. The last done step that the new policy still has (same channel and text,
+    same occurrence) decides; if it has none of them, the case starts the new policy.
+    """
+    old_ids, new_ids = _occurrences(old), _occurrences(new)
+    mapping = {0: 0}
+    for done_count in range(1, len(old) + 1):
+        target = 0
+        for done in range(done_count - 1, -1, -1):
+            if old_ids[done] in new_ids:
+                target = new_ids.index(old_ids[done]) + 1
+                break
+        mapping[done_count] = target
+    return mapping
+
+
 def save_policy(session: Session, company_id: str, policy: Policy, actor: str,
                 today: date, *, message: str = "Pre-incassobeleid gewijzigd") -> int:
     """Store the policy and re-plan: planned steps that changed or were removed never go out.
 
-    A planned delivery whose step (by position and content) is unchanged keeps its date and
-    approval; every other planned delivery is skipped and its cases are planned again under the
-    new policy. Returns how many planned deliveries were dropped.
+    Running cases keep their progress (see :func:`progress_map`). A planned delivery whose step
+    is unchanged keeps its date and approval; every other planned delivery is skipped and its
+    cases are planned again under the new policy. Returns how many were dropped.
     """
     settings = settings_for(session, company_id)
     old = policy_for(session, company_id)
     settings.policy, settings.updated_by = policy_to_json(policy), actor
+    session.flush()
+    maps = {v: progress_map(old.steps(v), policy.steps(v)) for v in VARIANTS}
+    for variant, mapping in maps.items():
+        moved = {before: after for before, after in mapping.items() if before != after}
+        if moved:
+            session.execute(
+                update(Case)
+                .where(Case.company_id == company_id, Case.variant == variant,
+                       Case.state.in_([CaseState.ACTIVE.value, CaseState.ON_HOLD.value]))
+                .values(next_step=sql_case(moved, value=Case.next_step, else_=Case.next_step))
+                .execution_options(synchronize_session=False))
+    session.expire_all()
     dropped = 0
     planned = session.scalars(select(Delivery).where(
         Delivery.company_id == company_id, Delivery.state == DeliveryState.PLANNED.value))
     for delivery in list(planned):
         variant = delivery.cases[0].case.variant if delivery.cases else "consumer"
         old_steps, new_steps = old.steps(variant), policy.steps(variant)
+        position = maps[variant].get(delivery.step, delivery.step)
         before = old_steps[delivery.step] if delivery.step < len(old_steps) else None
-        after = new_steps[delivery.step] if delivery.step < len(new_steps) else None
+        after = new_steps[position] if position < len(new_steps) else None
         if _same_step(before, after):
+            delivery.step = position
             continue
         delivery.state = DeliveryState.SKIPPED.value
         delivery.skip_reason = "beleid gewijzigd; opnieuw gepland"
