@@ -433,3 +433,21 @@ def test_other_creditors_get_404_on_every_console_route(services, moneybird_emul
         if own_case is not None:
             assert db.get(Case, own_case.id).next_step == 0
 
+
+
+def test_the_letter_pdf_carries_the_creditors_logo():
+    from pypdf import PdfReader
+
+    from connector.channels.letter import (
+        PartnerIdentity,
+        _sample_message,
+        logo_data_uri,
+        render_letter_pdf,
+    )
+
+    message = _sample_message("business", "nl", today_nl())
+    plain = render_letter_pdf(message, PartnerIdentity(), letter_date=today_nl())
+    message.extra["creditor_logo"] = logo_data_uri(_png(), "image/png")
+    with_logo = render_letter_pdf(message, PartnerIdentity(), letter_date=today_nl())
+    assert not PdfReader(io.BytesIO(plain)).pages[0].images
+    assert len(PdfReader(io.BytesIO(with_logo)).pages[0].images) == 1

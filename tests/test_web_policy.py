@@ -307,3 +307,20 @@ def test_inserting_a_step_in_front_does_not_send_a_done_step_again(services, mon
         planned = db.scalars(select(Delivery).join(DeliveryCase).where(
             DeliveryCase.case_id == case_id, Delivery.state == "planned")).one()
         assert planned.channel == "sms" and planned.step == 3
+
+
+def test_a_text_in_use_that_is_not_a_file_stays_choosable(services, editor):
+    company_id, browser, url, token = editor
+    with services.db.session() as db:
+        settings = settings_for(db, company_id)
+        policy = dict(settings.policy)
+        policy["business"] = [dict(policy["business"][0], template="eigen_stempel"),
+                              *policy["business"][1:]]
+        settings.policy = policy
+    page = browser.get(url).text
+    assert '<option selected value="eigen_stempel">' in page
+    saved = browser.post(url, data={"csrf_token": token, "action": "save",
+                                    **form_fields(_stored(services, company_id),
+                                                  consumer__1__fee="1,00")})
+    assert "Beleid opgeslagen" in saved.text
+    assert parse_policy(_stored(services, company_id)).business[0].template == "eigen_stempel"

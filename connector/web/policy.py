@@ -7,9 +7,12 @@ policy (:func:`parse_policy`) passed. A refused form changes nothing.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from connector.clock import today_nl
@@ -21,10 +24,12 @@ from connector.collection.policy import (
     default_policy,
     parse_policy,
 )
+from connector.models import CompanyTemplate
 from connector.web.access import actor, company_or_404, login_required, services
 from connector.web.settings_forms import MAX_STEPS, PolicyForm, policy_form_data
 
 bp = Blueprint("policy", __name__, url_prefix="/companies/<company_id>/policy")
+TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,60}$")
 VARIANT_LABELS = {"consumer": "Particulieren", "business": "Zakelijke debiteuren"}
 NEW_STEP = {"name": "", "channel": "email", "delay_days": "7", "after": "previous",
             "template": "", "needs_approval": False, "fee": "0,00"}
@@ -37,13 +42,24 @@ def _render(company: Any, form: PolicyForm, *, live: bool, draft: bool = False,
                            channel_labels=CHANNEL_LABELS, max_steps=MAX_STEPS)
 
 
+def _templates(db: Session, company_id: str, stored: dict[str, Any]) -> list[str]:
+    """Texts the editor offers besides the files: those in use and the company's own."""
+    in_use = {step.get("template") for variant in ("consumer", "business")
+              for step in stored.get(variant, []) if isinstance(step, dict)}
+    own = set(db.scalars(select(CompanyTemplate.name).where(
+        CompanyTemplate.company_id == company_id)))
+    return sorted(name for name in in_use | own
+                  if name and name != "handover" and TEMPLATE_NAME.match(name))
+
+
 @bp.get("")
 @login_required
 def edit(company_id: str) -> str:
     with services().db.session() as db:
         company = company_or_404(db, company_id)
         settings = settings_for(db, company_id)
-        form = PolicyForm(formdata=None, data=policy_form_data(settings.policy))
+        form = PolicyForm(formdata=None, data=policy_form_data(settings.policy),
+                          templates=_templates(db, company_id, settings.policy))
         return _render(company, form, live=settings.live)
 
 
@@ -80,13 +96,14 @@ def _restructure(draft: dict[str, Any], action: str) -> str | None:
 def update(company_id: str) -> str | Response:
     with services().db.session() as db:
         company = company_or_404(db, company_id)
-        live = settings_for(db, company_id).live
-        form = PolicyForm()
+        settings = settings_for(db, company_id)
+        live, templates = settings.live, _templates(db, company_id, settings.policy)
+        form = PolicyForm(templates=templates)
         action = request.form.get("action", "save")
         if action != "save":
             draft = {k: v for k, v in form.data.items() if k != "csrf_token"}
             refused = _restructure(draft, action)
-            fresh = PolicyForm(formdata=None, data=draft)
+            fresh = PolicyForm(formdata=None, data=draft, templates=templates)
             if refused:
                 flash(refused, "error")
             return _render(company, fresh, live=live, draft=True)

@@ -117,6 +117,14 @@ class PolicyForm(FlaskForm):
     consumer = FieldList(FormField(StepForm), min_entries=1, max_entries=MAX_STEPS)
     business = FieldList(FormField(StepForm), min_entries=1, max_entries=MAX_STEPS)
 
+    def __init__(self, *args: Any, templates: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Texts in use that are not files (a company's own templates) stay choosable.
+        extra = sorted(set(templates or []) - set(message_templates()))
+        for entry in [*self.consumer.entries, *self.business.entries]:
+            entry.form.template.choices = [*entry.form.template.choices,
+                                           *(SelectChoice(name, name) for name in extra)]
+
     def validate_start_after_days(self, field: StringField) -> None:
         whole_days(field.data)
 
