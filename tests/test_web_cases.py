@@ -255,9 +255,16 @@ def test_exclude_and_include_a_debtor(services, console):
     assert "Geef een reden" in no_reason.text
     back = browser.post(f"{base}/debtors/{debtor_id}/include",
                         data={"csrf_token": token, "reason": "afspraak voorbij"})
-    assert "doet weer mee" in back.text
+    assert "doet weer mee" in back.text and "heropend" in back.text
     with services.db.session() as db:
         assert db.scalars(select(Hold).where(Hold.debtor_id == debtor_id)).one().ended_at
+        reopened = list(db.scalars(select(Case).where(Case.debtor_id == debtor_id,
+                                                      Case.state == "active")))
+        assert reopened and all(c.closed_reason is None for c in reopened)
+    run_company(services, company_id)
+    with services.db.session() as db:
+        assert db.scalars(select(Delivery).join(DeliveryCase).where(
+            DeliveryCase.case_id == reopened[0].id, Delivery.state == "planned")).first()
     # a crafted return address cannot send the browser elsewhere
     away = browser.post(f"{base}/debtors/{debtor_id}/exclude",
                         data={"csrf_token": token, "reason": "x", "back": "//evil.example/"},

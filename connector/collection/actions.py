@@ -35,6 +35,7 @@ from connector.models import (
     LedgerWrite,
     utcnow,
 )
+from providers.base import InvoiceStatus
 
 HANDOVER_FROM = (CaseState.ACTIVE, CaseState.ON_HOLD, CaseState.READY_FOR_HANDOVER)
 
@@ -200,14 +201,41 @@ def exclude_debtor(session: Session, debtor: Debtor, reason: str, actor: str) ->
     return place_hold(session, HoldKind.EXCLUDED, reason, actor, debtor=debtor)
 
 
-def include_debtor(session: Session, debtor: Debtor, reason: str, actor: str) -> None:
-    """Lift the exclusion: invoices without a case may open one at the next run."""
+def include_debtor(session: Session, debtor: Debtor, reason: str, actor: str) -> int:
+    """Lift the exclusion and reopen the cases it closed whose invoice is still unpaid.
+
+    Without reopening, an exclusion made by mistake would keep those invoices out of
+    pre-incasso for good (a closed case is never opened again). A reopened case that had
+    already chased pauses the ledger's own reminders again. Returns how many reopened.
+    """
     hold = current_exclusion(session, debtor)
     if hold is None:
         raise ActionRefused("Deze debiteur is niet uitgesloten.")
     if not reason.strip():
         raise ActionRefused("Geef een reden om de debiteur weer mee te nemen.")
     end_hold(session, hold, actor, reason.strip())
+    reopened = 0
+    for case in session.scalars(select(Case).where(
+            Case.debtor_id == debtor.id, Case.state == CaseState.CLOSED.value,
+            Case.closed_reason == "excluded")):
+        invoice = case.invoice
+        if invoice.status != InvoiceStatus.OPEN.value:
+            continue
+        case.state, case.closed_reason, case.closed_at = CaseState.ACTIVE.value, None, None
+        reopened += 1
+        label = invoice.number or invoice.external_id
+        events.record(session, "case.reopened",
+                      f"Dossier voor factuur {label} heropend: debiteur weer meegenomen",
+                      company_id=case.company_id, actor=actor, subject_type="case",
+                      subject_id=case.id)
+        writeback.queue_note(session, invoice,
+                             f"Pre-incasso hervat: debiteur weer meegenomen. {reason.strip()}",
+                             key=writeback.derived_key("reopened", hold.id, case.id),
+                             actor=actor)
+        if case.next_step > 0:
+            writeback.queue(session, invoice, "pause", actor=actor,
+                            key=writeback.derived_key("pause-again", hold.id, case.id))
+    return reopened
 
 
 def current_exclusion(session: Session, debtor: Debtor) -> Hold | None:

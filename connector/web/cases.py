@@ -207,15 +207,16 @@ def _exclusion(company_id: str, debtor_id: str, exclude: bool) -> Response:
         try:
             if exclude:
                 exclude_debtor(db, debtor, form.reason.data, actor())
+                done = ("Debiteur uitgesloten: lopende dossiers zijn gesloten en er opent geen "
+                        "nieuw dossier.")
             else:
-                include_debtor(db, debtor, form.reason.data, actor())
+                reopened = include_debtor(db, debtor, form.reason.data, actor())
+                done = ("Debiteur doet weer mee: achterstallige facturen krijgen een dossier"
+                        + (f"; {reopened} gesloten dossier(s) heropend." if reopened else "."))
         except ActionRefused as exc:
             flash(str(exc), "error")
             return back
-    flash("Debiteur uitgesloten: lopende dossiers zijn gesloten en er opent geen nieuw dossier."
-          if exclude else
-          "Debiteur doet weer mee: nieuwe achterstallige facturen krijgen een dossier.",
-          "success")
+    flash(done, "success")
     return back
 
 
