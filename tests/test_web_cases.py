@@ -337,6 +337,15 @@ def test_bad_logos_are_refused_and_change_nothing(services, console, content, me
     assert _logo(services, company_id) == (png, "image/png")
 
 
+def test_a_file_above_the_request_limit_gets_a_dutch_message(services, console):
+    company_id, browser, base, token = console
+    huge = b"\x89PNG\r\n\x1a\n" + b"\x00" * (3 * 1024 * 1024)
+    refused = browser.post(f"{base}/logo", data={"csrf_token": token},
+                           files={"logo": ("logo.png", huge, "image/png")})
+    assert "groter dan 500 kB" in refused.text
+    assert _logo(services, company_id) == (None, None)
+
+
 def test_gif_is_refused_even_though_pillow_reads_it(services, console):
     company_id, browser, base, token = console
     out = io.BytesIO()

@@ -6,7 +6,8 @@ content type) and served back only to whoever may see the company, with its chec
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from connector import events
 from connector.collection.cases import settings_for
@@ -54,6 +55,14 @@ def upload(company_id: str) -> Response:
                       company_id=company_id, actor=actor())
     flash("Logo opgeslagen; het staat voortaan op de Profitletter.", "success")
     return _back(company_id)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_: RequestEntityTooLarge) -> Response:
+    """A file far above the limit is cut off before the form sees it: say so in Dutch."""
+    flash("Logo niet opgeslagen: Het bestand is groter dan 500 kB; verklein het logo.", "error")
+    company_id = (request.view_args or {}).get("company_id", "")
+    return redirect(url_for("companies.show", company_id=company_id, _anchor="afzender"))
 
 
 @bp.post("/delete")
