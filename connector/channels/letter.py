@@ -12,6 +12,7 @@ five methods. The index holds ids and dates only, never debtor data.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import functools
@@ -172,6 +173,16 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip("\n") for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
 
 
+_LOGO_URI = re.compile(r"^data:image/(png|jpeg);base64,[A-Za-z0-9+/]+={0,2}$")
+
+
+def logo_data_uri(content: bytes | None, mime: str | None) -> str:
+    """The creditor's logo as a ``data:`` URI for the letter ('' without a usable logo)."""
+    if not content or mime not in ("image/png", "image/jpeg"):
+        return ""
+    return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
+
+
 def _context(message: OutgoingMessage, partner: PartnerIdentity, lang: str,
              letter_date: date | None) -> dict[str, Any]:
     extra = message.extra
@@ -188,6 +199,9 @@ def _context(message: OutgoingMessage, partner: PartnerIdentity, lang: str,
         "creditor_address": [x for x in extra.get("creditor_address", "").splitlines() if x],
         "creditor_contact": extra.get("creditor_contact", ""),
         "creditor_kvk": extra.get("creditor_kvk", ""),
+        # Only a well-formed PNG/JPEG data: URI: never a URL WeasyPrint would fetch.
+        "creditor_logo": extra.get("creditor_logo", "")
+        if _LOGO_URI.match(extra.get("creditor_logo", "")) else "",
         "address": list(message.postal_address),
         "letter_date": _written_date(day, lang),
         "our_ref": message.delivery_id[:12].upper(),

@@ -26,6 +26,7 @@ from connector.channels.base import (
     OutgoingMessage,
 )
 from connector.channels.email import valid_address
+from connector.channels.letter import logo_data_uri
 from connector.clock import AMSTERDAM
 from connector.collection import legal
 from connector.collection.bounces import bounce_of, finish_fallback
@@ -526,6 +527,7 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
                 "lang": lang,
                 "creditor_address": sender.get("address", ""),
                 "creditor_kvk": sender.get("kvk", ""),
+                "creditor_logo": logo_data_uri(settings.logo, settings.logo_mime),
             }.items()
             if value
         },

@@ -11,6 +11,8 @@ csrf = CSRFProtect()
 def register(app: Flask) -> None:
     from connector.web import (
         auth,
+        branding,
+        cases,
         collection,
         companies,
         connect,
@@ -21,6 +23,7 @@ def register(app: Flask) -> None:
         i18n,
         message_templates,
         operator,
+        policy,
         webhooks,
     )
 
@@ -32,6 +35,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(companies.bp)
     app.register_blueprint(collection.bp)
     app.register_blueprint(message_templates.bp)
+    app.register_blueprint(policy.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(branding.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(demo.bp)
     app.register_blueprint(health.bp)

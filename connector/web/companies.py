@@ -32,6 +32,7 @@ from connector.web.access import (
     operator_id,
     services,
 )
+from connector.web.cases import case_console
 from connector.web.collection import overview
 from connector.web.forms import HoldForm, NoteForm, PaymentForm, payment_settings_form
 from providers.base import InvoiceStatus
@@ -172,8 +173,6 @@ def invoice(company_id: str, invoice_id: str) -> str | Response:
                                         invoice_id=invoice_id))
         writes = list(db.scalars(select(LedgerWrite).where(LedgerWrite.invoice_id == inv.id)
                                  .order_by(LedgerWrite.created_at.desc())))
-        log = list(db.scalars(select(Event).where(Event.subject_id == inv.id)
-                              .order_by(Event.id.desc()).limit(30)))
         connected = company.connection is not None and company.connection.status == "active"
         case = db.scalars(select(Case).where(Case.invoice_id == inv.id)).one_or_none()
         holds = list(db.scalars(select(Hold).where(
@@ -182,11 +181,15 @@ def invoice(company_id: str, invoice_id: str) -> str | Response:
         next_step = next_step_text(db, case) if case else None
         steps = list(db.scalars(select(Delivery).join(DeliveryCase).where(
             DeliveryCase.case_id == case.id).order_by(Delivery.created_at))) if case else []
-    return render_template("web/invoice.html", company=company, invoice=inv, writes=writes,
-                           log=log, note_form=note_form, payment_form=payment_form,
-                           today=today_nl(), connected=connected, case=case, holds=holds,
-                           next_step=next_step, steps=steps, hold_form=HoldForm(),
-                           hold_labels=HOLD_LABELS)
+        console = case_console(db, case, steps, holds) if case else {}
+        subjects = [inv.id, *console.get("subjects", [])]
+        log = list(db.scalars(select(Event).where(Event.subject_id.in_(subjects))
+                              .order_by(Event.id.desc()).limit(50)))
+        return render_template("web/invoice.html", company=company, invoice=inv, writes=writes,
+                               log=log, note_form=note_form, payment_form=payment_form,
+                               today=today_nl(), connected=connected, case=case, holds=holds,
+                               next_step=next_step, steps=steps, hold_form=HoldForm(),
+                               hold_labels=HOLD_LABELS, console=console)
 
 
 def _handle_invoice_post(

@@ -1,0 +1,258 @@
+"""The cases console of one company: the list of cases, skipping a step, handing over, and
+excluding debtors from pre-incasso.
+
+Every id in a URL is checked against the company in the URL (and the company against who is
+signed in): another tenant's ids give a 404 and change nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+from werkzeug.wrappers import Response
+
+from connector.clock import today_nl
+from connector.collection.actions import (
+    HANDOVER_FROM,
+    ActionRefused,
+    exclude_debtor,
+    hand_over,
+    include_debtor,
+    planned_delivery,
+    skip_step,
+)
+from connector.collection.cases import policy_for
+from connector.collection.policy import CHANNEL_LABELS
+from connector.collection.report import STATE_LABELS, next_step_text
+from connector.models import Case, Debtor, Delivery, Hold, HoldKind, Invoice
+from connector.web.access import actor, company_or_404, login_required, services
+from connector.web.settings_forms import ReasonForm
+
+bp = Blueprint("cases", __name__, url_prefix="/companies/<company_id>")
+PAGE_SIZE = 50
+FILTERS = {
+    "": "alle dossiers",
+    "active": "lopend",
+    "on_hold": "on hold",
+    "ready_for_handover": "klaar voor overdracht",
+    "handed_over": "overgedragen",
+    "closed": "gesloten",
+    "paid": "gesloten: betaald",
+}
+
+
+def _pages(total: int) -> int:
+    return max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+
+
+def _search(text: str) -> str:
+    return text.strip().lower()[:100]
+
+
+@bp.get("/cases")
+@login_required
+def index(company_id: str) -> str:
+    state = request.args.get("state", "")
+    state = state if state in FILTERS else ""
+    q = _search(request.args.get("q", ""))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        where = [Case.company_id == company_id]
+        if state == "paid":
+            where += [Case.state == "closed", Case.closed_reason == "paid"]
+        elif state:
+            where.append(Case.state == state)
+        if q:
+            where.append(or_(func.lower(Debtor.name).contains(q, autoescape=True),
+                             func.lower(Invoice.number).contains(q, autoescape=True)))
+        base = (select(Case).join(Invoice, Invoice.id == Case.invoice_id)
+                .join(Debtor, Debtor.id == Case.debtor_id).where(*where))
+        total = db.scalar(select(func.count()).select_from(base.subquery())) or 0
+        cases = list(db.scalars(
+            base.options(joinedload(Case.invoice), joinedload(Case.debtor))
+            .order_by(Case.opened_on.desc(), Invoice.number)
+            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        rows = [(case, next_step_text(db, case)) for case in cases]
+        any_cases = bool(total) or bool(db.scalar(
+            select(func.count()).select_from(Case).where(Case.company_id == company_id)))
+        return render_template(
+            "web/cases.html", company=company, rows=rows, total=total, page=page,
+            pages=_pages(total), state=state, q=request.args.get("q", "").strip()[:100],
+            filters=FILTERS, state_labels=STATE_LABELS, any_cases=any_cases)
+
+
+def _case_or_404(db: Session, company_id: str, case_id: str) -> Case:
+    case = db.get(Case, case_id)
+    if case is None or case.company_id != company_id:
+        abort(404)
+    return case
+
+
+def _case_page(case: Case) -> Response:
+    return redirect(url_for("companies.invoice", company_id=case.company_id,
+                            invoice_id=case.invoice_id, _anchor="dossier"))
+
+
+def _flash_errors(form: ReasonForm) -> None:
+    for name, errors in form.errors.items():
+        label = getattr(form, name).label.text if hasattr(form, name) else name
+        flash(f"{label}: {' '.join(errors)}", "error")
+
+
+@bp.post("/cases/<case_id>/skip")
+@login_required
+def skip(company_id: str, case_id: str) -> Response:
+    form = ReasonForm()
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        case = _case_or_404(db, company_id, case_id)
+        delivery = planned_delivery(db, case)
+        wanted = form.delivery_id.data
+        if wanted:
+            shown = db.get(Delivery, wanted)
+            if shown is None or shown.company_id != company_id:
+                abort(404)
+        if not form.validate_on_submit():
+            _flash_errors(form)
+            return _case_page(case)
+        if delivery is None or (wanted and delivery.id != wanted):
+            flash("Deze stap is niet meer gepland; bekijk de stand van het dossier.", "error")
+            return _case_page(case)
+        name = delivery.step_name
+        try:
+            skip_step(db, case, delivery, form.reason.data, actor(), today_nl())
+        except ActionRefused as exc:
+            flash(str(exc), "error")
+            return _case_page(case)
+        response = _case_page(case)
+    flash(f"Stap '{name}' overgeslagen; het dossier gaat door met de volgende stap.", "success")
+    return response
+
+
+@bp.post("/cases/<case_id>/handover")
+@login_required
+def handover(company_id: str, case_id: str) -> Response:
+    form = ReasonForm()
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        case = _case_or_404(db, company_id, case_id)
+        response = _case_page(case)
+        if not form.validate_on_submit():
+            _flash_errors(form)
+            return response
+        try:
+            hand_over(db, case, form.reason.data, actor())
+        except ActionRefused as exc:
+            flash(str(exc), "error")
+            return response
+    flash("Dossier overgedragen aan incasso. De herinneringen van het pakket blijven uit.",
+          "success")
+    return response
+
+
+@bp.get("/debtors")
+@login_required
+def debtors(company_id: str) -> str:
+    q = _search(request.args.get("q", ""))
+    only_excluded = request.args.get("excluded") == "1"
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        exclusions = select(Hold.debtor_id).where(
+            Hold.company_id == company_id, Hold.kind == HoldKind.EXCLUDED.value,
+            Hold.case_id.is_(None), Hold.ended_at.is_(None))
+        where = [Debtor.company_id == company_id]
+        if q:
+            where.append(or_(func.lower(Debtor.name).contains(q, autoescape=True),
+                             func.lower(Debtor.customer_number).contains(q, autoescape=True)))
+        if only_excluded:
+            where.append(Debtor.id.in_(exclusions))
+        total = db.scalar(select(func.count()).select_from(Debtor).where(*where)) or 0
+        rows = list(db.scalars(select(Debtor).where(*where).order_by(Debtor.name, Debtor.id)
+                               .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        ids = [d.id for d in rows]
+        excluded = {h.debtor_id: h for h in db.scalars(select(Hold).where(
+            Hold.debtor_id.in_(ids), Hold.kind == HoldKind.EXCLUDED.value,
+            Hold.case_id.is_(None), Hold.ended_at.is_(None)))} if ids else {}
+        open_cases = dict(db.execute(select(Case.debtor_id, func.count()).where(
+            Case.debtor_id.in_(ids), Case.state.in_(["active", "on_hold", "ready_for_handover"]))
+            .group_by(Case.debtor_id)).all()) if ids else {}
+        return render_template(
+            "web/debtors.html", company=company, rows=rows, excluded=excluded,
+            open_cases=open_cases, total=total, page=page, pages=_pages(total),
+            q=request.args.get("q", "").strip()[:100], only_excluded=only_excluded,
+            form=ReasonForm())
+
+
+def _debtor_or_404(db: Session, company_id: str, debtor_id: str) -> Debtor:
+    debtor = db.get(Debtor, debtor_id)
+    if debtor is None or debtor.company_id != company_id:
+        abort(404)
+    return debtor
+
+
+def _exclusion(company_id: str, debtor_id: str, exclude: bool) -> Response:
+    form = ReasonForm()
+    target = request.form.get("back")
+    back = redirect(target if _local(target, company_id)
+                    else url_for("cases.debtors", company_id=company_id))
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        debtor = _debtor_or_404(db, company_id, debtor_id)
+        if not form.validate_on_submit():
+            _flash_errors(form)
+            return back
+        try:
+            if exclude:
+                exclude_debtor(db, debtor, form.reason.data, actor())
+                done = ("Debiteur uitgesloten: lopende dossiers zijn gesloten en er opent geen "
+                        "nieuw dossier.")
+            else:
+                reopened = include_debtor(db, debtor, form.reason.data, actor())
+                done = ("Debiteur doet weer mee: achterstallige facturen krijgen een dossier"
+                        + (f"; {reopened} gesloten dossier(s) heropend." if reopened else "."))
+        except ActionRefused as exc:
+            flash(str(exc), "error")
+            return back
+    flash(done, "success")
+    return back
+
+
+def _local(target: str | None, company_id: str) -> bool:
+    """Only a page of this company on this site (the list with its filters) may be returned to."""
+    return bool(target) and target.startswith(f"/companies/{company_id}/") and \
+        "//" not in target and "\\" not in target
+
+
+@bp.post("/debtors/<debtor_id>/exclude")
+@login_required
+def exclude(company_id: str, debtor_id: str) -> Response:
+    return _exclusion(company_id, debtor_id, exclude=True)
+
+
+@bp.post("/debtors/<debtor_id>/include")
+@login_required
+def include(company_id: str, debtor_id: str) -> Response:
+    return _exclusion(company_id, debtor_id, exclude=False)
+
+
+def case_console(db: Session, case: Case, steps: list[Delivery], holds: list[Hold]) -> dict:
+    """What the case page adds for the console: the planned step, the steps still to come,
+    which actions are possible, and every subject whose events belong in the case's log."""
+    planned = planned_delivery(db, case)
+    policy_steps = policy_for(db, case.company_id).steps(case.variant)
+    start = case.next_step + (1 if planned is not None else 0)
+    upcoming = ([] if case.state in ("closed", "handed_over")
+                else list(enumerate(policy_steps[start:], start=start + 1)))
+    for delivery in steps:
+        _ = [link.case.invoice for link in delivery.cases]
+    return {
+        "planned": planned,
+        "upcoming": upcoming,
+        "can_skip": planned is not None and case.state in ("active", "on_hold"),
+        "can_handover": case.state in [s.value for s in HANDOVER_FROM],
+        "channel_labels": CHANNEL_LABELS,
+        "subjects": [case.id, case.debtor_id, *(d.id for d in steps), *(h.id for h in holds)],
+    }

@@ -1,0 +1,132 @@
+"""The policy editor: steps per variant, minimum amount, start threshold, reset to default.
+
+No JavaScript: the add, remove and move-up buttons post the whole form and get it back with the
+change applied (not yet saved); only "Opslaan" stores it, after every field and then the whole
+policy (:func:`parse_policy`) passed. A refused form changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from connector.clock import today_nl
+from connector.collection.actions import save_policy
+from connector.collection.cases import settings_for
+from connector.collection.policy import (
+    CHANNEL_LABELS,
+    PolicyError,
+    default_policy,
+    parse_policy,
+)
+from connector.models import CompanyTemplate
+from connector.web.access import actor, company_or_404, login_required, services
+from connector.web.settings_forms import MAX_STEPS, PolicyForm, policy_form_data
+
+bp = Blueprint("policy", __name__, url_prefix="/companies/<company_id>/policy")
+TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,60}$")
+VARIANT_LABELS = {"consumer": "Particulieren", "business": "Zakelijke debiteuren"}
+NEW_STEP = {"name": "", "channel": "email", "delay_days": "7", "after": "previous",
+            "template": "", "needs_approval": False, "fee": "0,00"}
+
+
+def _render(company: Any, form: PolicyForm, *, live: bool, draft: bool = False,
+            problem: str | None = None) -> str:
+    return render_template("web/policy.html", company=company, form=form, live=live,
+                           draft=draft, problem=problem, variants=VARIANT_LABELS,
+                           channel_labels=CHANNEL_LABELS, max_steps=MAX_STEPS)
+
+
+def _templates(db: Session, company_id: str, stored: dict[str, Any]) -> list[str]:
+    """Texts the editor offers besides the files: those in use and the company's own."""
+    in_use = {step.get("template") for variant in ("consumer", "business")
+              for step in stored.get(variant, []) if isinstance(step, dict)}
+    own = set(db.scalars(select(CompanyTemplate.name).where(
+        CompanyTemplate.company_id == company_id)))
+    return sorted(name for name in in_use | own
+                  if name and name != "handover" and TEMPLATE_NAME.match(name))
+
+
+@bp.get("")
+@login_required
+def edit(company_id: str) -> str:
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        settings = settings_for(db, company_id)
+        form = PolicyForm(formdata=None, data=policy_form_data(settings.policy),
+                          templates=_templates(db, company_id, settings.policy))
+        return _render(company, form, live=settings.live)
+
+
+def _restructure(draft: dict[str, Any], action: str) -> str | None:
+    """Apply add/remove/up to the draft; returns a message if the action is refused."""
+    verb, _, rest = action.partition(":")
+    variant, _, index_text = rest.partition(":")
+    if variant not in VARIANT_LABELS:
+        return "Onbekende actie."
+    steps: list[dict[str, Any]] = draft[variant]
+    if verb == "add":
+        if len(steps) >= MAX_STEPS:
+            return f"Hoogstens {MAX_STEPS} stappen."
+        at = len(steps) - 1 if steps and steps[-1].get("channel") == "handover" else len(steps)
+        steps.insert(at, dict(NEW_STEP))
+        return None
+    if not index_text.isdigit() or int(index_text) >= len(steps):
+        return "Deze stap bestaat niet (meer)."
+    index = int(index_text)
+    if verb == "remove":
+        if len(steps) == 1:
+            return "Er moet minstens één stap overblijven."
+        steps.pop(index)
+    elif verb == "up":
+        if index > 0:
+            steps[index - 1], steps[index] = steps[index], steps[index - 1]
+    else:
+        return "Onbekende actie."
+    return None
+
+
+@bp.post("")
+@login_required
+def update(company_id: str) -> str | Response:
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        settings = settings_for(db, company_id)
+        live, templates = settings.live, _templates(db, company_id, settings.policy)
+        form = PolicyForm(templates=templates)
+        action = request.form.get("action", "save")
+        if action != "save":
+            draft = {k: v for k, v in form.data.items() if k != "csrf_token"}
+            refused = _restructure(draft, action)
+            fresh = PolicyForm(formdata=None, data=draft, templates=templates)
+            if refused:
+                flash(refused, "error")
+            return _render(company, fresh, live=live, draft=True)
+        if not form.validate_on_submit():
+            return _render(company, form, live=live,
+                           problem="Niet opgeslagen: controleer de gemarkeerde velden.")
+        try:
+            policy = parse_policy(form.to_json())
+        except PolicyError as exc:
+            return _render(company, form, live=live, problem=f"Niet opgeslagen: {exc}.")
+        dropped = save_policy(db, company_id, policy, actor(), today_nl())
+    extra = (f" {dropped} geplande stap{'pen' if dropped != 1 else ''} opnieuw gepland."
+             if dropped else "")
+    flash("Beleid opgeslagen." + extra, "success")
+    return redirect(url_for("policy.edit", company_id=company_id))
+
+
+@bp.post("/reset")
+@login_required
+def reset(company_id: str) -> Response:
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        save_policy(db, company_id, default_policy(), actor(), today_nl(),
+                    message="Standaardbeleid hersteld")
+    flash("Standaardbeleid hersteld.", "success")
+    return redirect(url_for("policy.edit", company_id=company_id))

@@ -1,0 +1,237 @@
+"""Forms for the settings page and the cases console: policy, skip, hand-over, exclusions, logo.
+
+Kept apart from ``forms.py`` so the policy editor can grow without touching the other forms.
+Every message is Dutch and names what to type instead; the policy form checks each field
+itself (so the message stands next to it) and :func:`parse_policy` checks the whole.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, Form, HiddenField, SelectField, StringField
+from wtforms.fields import FieldList, FormField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from connector import TEMPLATES
+from connector.collection.policy import CHANNEL_LABELS, CHANNELS
+
+MAX_STEPS = 12
+LOGO_MAX_BYTES = 500 * 1024
+LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
+AFTER_CHOICES = [SelectChoice("previous", "na de vorige stap"),
+                 SelectChoice("start", "na opening van het dossier")]
+
+
+def message_templates() -> list[str]:
+    """Names of the step texts on disk (``templates/messages/*.txt``)."""
+    return sorted(p.stem for p in (TEMPLATES / "messages").glob("*.txt"))
+
+
+def default_template(channel: str, variant: str) -> str:
+    """The text a step uses when none is chosen."""
+    return {"letter": f"profitletter_{variant}", "call": "call_script"}.get(channel, channel)
+
+
+class DutchSelectField(SelectField):
+    """A select whose 'not in the list' message is Dutch."""
+
+    def __init__(self, *args: Any, invalid: str = "Kies een waarde uit de lijst.",
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invalid = invalid
+
+    def pre_validate(self, form: Form) -> None:
+        if self.data not in [choice.value for choice in self.iter_choices()]:
+            raise ValidationError(self.invalid)
+
+
+def whole_days(text: str | None, *, high: int = 365) -> int:
+    """A whole, non-negative number of days, or a Dutch ValidationError."""
+    value = (text or "").strip()
+    if not value.isdigit():
+        raise ValidationError("Vul een heel aantal dagen in (0 of meer), bijvoorbeeld 7.")
+    if int(value) > high:
+        raise ValidationError(f"Hoogstens {high} dagen.")
+    return int(value)
+
+
+def euros(text: str | None, what: str = "bedrag") -> Decimal:
+    """A non-negative amount in euros with at most two decimals ('14,95' or '14.95')."""
+    value = (text or "").strip().replace("€", "").strip()
+    if not value:
+        raise ValidationError(f"Vul een {what} in euro's in, bijvoorbeeld 14,95 (of 0).")
+    try:
+        amount = Decimal(value.replace(",", "."))
+    except InvalidOperation:
+        raise ValidationError(f"Vul een {what} in euro's in, bijvoorbeeld 14,95.") from None
+    if not amount.is_finite():
+        raise ValidationError(f"Vul een {what} in euro's in, bijvoorbeeld 14,95.")
+    if amount < 0:
+        raise ValidationError(f"Een {what} kan niet negatief zijn.")
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValidationError("Gebruik hoogstens twee cijfers achter de komma (centen).")
+    if amount > Decimal("100000"):
+        raise ValidationError(f"Dit {what} is onwaarschijnlijk hoog.")
+    return amount
+
+
+class StepForm(Form):
+    """One step of a variant (no CSRF of its own: it lives inside the policy form)."""
+
+    name = StringField("Naam", validators=[
+        DataRequired("Geef de stap een naam."),
+        Length(max=60, message="Hoogstens 60 tekens.")])
+    channel = DutchSelectField("Kanaal",
+                               choices=[SelectChoice(c, CHANNEL_LABELS[c]) for c in CHANNELS],
+                               invalid="Kies een kanaal uit de lijst.")
+    delay_days = StringField("Wachttijd (dagen)")
+    after = DutchSelectField("Gerekend vanaf", choices=AFTER_CHOICES,
+                             invalid="Kies 'na de vorige stap' of 'na opening van het dossier'.")
+    template = DutchSelectField("Tekst", choices=[], invalid="Kies een tekst uit de lijst.")
+    needs_approval = BooleanField("Eerst goedkeuren")
+    fee = StringField("Tarief (€, excl. btw)")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.template.choices = [SelectChoice("", "standaard voor het kanaal")] + [
+            SelectChoice(name, name) for name in message_templates()]
+
+    def validate_delay_days(self, field: StringField) -> None:
+        whole_days(field.data)
+
+    def validate_fee(self, field: StringField) -> None:
+        euros(field.data, "tarief")
+
+
+class PolicyForm(FlaskForm):
+    """The whole policy; structural buttons (add, remove, move up) post it too."""
+
+    start_after_days = StringField("Dossier openen na (dagen te laat)")
+    minimum_amount = StringField("Minimumbedrag per factuur (€)")
+    consumer = FieldList(FormField(StepForm), min_entries=1, max_entries=MAX_STEPS)
+    business = FieldList(FormField(StepForm), min_entries=1, max_entries=MAX_STEPS)
+
+    def __init__(self, *args: Any, templates: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Texts in use that are not files (a company's own templates) stay choosable.
+        extra = sorted(set(templates or []) - set(message_templates()))
+        for entry in [*self.consumer.entries, *self.business.entries]:
+            entry.form.template.choices = [*entry.form.template.choices,
+                                           *(SelectChoice(name, name) for name in extra)]
+
+    def validate_start_after_days(self, field: StringField) -> None:
+        whole_days(field.data)
+
+    def validate_minimum_amount(self, field: StringField) -> None:
+        euros(field.data, "minimumbedrag")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        for variant in (self.consumer, self.business):
+            last = len(variant.entries) - 1
+            for number, entry in enumerate(variant.entries):
+                step = entry.form
+                if step.channel.data == "handover" and number != last:
+                    step.channel.errors = [*step.channel.errors,
+                                           "'Klaar voor overdracht' kan alleen de laatste stap "
+                                           "zijn."]
+                    ok = False
+                if step.template.data and step.channel.data == "handover":
+                    step.template.errors = [*step.template.errors,
+                                            "Overdracht verstuurt niets; laat de tekst op "
+                                            "standaard staan."]
+                    ok = False
+        return ok
+
+    def to_json(self) -> dict[str, Any]:
+        """The submitted policy in the shape :func:`parse_policy` reads (call after validate)."""
+        def steps(variant: str) -> list[dict[str, Any]]:
+            out = []
+            for entry in getattr(self, variant).entries:
+                step = entry.form
+                channel = step.channel.data
+                out.append({
+                    "name": step.name.data.strip(),
+                    "channel": channel,
+                    "delay_days": whole_days(step.delay_days.data),
+                    "after": step.after.data,
+                    "template": step.template.data or default_template(channel, variant),
+                    "needs_approval": bool(step.needs_approval.data),
+                    "fee": f"{euros(step.fee.data, 'tarief'):.2f}",
+                })
+            return out
+
+        return {
+            "start_after_days": whole_days(self.start_after_days.data),
+            "minimum_amount": f"{euros(self.minimum_amount.data, 'minimumbedrag'):.2f}",
+            "consumer": steps("consumer"),
+            "business": steps("business"),
+        }
+
+
+def policy_form_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Stored policy JSON → form data (money with a comma, as people type it)."""
+    def step(raw: dict[str, Any], variant: str) -> dict[str, Any]:
+        template = raw.get("template") or ""
+        if template == default_template(raw.get("channel", ""), variant):
+            template = ""
+        return {
+            "name": raw.get("name", ""), "channel": raw.get("channel", ""),
+            "delay_days": str(raw.get("delay_days", 0)), "after": raw.get("after", "previous"),
+            "template": template, "needs_approval": bool(raw.get("needs_approval")),
+            "fee": str(raw.get("fee", "0.00")).replace(".", ","),
+        }
+
+    return {
+        "start_after_days": str(data.get("start_after_days", 14)),
+        "minimum_amount": str(data.get("minimum_amount", "25.00")).replace(".", ","),
+        "consumer": [step(s, "consumer") for s in data.get("consumer", [])],
+        "business": [step(s, "business") for s in data.get("business", [])],
+    }
+
+
+class ReasonForm(FlaskForm):
+    """Skip a step, hand over, exclude or include a debtor: always with a reason."""
+
+    reason = StringField("Reden", validators=[
+        DataRequired("Geef een reden."), Length(max=200, message="Hoogstens 200 tekens.")])
+    delivery_id = HiddenField()
+
+
+class LogoForm(FlaskForm):
+    """The creditor's logo for its letters: PNG or JPEG, at most 500 kB, really an image."""
+
+    logo = FileField("Logo (PNG of JPEG, hoogstens 500 kB)", validators=[
+        FileRequired("Kies een bestand.")])
+
+    def validate_logo(self, field: FileField) -> None:
+        content = field.data.read(LOGO_MAX_BYTES + 1)
+        if len(content) > LOGO_MAX_BYTES:
+            raise ValidationError("Het bestand is groter dan 500 kB; verklein het logo.")
+        if not content:
+            raise ValidationError("Het bestand is leeg.")
+        mime = image_mime(content)
+        if mime is None:
+            raise ValidationError("Dit is geen PNG- of JPEG-afbeelding.")
+        self.content, self.mime = content, mime
+
+
+def image_mime(content: bytes) -> str | None:
+    """The MIME type if Pillow can really open and decode the bytes as PNG or JPEG."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            kind = image.format
+            image.verify()
+        with Image.open(io.BytesIO(content)) as image:
+            image.load()  # verify() does not decode the pixels; load() does
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    return LOGO_FORMATS.get(kind or "")
