@@ -145,6 +145,36 @@ def promise_to_pay(page: Page, until: date, reason: str = "Belofte aan de telefo
     record_hold(page, "Betaalbelofte (tot een datum)", reason, until)
 
 
+# -- creditor: policy and texts ------------------------------------------------------------
+
+
+def open_policy(page: Page, company_id: str) -> None:
+    page.goto(f"/companies/{company_id}/policy")
+    expect(page.get_by_role("heading", name="Pre-incassobeleid")).to_be_visible()
+
+
+def policy_step(page: Page, variant: str, number: int) -> Locator:
+    """Step ``number`` (1-based) of "Particulieren" or "Zakelijke debiteuren" in the editor."""
+    steps = section(page, f"Stappen voor {variant.lower()}")
+    return steps.get_by_role("group", name=re.compile(rf"^Stap {number}\b"))
+
+
+def save_policy(page: Page) -> None:
+    page.get_by_role("button", name="Opslaan", exact=True).click()
+
+
+def preview_template(page: Page, company_id: str, name: str, lang: str = "nl") -> Locator:
+    """Open a text in the template editor and preview it for a real case; returns the
+    preview section."""
+    page.goto(f"/companies/{company_id}/templates")
+    expect(page.get_by_role("heading", name="Sjablonen", exact=True)).to_be_visible()
+    page.goto(f"/companies/{company_id}/templates/{name}/{lang}")
+    page.get_by_role("button", name="Voorbeeld", exact=True).click()
+    preview = section(page, "Voorbeeld (niet opgeslagen)")
+    expect(preview).to_be_visible()
+    return preview
+
+
 # -- operator -------------------------------------------------------------------------------
 
 

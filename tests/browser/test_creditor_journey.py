@@ -16,13 +16,19 @@ from connector.models import Case, Delivery, DeliveryCase
 from tests.browser.journeys import (
     choose_administrations,
     company_id_from_url,
+    connect_moneybird,
     consent,
     expect_message,
     fill_sender,
     go_live,
+    open_company,
     open_invoice,
+    open_policy,
+    policy_step,
+    preview_template,
     promise_to_pay,
     run_engine,
+    save_policy,
     section,
     shot,
     start_connect,
@@ -93,3 +99,47 @@ def test_connect_go_live_watch_a_case_and_record_a_promise(page, services, money
     shot(page, "creditor-07-promise-to-pay")
     with services.db.session() as db:
         assert db.get(Case, case.id).state == "on_hold"
+
+
+def test_edit_the_policy_and_preview_the_letter_before_going_live(page, services):
+    company_id = connect_moneybird(page)
+    fill_sender(page, "Bakkerij Zoet B.V.", IBAN, "debiteuren@zoet.example", "030 123 4567")
+    expect_message(page, "Afzendergegevens opgeslagen")
+    # Preview mode: the engine plans, nothing goes out.
+    run_engine(services, company_id)
+
+    open_policy(page, company_id)
+    shot(page, "creditor-08-policy")
+    letter = policy_step(page, "Particulieren", 2)
+    expect(letter.get_by_label("Naam")).to_have_value("Profitletter")
+    # A bad value is refused next to its field, and nothing is stored.
+    letter.get_by_label("Wachttijd (dagen)").fill("zeven")
+    save_policy(page)
+    expect(policy_step(page, "Particulieren", 2).locator(".field-error")).to_be_visible()
+    shot(page, "creditor-09-policy-error")
+    letter = policy_step(page, "Particulieren", 2)
+    letter.get_by_label("Wachttijd (dagen)").fill("10")
+    letter.get_by_label("Eerst goedkeuren").check()
+    save_policy(page)
+    expect_message(page, "Beleid opgeslagen")
+    with services.db.session() as db:
+        from connector.collection.cases import policy_for
+
+        step = policy_for(db, company_id).steps("consumer")[1]
+    assert (step.delay_days, step.needs_approval) == (10, True)
+
+    # The Profitletter's text, previewed for one of the company's real cases.
+    preview = preview_template(page, company_id, "profitletter_consumer")
+    expect(preview.locator("#preview-text")).to_contain_text("Bakkerij Zoet B.V.")
+    expect(preview.locator("#preview-text")).to_contain_text("NL91ABNA0417164300")
+    expect(preview).not_to_contain_text("demogegevens")
+    shot(page, "creditor-10-letter-preview")
+    pdf = page.request.post(
+        f"/companies/{company_id}/templates/profitletter_consumer/nl/pdf",
+        form={"csrf_token": page.locator("input[name=csrf_token]").first.input_value(),
+              "body": page.get_by_role("textbox", name="Tekst").input_value()})
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf", pdf.status
+
+    open_company(page, company_id)
+    go_live(page)
+    expect_message(page, "Pre-incasso staat live")
