@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from connector import events
-from connector.channels.letter import PartnerIdentity
+from connector.channels.letter import PartnerIdentity, logo_data_uri
 from connector.channels.setup import partner_identity
 from connector.config import Settings
 from connector.db import Database
@@ -30,27 +30,47 @@ def current_partner(session: Session, settings: Settings) -> PartnerIdentity:
     """The identity in use now: the saved one over the environment defaults."""
     base = partner_identity(settings)
     row = session.get(PartnerSettings, 1)
-    if row is None or not row.identity:
+    if row is None:
         return base
-    saved: dict[str, Any] = {k: v for k, v in row.identity.items() if k in EDITABLE and v}
+    saved: dict[str, Any] = {k: v for k, v in (row.identity or {}).items()
+                             if k in EDITABLE and v}
     if "address_lines" in saved:
         saved["address_lines"] = tuple(saved["address_lines"])
-    return replace(base, **saved)
+    return replace(base, **saved, logo_uri=logo_data_uri(row.logo, row.logo_mime))
+
+
+def _row(session: Session, actor: str) -> PartnerSettings:
+    row = session.get(PartnerSettings, 1)
+    if row is None:
+        row = PartnerSettings(id=1, identity={}, updated_by=actor)
+        session.add(row)
+    return row
 
 
 def save_partner(session: Session, identity: PartnerIdentity, actor: str) -> None:
     data = asdict(identity)
     data["address_lines"] = list(identity.address_lines)
-    row = session.get(PartnerSettings, 1)
-    if row is None:
-        row = PartnerSettings(id=1, identity={}, updated_by=actor)
-        session.add(row)
+    row = _row(session, actor)
     row.identity = {k: data[k] for k in EDITABLE}
     row.updated_by = actor
-    global _saved_here
-    _saved_here += 1
     events.record(session, "partner.updated", "Gegevens van de incassopartner gewijzigd",
                   actor=actor)
+    _changed()
+
+
+def save_partner_logo(session: Session, content: bytes | None, mime: str | None,
+                      actor: str) -> None:
+    """Store (or with ``None`` remove) the partner's logo; checked by the caller's form."""
+    row = _row(session, actor)
+    row.logo, row.logo_mime, row.updated_by = content, mime, actor
+    events.record(session, "partner.logo", "Logo van de incassopartner "
+                  + ("gewijzigd" if content else "verwijderd"), actor=actor)
+    _changed()
+
+
+def _changed() -> None:
+    global _saved_here
+    _saved_here += 1
 
 
 class LivePartner:

@@ -373,3 +373,36 @@ def test_problem_steps_wait_for_an_operator_who_confirms_resends_or_skips(wired)
                             data={"csrf_token": csrf_token(page)}).status_code == 404
     with world.services.db.session() as db:
         assert db.get(Delivery, letter.id).state == "sent"  # a decided step stays decided
+
+
+def test_partner_logo_is_checked_and_reaches_the_letterhead(services):
+    from PIL import Image
+
+    from connector.channels.letter import _sample_message, render_letter_pdf
+
+    url = services.settings.public_url
+    browser = _operator_session(services)
+    page = browser.get(f"{url}/operator/partner").text
+    assert "Nog geen logo" in page
+    fake = browser.post(f"{url}/operator/partner/logo", data={"csrf_token": csrf_token(page)},
+                        files={"logo": ("logo.png", b"\x89PNG\r\n\x1a\nnot really", "image/png")})
+    assert "geen PNG- of JPEG-afbeelding" in fake.text
+    with services.db.session() as db:
+        assert current_partner(db, services.settings).logo_uri == ""
+    png = io.BytesIO()
+    Image.new("RGB", (120, 40), (200, 30, 30)).save(png, "PNG")
+    saved = browser.post(f"{url}/operator/partner/logo", data={"csrf_token": csrf_token(page)},
+                         files={"logo": ("logo.png", png.getvalue(), "image/png")})
+    assert "Logo opgeslagen" in saved.text and "data:image/png;base64," in saved.text
+    with services.db.session() as db:
+        partner = current_partner(db, services.settings)
+    assert partner.logo_uri.startswith("data:image/png;base64,")
+    assert "base64" not in repr(partner)
+    pdf = render_letter_pdf(_sample_message("consumer", "nl", date(2026, 3, 2)), partner)
+    images = [img for page in PdfReader(io.BytesIO(pdf)).pages for img in page.images]
+    assert any(img.image.size == (120, 40) for img in images)
+    removed = browser.post(f"{url}/operator/partner/logo/delete",
+                           data={"csrf_token": csrf_token(saved.text)})
+    assert "Logo verwijderd" in removed.text
+    with services.db.session() as db:
+        assert current_partner(db, services.settings).logo_uri == ""

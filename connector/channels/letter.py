@@ -67,6 +67,10 @@ class PartnerIdentity:
     website: str = "partner.example"
     complaints: str = "Klachten? Zie partner.example/klachten"
     complaints_en: str = "Complaints? See partner.example/complaints"
+    logo_uri: str = ""  # a checked data: URI (see logo_data_uri), or none
+
+    def __repr__(self) -> str:  # the logo is long and says nothing in a log line
+        return f"PartnerIdentity(name={self.name!r})"
 
 
 LABELS: dict[str, dict[str, str]] = {
@@ -177,7 +181,8 @@ _LOGO_URI = re.compile(r"^data:image/(png|jpeg);base64,[A-Za-z0-9+/]+={0,2}$")
 
 
 def logo_data_uri(content: bytes | None, mime: str | None) -> str:
-    """The creditor's logo as a ``data:`` URI for the letter ('' without a usable logo)."""
+    """A logo (the creditor's or the partner's) as a ``data:`` URI for the letter ('' without
+    a usable one)."""
     if not content or mime not in ("image/png", "image/jpeg"):
         return ""
     return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
@@ -200,6 +205,7 @@ def _context(message: OutgoingMessage, partner: PartnerIdentity, lang: str,
         "creditor_contact": extra.get("creditor_contact", ""),
         "creditor_kvk": extra.get("creditor_kvk", ""),
         # Only a well-formed PNG/JPEG data: URI: never a URL WeasyPrint would fetch.
+        "partner_logo": partner.logo_uri if _LOGO_URI.match(partner.logo_uri or "") else "",
         "creditor_logo": extra.get("creditor_logo", "")
         if _LOGO_URI.match(extra.get("creditor_logo", "")) else "",
         "address": list(message.postal_address),

@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
@@ -30,9 +31,10 @@ from connector.models import (
     SyncState,
     utcnow,
 )
-from connector.partner import current_partner, save_partner
+from connector.partner import current_partner, save_partner, save_partner_logo
 from connector.web.access import actor, operator_id, services, signed_in
 from connector.web.operator_forms import CallOutcomeForm, PartnerForm, PostedForm, SearchForm
+from connector.web.settings_forms import LogoForm
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -123,7 +125,7 @@ def _call_item(db: Session, delivery: Delivery) -> dict[str, Any]:
 
 @bp.post("/calls/<delivery_id>")
 @operator_required
-def call_outcome(delivery_id: str) -> str | Response:
+def call_outcome(delivery_id: str) -> ResponseReturnValue:
     form = CallOutcomeForm(prefix=delivery_id[:8])
     if form.validate_on_submit():
         try:
@@ -289,7 +291,7 @@ def search() -> str:
 
 @bp.route("/partner", methods=["GET", "POST"])
 @operator_required
-def partner() -> str | Response:
+def partner() -> ResponseReturnValue:
     with services().db.session() as db:
         current = current_partner(db, services().settings)
     form = PartnerForm(data={**current.__dict__, "address": "\n".join(current.address_lines)})
@@ -310,5 +312,28 @@ def partner() -> str | Response:
                   "success")
             return redirect(url_for("operator.partner"))
         flash(_("Niet opgeslagen: controleer de gemarkeerde velden."), "error")
-    return render_template("web/operator/partner.html", form=form), (
-        422 if request.method == "POST" else 200)  # type: ignore[return-value]
+    return render_template("web/operator/partner.html", form=form, logo_form=LogoForm(),
+                           logo=current.logo_uri), (422 if request.method == "POST" else 200)
+
+
+@bp.post("/partner/logo")
+@operator_required
+def partner_logo() -> Response:
+    form = LogoForm()
+    if form.validate_on_submit():
+        with services().db.session() as db:
+            save_partner_logo(db, form.content, form.mime, actor())
+        flash(_("Logo opgeslagen; het staat voortaan op het briefpapier."), "success")
+    else:
+        problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        flash(_("Logo niet opgeslagen: %(problems)s", problems=problems), "error")
+    return redirect(url_for("operator.partner"))
+
+
+@bp.post("/partner/logo/delete")
+@operator_required
+def delete_partner_logo() -> Response:
+    with services().db.session() as db:
+        save_partner_logo(db, None, None, actor())
+    flash(_("Logo verwijderd."), "success")
+    return redirect(url_for("operator.partner"))
