@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from connector import writeback
 from connector.channels.letter import FileLetterStore
+from connector.clock import AMSTERDAM
 from connector.collection.calls import MAX_ATTEMPTS, record_outcome
 from connector.collection.cases import settings_for
 from connector.collection.policy import Policy, Step, policy_to_json
@@ -238,7 +239,36 @@ def test_a_letter_never_marked_posted_holds_the_hand_over_and_is_flagged_late(wi
             "csrf_token": csrf_token(page), "letter": entry.delivery_id,
             "posted_on": "2026-03-31"})
         assert "na hun uiterste postdatum" in late.text
+        # Made again: the old letter leaves the queue, a new one with a new term is planned.
+        remade = browser.post(f"{url}/operator/print/{entry.delivery_id}/remake",
+                              data={"csrf_token": csrf_token(page)})
+        assert "nieuwe termijn" in remade.text and "De printwachtrij is leeg" in remade.text
+        twice = browser.post(f"{url}/operator/print/{entry.delivery_id}/remake",
+                             data={"csrf_token": csrf_token(page)})
+        assert "niet (meer) in de printwachtrij" in twice.text
     assert world.case(inv).letter_posted_on is None
+    world.day(date(2026, 3, 31), hour=11, sync=False)
+    store = FileLetterStore(letter_dir)
+    [new] = [e for e in store.entries() if e.withdrawn_on is None]
+    assert new.delivery_id != entry.delivery_id and new.post_by == date(2026, 3, 31)
+    case = world.case(inv)
+    # Posted Tuesday 31 March → delivered Thursday 2 April → 14 days → Thursday 16 April.
+    assert case.last_day_to_pay == date(2026, 4, 16) and case.letter_posted_on is None
+    assert case.next_step == 4  # the letter replaced its step; the case did not advance
+    with time_machine.travel(at(date(2026, 3, 31), 16), tick=False):
+        page = browser.get(f"{url}/operator/print").text
+        browser.post(f"{url}/operator/print/posted", data={
+            "csrf_token": csrf_token(page), "letter": new.delivery_id,
+            "posted_on": "2026-03-31"})
+    assert world.case(inv).letter_posted_on == date(2026, 3, 31)
+    for offset in range(1, 19):
+        world.day(date(2026, 3, 31) + timedelta(days=offset))
+    assert world.case(inv).state == "ready_for_handover"
+    with world.services.db.session() as db:
+        ready = db.scalars(select(Event).where(Event.kind == "case.ready_for_handover")).one()
+    assert ready.at.astimezone(AMSTERDAM).date() == date(2026, 4, 17)
+    notes = world.notes(inv)
+    assert sum("opnieuw gemaakt" in n for n in notes) == 1, notes
 
 
 def test_approvals_queue_and_search(make_services, make_moneybird_emulator):

@@ -292,10 +292,11 @@ class QueuedLetter:
     batch_id: str | None = None
     email_ref: str | None = None  # Message-ID of the e-mail copy
     email_problem: str | None = None  # why the e-mail copy did not (surely) go out
+    withdrawn_on: date | None = None  # not posted in time; a new letter replaces it
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("queued_at", "queue_day", "post_by", "posted_on"):
+        for key in ("queued_at", "queue_day", "post_by", "posted_on", "withdrawn_on"):
             data[key] = data[key].isoformat() if data[key] is not None else None
         return data
 
@@ -311,6 +312,8 @@ class QueuedLetter:
             batch_id=data.get("batch_id"),
             email_ref=data.get("email_ref"),
             email_problem=data.get("email_problem"),
+            withdrawn_on=(date.fromisoformat(data["withdrawn_on"]) if data.get("withdrawn_on")
+                          else None),
         )
 
 
@@ -417,7 +420,8 @@ class FileLetterStore:
 
 def letters_waiting(store: LetterStore, day: date) -> list[QueuedLetter]:
     """Letters queued on or before ``day`` (Dutch calendar) and not yet posted, oldest first."""
-    return [e for e in store.entries() if e.posted_on is None and e.queue_day <= day]
+    return [e for e in store.entries()
+            if e.posted_on is None and e.withdrawn_on is None and e.queue_day <= day]
 
 
 def merge_letters(store: LetterStore, delivery_ids: Iterable[str], *, duplex: bool = False
@@ -456,6 +460,8 @@ def mark_posted(store: LetterStore, delivery_ids: Iterable[str], posted_on: date
     entries = [store.get(i) for i in ids]
     if any(e is None for e in entries):
         raise PrintQueueError("unknown letter in the batch")
+    if any(e and e.withdrawn_on for e in entries):
+        raise PrintQueueError("a withdrawn letter is in the batch")
     late = [e.delivery_id for e in entries if e and e.posted_on is None and posted_on > e.post_by]
     if late:
         raise PrintQueueError(

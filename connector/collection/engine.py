@@ -46,6 +46,7 @@ from connector.collection.messages import (
     text_problems,
 )
 from connector.collection.policy import CHANNEL_LABELS, CONTACT_CHANNELS, Policy, Step
+from connector.collection.remake import finish_remake, remake_of
 from connector.collection.stamp_step import (
     LedgerReminderChannel,
     channel_problem,
@@ -560,6 +561,9 @@ def finish_delivery(
                           f"Stap '{delivery.step_name}' per post verstuurd (e-mail kwam niet aan)",
                           company_id=delivery.company_id, subject_type="delivery",
                           subject_id=delivery.id)
+            return "sent"
+        if remake_of(delivery):
+            finish_remake(session, delivery, today)  # replaces a letter: the step counted
             return "sent"
         policy = policy_for(session, delivery.company_id)
         for link in delivery.cases:

@@ -7,7 +7,7 @@ presumed delivery (legal-nl §1.2). A case whose letter waits in the queue is no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -24,12 +24,13 @@ from connector.channels.letter import (
 )
 from connector.collection import legal
 from connector.collection.engine import is_payment_term_letter, local_today
+from connector.collection.remake import plan_remake, remake_of
 from connector.formatting import short_day
 from connector.models import Company, Delivery, DeliveryState, utcnow
 from connector.services import Services
 
 __all__ = ["PrintQueueError", "WaitingLetter", "letter_store", "mark_batch_posted",
-           "print_file", "waiting_letters"]
+           "print_file", "remake_letter", "waiting_letters"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ def letter_store(services: Services) -> LetterStore:
 
 def waiting_letters(services: Services, session: Session) -> list[WaitingLetter]:
     """Letters queued and not yet posted, oldest first, with the names an operator needs."""
-    entries = [e for e in letter_store(services).entries() if e.posted_on is None]
+    entries = [e for e in letter_store(services).entries()
+               if e.posted_on is None and e.withdrawn_on is None]
     if not entries:
         return []
     rows = {
@@ -77,7 +79,8 @@ def waiting_letters(services: Services, session: Session) -> list[WaitingLetter]
 def print_file(services: Services, delivery_ids: list[str]) -> bytes:
     """One merged PDF of the given waiting letters, in the order given."""
     store = letter_store(services)
-    known = {e.delivery_id for e in store.entries() if e.posted_on is None}
+    known = {e.delivery_id for e in store.entries()
+             if e.posted_on is None and e.withdrawn_on is None}
     if not delivery_ids or any(i not in known for i in delivery_ids):
         raise PrintQueueError("kies brieven uit de printwachtrij")
     return merge_letters(store, delivery_ids)
@@ -111,6 +114,41 @@ def mark_batch_posted(services: Services, delivery_ids: list[str], posted_on: da
             _record_posting(session, delivery, entry.posted_on, actor)
             marked += 1
     return marked
+
+
+def remake_letter(services: Services, delivery_id: str, actor: str,
+                  now: datetime | None = None) -> None:
+    """Withdraw a letter that missed its posting day and plan a new one for today.
+
+    Only for a letter past its post-by day (one still in time should simply be posted).
+    """
+    today = local_today(now or utcnow())
+    store = letter_store(services)
+    entry = store.get(delivery_id)
+    if entry is None or entry.posted_on is not None or entry.withdrawn_on is not None:
+        raise PrintQueueError("deze brief staat niet (meer) in de printwachtrij")
+    if today <= entry.post_by:
+        raise PrintQueueError("deze brief kan vandaag nog op de post: post hem in plaats van "
+                              "hem opnieuw te maken")
+    with services.db.session() as session:
+        old = session.scalars(select(Delivery).where(Delivery.id == delivery_id)
+                              .with_for_update()).one_or_none()
+        if old is None or old.state != DeliveryState.SENT.value:
+            raise PrintQueueError("deze brief hoort niet bij een verstuurde stap")
+        if remake_planned(session, old.id):
+            raise PrintQueueError("deze brief wordt al opnieuw gemaakt")
+        plan_remake(session, old, today, actor)
+    # After the commit: if this fails, the old letter stays in the queue but can no longer be
+    # marked posted (its post-by day has passed), and the new one is planned either way.
+    store.update([replace(entry, withdrawn_on=today)])
+
+
+def remake_planned(session: Session, delivery_id: str) -> bool:
+    return any(remake_of(d) == delivery_id for d in session.scalars(
+        select(Delivery).where(Delivery.company_id == select(Delivery.company_id)
+                               .where(Delivery.id == delivery_id).scalar_subquery(),
+                               Delivery.channel == "letter",
+                               Delivery.state != DeliveryState.SKIPPED.value)))
 
 
 def _record_posting(session: Session, delivery: Delivery, posted_on: date, actor: str) -> None:

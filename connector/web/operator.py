@@ -198,6 +198,19 @@ def mark_posted() -> Response:
     return redirect(url_for("operator.print_queue"))
 
 
+@bp.post("/print/<delivery_id>/remake")
+@operator_required
+def remake(delivery_id: str) -> Response:
+    try:
+        posting.remake_letter(services(), delivery_id, actor())
+    except posting.PrintQueueError as exc:
+        flash(_("Niet gedaan: %(error)s.", error=exc), "error")
+    else:
+        flash(_("De brief is uit de wachtrij gehaald; een nieuwe brief met een nieuwe termijn "
+                "komt bij de volgende ronde in de wachtrij."), "success")
+    return redirect(url_for("operator.print_queue"))
+
+
 # -- approvals --------------------------------------------------------------------------------
 
 
