@@ -114,7 +114,7 @@ def fill_sender(page: Page, name: str, iban: str, email: str = "", phone: str = 
     form.get_by_label("IBAN", exact=True).fill(iban)
     form.get_by_label("E-mailadres voor vragen").fill(email)
     form.get_by_label("Telefoonnummer voor vragen").fill(phone)
-    form.get_by_role("button", name="Opslaan").click()
+    form.get_by_role("button", name="Opslaan", exact=True).click()
 
 
 def go_live(page: Page) -> None:
@@ -136,7 +136,7 @@ def record_hold(page: Page, kind: str, reason: str, until: date | None = None) -
     e.g. "Betaalbelofte (tot een datum)" for a promise to pay."""
     form = section(page, "Pre-incassodossier")
     form.get_by_label("Soort").select_option(label=kind)
-    form.get_by_label("Reden").fill(reason)
+    form.get_by_label("Reden", exact=True).fill(reason)
     form.get_by_label("Tot en met").fill(until.isoformat() if until else "")
     form.get_by_role("button", name="Vastleggen").click()
 

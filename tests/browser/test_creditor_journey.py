@@ -81,7 +81,7 @@ def test_connect_go_live_watch_a_case_and_record_a_promise(page, services, money
     open_invoice(page, company_id, invoice_id)
     dossier = section(page, "Pre-incassodossier")
     expect(dossier).to_contain_text("loopt")
-    expect(dossier.get_by_role("table")).to_contain_text("sent")
+    expect(dossier.get_by_role("table")).to_contain_text("verstuurd")
     shot(page, "creditor-06-invoice-case")
     until = today_nl() + timedelta(days=7)
     promise_to_pay(page, until, "Belt: betaalt volgende week")
