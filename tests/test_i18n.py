@@ -17,16 +17,24 @@ import requests
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from connector import create_app, formatting
+from connector.collection import cases as collection_cases
+from connector.collection import messages, policy, report
 from connector.collection.calls import OUTCOME_LABELS
+from connector.collection.cases import settings_for
+from connector.collection.engine import run_company
 from connector.config import PROJECT_ROOT
-from connector.models import CallOutcome, Operator
+from connector.models import CallOutcome, Case, Operator
+from connector.sync import sync_company
+from connector.web import cases as cases_view
 from connector.web import filters, i18n
 from connector.web.operator_forms import OUTCOME_CHOICES
-from tests.helpers import csrf_token, hidden_fields
+from tests.helpers import connect_direct, csrf_token, hidden_fields
 from tests.test_web import PASSWORD, _operator_session
+from tests.test_web_policy import form_fields
 
 PO = PROJECT_ROOT / "connector" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 EN = {"Accept-Language": "en-GB,en;q=0.9,nl;q=0.5"}
@@ -234,3 +242,121 @@ def test_connect_flow_in_english(services, moneybird_emulator):
     done = browser.post(f"{url}/connect/choose", timeout=60, data={
         "csrf_token": csrf_token(chooser.text), "tenants": tenants})
     assert "1 administration connected. The first sync is running." in done.text
+
+
+# -- the creditor pages (second pass) ------------------------------------------------------
+
+
+@pytest.fixture
+def creditor_en(services, moneybird_emulator):
+    """A synced company with cases planned in preview, seen by an operator in English."""
+    company_id = connect_direct(services, moneybird_emulator)
+    sync_company(services, company_id)
+    run_company(services, company_id)
+    browser = _operator_session(services)
+    browser.headers.update(EN)
+    return company_id, browser, f"{services.settings.public_url}/companies/{company_id}"
+
+
+def _in_english(page: str, *texts: str) -> None:
+    assert '<html lang="en">' in page
+    for text in texts:
+        assert text in page, text
+
+
+def test_company_and_case_pages_in_english(services, creditor_en):
+    company_id, browser, base = creditor_en
+    company = browser.get(base).text
+    _in_english(company, '<h2 id="koppeling">Connection</h2>', "Last sync", "Sync now",
+                "Disconnect? The webhook and tokens are removed; the log is kept.",
+                '<h2 id="preincasso">Pre-collection</h2>', "Go live", "monthly statement",
+                "<h3>Planned</h3>", "<th>Step</th>", '<h2 id="afzender">Sender</h2>',
+                "Creditor name", "Phone number for questions",  # lazy form labels
+                "Logo on the letters", "Overdue invoices", "Days overdue",
+                "Written back to Moneybird", "Booking payments",
+                "How Moneybird books a payment", "default (a payment to be matched)",
+                '<h2 id="logboek">Log</h2>')
+    assert "Achterstallige facturen" not in company and "Nu synchroniseren" not in company
+    with services.db.session() as db:
+        case = db.scalars(select(Case).where(Case.company_id == company_id,
+                                             Case.state == "active")).first()
+        invoice_id, number = case.invoice_id, case.invoice.number
+    invoice = browser.get(f"{base}/invoices/{invoice_id}").text
+    _in_english(invoice, f"<h1>Invoice {number}</h1>", "Pre-collection case", "Due date",
+                "days overdue", "<h3>Steps</h3>", "Invoices in this message", "scheduled",
+                "Then, according to the policy:", "days after the previous step",
+                "phone call",  # a channel label, translated when shown
+                "Skip step", "Hand over to debt collection", "Promise to pay (until a date)",
+                "Add a note in the software", "Record a payment", "Payment date")
+    assert "Daarna volgens het beleid" not in invoice
+
+
+def test_cases_debtors_policy_and_templates_in_english(services, creditor_en):
+    _, browser, base = creditor_en
+    cases = browser.get(f"{base}/cases").text
+    _in_english(cases, "<title>Cases · ", "<h1>Cases</h1>", "Search by debtor or invoice number",
+                '<option value="active">running</option>', "Next step", ">running</span>",
+                ">Policy</a>", ">Debtors</a>", "consumer")
+    assert " op " not in re.sub(r"<[^>]+>", " ", cases.split('id="cases"')[1])  # "X on <day>"
+    debtors = browser.get(f"{base}/debtors").text
+    _in_english(debtors, "<h1>Debtors</h1>", "Excluded debtors only", "All debtors",
+                "Exclude…", "Reason for excluding", ">included</span>")
+    policy = browser.get(f"{base}/policy").text
+    _in_english(policy, "<h1>Pre-collection policy</h1>", "Preview or live", "When a case opens",
+                "Open a case after (days overdue)", "Steps for consumers",
+                "Steps for business debtors", "Channel", ">phone call</option>",
+                ">after the previous step</option>", "Approve first", "Fee (€, excl. VAT)",
+                "Add step", "Restore default policy")
+    templates = browser.get(f"{base}/templates/").text
+    _in_english(templates, "<h1>Templates</h1>", "Texts of the reminders",
+                "Profitletter consumer (14-day letter)", "<th>Dutch</th>", "<th>English</th>",
+                ">edit</a>", ">default</span>")
+    edit = browser.get(f"{base}/templates/stamp/en").text
+    _in_english(edit, "Last reminder with collection stamp (English)", "Templates of ",
+                "Available data", "Only these names exist:", 'value="Preview"', 'value="Save"')
+
+
+def test_form_errors_come_back_in_english(services, creditor_en):
+    company_id, browser, base = creditor_en
+    page = browser.get(base).text
+    bad = browser.post(f"{base}/sender", data={"csrf_token": csrf_token(page), "name": "Zoet",
+                                              "iban": "NL00ABNA0000000000"})
+    _in_english(bad.text, "IBAN: This IBAN is not valid (check the digits).")
+    with services.db.session() as db:
+        stored = settings_for(db, company_id).policy
+    editor = browser.get(f"{base}/policy").text
+    for changes, message in (
+            ({"consumer__1__delay_days": "seven"},
+             "Enter a whole number of days (0 or more), for example 7."),
+            ({"consumer__1__fee": "a lot"}, "Enter a fee in euros, for example 14.95."),
+            ({"business__0__after": "later"},
+             "Choose &#39;after the previous step&#39; or &#39;after the case opened&#39;.")):
+        refused = browser.post(f"{base}/policy", data={
+            "csrf_token": csrf_token(editor), "action": "save", **form_fields(stored, **changes)})
+        assert refused.status_code == 200
+        _in_english(refused.text, "Not saved: check the marked fields.", message)
+    # the same mistake in Dutch for a Dutch browser, and nothing was stored either way
+    browser.headers.pop("Accept-Language")
+    dutch = browser.post(f"{base}/sender", data={"csrf_token": csrf_token(page), "name": "Zoet",
+                                                "iban": "NL00ABNA0000000000"})
+    assert "IBAN: Dit IBAN klopt niet (controleer de cijfers)." in dutch.text
+    with services.db.session() as db:
+        assert settings_for(db, company_id).policy == stored
+        assert not (settings_for(db, company_id).sender or {}).get("iban")
+
+
+def test_web_labels_say_in_dutch_what_the_engine_says():
+    """The pages translate the engine's codes; without a request they are the engine's Dutch."""
+    assert {k: str(v) for k, v in filters.CHANNEL_LABELS.items()} == policy.CHANNEL_LABELS
+    assert {k: str(v) for k, v in filters.CASE_STATES.items()} == report.STATE_LABELS
+    assert {k: str(v) for k, v in filters.HOLD_LABELS.items()} == {
+        kind.value: text for kind, text in collection_cases.HOLD_LABELS.items()}
+    assert {k: str(v) for k, v in filters.TEMPLATE_LABELS.items()} == messages.TEMPLATE_LABELS
+    assert {k: str(v) for k, v in filters.LANG_LABELS.items()} == messages.LANG_LABELS
+
+
+def test_every_refusal_of_the_engine_has_english():
+    source = (PROJECT_ROOT / "connector" / "collection" / "actions.py").read_text("utf-8")
+    refusals = set(re.findall(r'ActionRefused\("([^"]+)"\)', source))
+    assert refusals and refusals == set(cases_view.REFUSALS)
+    assert all(str(text) == key for key, text in cases_view.REFUSALS.items())

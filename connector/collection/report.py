@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -26,17 +28,27 @@ def find_company(session: Session, needle: str) -> Company:
     return matches[0]
 
 
-def next_step_text(session: Session, case: Case) -> str:
+def next_step(session: Session, case: Case) -> tuple[str, date | None] | None:
+    """The name of the case's next step and the day it is planned for (None: not planned
+    yet), or None when no step follows."""
     planned = session.scalars(
         select(Delivery).join(DeliveryCase).where(
             DeliveryCase.case_id == case.id, Delivery.state == DeliveryState.PLANNED.value)
     ).first()
     if planned is not None:
-        return f"{planned.step_name} op {short_day(planned.due_on)}"
+        return planned.step_name, planned.due_on
     steps = policy_for(session, case.company_id).steps(case.variant)
     if case.state == "closed" or case.next_step >= len(steps):
+        return None
+    return steps[case.next_step].name, None
+
+
+def next_step_text(session: Session, case: Case) -> str:
+    step = next_step(session, case)
+    if step is None:
         return "–"
-    return steps[case.next_step].name
+    name, day = step
+    return f"{name} op {short_day(day)}" if day else name
 
 
 def case_rows(session: Session, company_id: str, state: str | None = None) -> list[list[str]]:

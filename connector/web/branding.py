@@ -7,6 +7,7 @@ content type) and served back only to whoever may see the company, with its chec
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from connector import events
@@ -46,21 +47,23 @@ def upload(company_id: str) -> Response:
         company_or_404(db, company_id)
         if not form.validate_on_submit():
             for errors in form.errors.values():
-                flash(f"Logo niet opgeslagen: {' '.join(errors)}", "error")
+                flash(_("Logo niet opgeslagen: %(error)s", error=" ".join(map(str, errors))),
+                      "error")
             return _back(company_id)
         settings = settings_for(db, company_id)
         settings.logo, settings.logo_mime = form.content, form.mime
         settings.updated_by = actor()
         events.record(db, "collection.logo", "Logo voor de brieven gewijzigd",
                       company_id=company_id, actor=actor())
-    flash("Logo opgeslagen; het staat voortaan op de Profitletter.", "success")
+    flash(_("Logo opgeslagen; het staat voortaan op de Profitletter."), "success")
     return _back(company_id)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def too_large(_: RequestEntityTooLarge) -> Response:
-    """A file far above the limit is cut off before the form sees it: say so in Dutch."""
-    flash("Logo niet opgeslagen: Het bestand is groter dan 500 kB; verklein het logo.", "error")
+def too_large(error: RequestEntityTooLarge) -> Response:
+    """A file far above the limit is cut off before the form sees it: say so, as the form would."""
+    flash(_("Logo niet opgeslagen: %(error)s",
+            error=_("Het bestand is groter dan 500 kB; verklein het logo.")), "error")
     company_id = (request.view_args or {}).get("company_id", "")
     return redirect(url_for("companies.show", company_id=company_id, _anchor="afzender"))
 
@@ -75,5 +78,5 @@ def delete(company_id: str) -> Response:
             settings.logo, settings.logo_mime, settings.updated_by = None, None, actor()
             events.record(db, "collection.logo", "Logo voor de brieven verwijderd",
                           company_id=company_id, actor=actor())
-    flash("Logo verwijderd.", "success")
+    flash(_("Logo verwijderd."), "success")
     return _back(company_id)

@@ -8,6 +8,9 @@ signed in): another tenant's ids give a 404 and change nothing.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
@@ -23,8 +26,8 @@ from connector.collection.actions import (
     skip_step,
 )
 from connector.collection.cases import policy_for
-from connector.collection.policy import CHANNEL_LABELS
-from connector.collection.report import STATE_LABELS, next_step_text
+from connector.collection.report import next_step
+from connector.formatting import short_day
 from connector.models import Case, Debtor, Delivery, Hold, HoldKind, Invoice
 from connector.web.access import actor, company_or_404, login_required, services
 from connector.web.settings_forms import ReasonForm
@@ -32,14 +35,47 @@ from connector.web.settings_forms import ReasonForm
 bp = Blueprint("cases", __name__, url_prefix="/companies/<company_id>")
 PAGE_SIZE = 50
 FILTERS = {
-    "": "alle dossiers",
-    "active": "lopend",
-    "on_hold": "on hold",
-    "ready_for_handover": "klaar voor overdracht",
-    "handed_over": "overgedragen",
-    "closed": "gesloten",
-    "paid": "gesloten: betaald",
+    "": _l("alle dossiers"),
+    "active": _l("lopend"),
+    "on_hold": _l("on hold"),
+    "ready_for_handover": _l("klaar voor overdracht"),
+    "handed_over": _l("overgedragen"),
+    "closed": _l("gesloten"),
+    "paid": _l("gesloten: betaald"),
 }
+# What the engine refuses (``ActionRefused``, Dutch) in the UI's language; a message not listed
+# here is shown as the engine wrote it.
+REFUSALS = {
+    "Geef een reden om de stap over te slaan.": _l("Geef een reden om de stap over te slaan."),
+    "Deze stap is niet meer gepland.": _l("Deze stap is niet meer gepland."),
+    "Deze stap hoort niet (meer) bij dit dossier.":
+        _l("Deze stap hoort niet (meer) bij dit dossier."),
+    "Geef een reden of kenmerk voor de overdracht.":
+        _l("Geef een reden of kenmerk voor de overdracht."),
+    "Dit dossier loopt niet meer en kan niet worden overgedragen.":
+        _l("Dit dossier loopt niet meer en kan niet worden overgedragen."),
+    "Deze debiteur is al uitgesloten.": _l("Deze debiteur is al uitgesloten."),
+    "Geef een reden om de debiteur uit te sluiten.":
+        _l("Geef een reden om de debiteur uit te sluiten."),
+    "Deze debiteur is niet uitgesloten.": _l("Deze debiteur is niet uitgesloten."),
+    "Geef een reden om de debiteur weer mee te nemen.":
+        _l("Geef een reden om de debiteur weer mee te nemen."),
+}
+
+
+def refusal(exc: ActionRefused) -> str:
+    """The engine's refusal in the UI's language."""
+    text = REFUSALS.get(str(exc))
+    return str(text) if text is not None else str(exc)
+
+
+def next_step_label(db: Session, case: Case) -> str:
+    """The next step of a case for the pages: its name (data, as stored) and planned day."""
+    step = next_step(db, case)
+    if step is None:
+        return "–"
+    name, day = step
+    return _("%(step)s op %(day)s", step=name, day=short_day(day)) if day else name
 
 
 def _pages(total: int) -> int:
@@ -74,13 +110,13 @@ def index(company_id: str) -> str:
             base.options(joinedload(Case.invoice), joinedload(Case.debtor))
             .order_by(Case.opened_on.desc(), Invoice.number)
             .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-        rows = [(case, next_step_text(db, case)) for case in cases]
+        rows = [(case, next_step_label(db, case)) for case in cases]
         any_cases = bool(total) or bool(db.scalar(
             select(func.count()).select_from(Case).where(Case.company_id == company_id)))
         return render_template(
             "web/cases.html", company=company, rows=rows, total=total, page=page,
             pages=_pages(total), state=state, q=request.args.get("q", "").strip()[:100],
-            filters=FILTERS, state_labels=STATE_LABELS, any_cases=any_cases)
+            filters=FILTERS, any_cases=any_cases)
 
 
 def _case_or_404(db: Session, company_id: str, case_id: str) -> Case:
@@ -98,7 +134,7 @@ def _case_page(case: Case) -> Response:
 def _flash_errors(form: ReasonForm) -> None:
     for name, errors in form.errors.items():
         label = getattr(form, name).label.text if hasattr(form, name) else name
-        flash(f"{label}: {' '.join(errors)}", "error")
+        flash(f"{label}: {' '.join(map(str, errors))}", "error")
 
 
 @bp.post("/cases/<case_id>/skip")
@@ -118,16 +154,17 @@ def skip(company_id: str, case_id: str) -> Response:
             _flash_errors(form)
             return _case_page(case)
         if delivery is None or (wanted and delivery.id != wanted):
-            flash("Deze stap is niet meer gepland; bekijk de stand van het dossier.", "error")
+            flash(_("Deze stap is niet meer gepland; bekijk de stand van het dossier."), "error")
             return _case_page(case)
         name = delivery.step_name
         try:
             skip_step(db, case, delivery, form.reason.data, actor(), today_nl())
         except ActionRefused as exc:
-            flash(str(exc), "error")
+            flash(refusal(exc), "error")
             return _case_page(case)
         response = _case_page(case)
-    flash(f"Stap '{name}' overgeslagen; het dossier gaat door met de volgende stap.", "success")
+    flash(_("Stap '%(name)s' overgeslagen; het dossier gaat door met de volgende stap.",
+            name=name), "success")
     return response
 
 
@@ -145,9 +182,9 @@ def handover(company_id: str, case_id: str) -> Response:
         try:
             hand_over(db, case, form.reason.data, actor())
         except ActionRefused as exc:
-            flash(str(exc), "error")
+            flash(refusal(exc), "error")
             return response
-    flash("Dossier overgedragen aan incasso. De herinneringen van het pakket blijven uit.",
+    flash(_("Dossier overgedragen aan incasso. De herinneringen van het pakket blijven uit."),
           "success")
     return response
 
@@ -207,14 +244,18 @@ def _exclusion(company_id: str, debtor_id: str, exclude: bool) -> Response:
         try:
             if exclude:
                 exclude_debtor(db, debtor, form.reason.data, actor())
-                done = ("Debiteur uitgesloten: lopende dossiers zijn gesloten en er opent geen "
-                        "nieuw dossier.")
+                done = _("Debiteur uitgesloten: lopende dossiers zijn gesloten en er opent geen "
+                         "nieuw dossier.")
             else:
                 reopened = include_debtor(db, debtor, form.reason.data, actor())
-                done = ("Debiteur doet weer mee: achterstallige facturen krijgen een dossier"
-                        + (f"; {reopened} gesloten dossier(s) heropend." if reopened else "."))
+                done = ngettext(
+                    "Debiteur doet weer mee: achterstallige facturen krijgen een dossier; "
+                    "%(num)d gesloten dossier heropend.",
+                    "Debiteur doet weer mee: achterstallige facturen krijgen een dossier; "
+                    "%(num)d gesloten dossiers heropend.", reopened) if reopened else _(
+                    "Debiteur doet weer mee: achterstallige facturen krijgen een dossier.")
         except ActionRefused as exc:
-            flash(str(exc), "error")
+            flash(refusal(exc), "error")
             return back
     flash(done, "success")
     return back
@@ -247,12 +288,11 @@ def case_console(db: Session, case: Case, steps: list[Delivery], holds: list[Hol
     upcoming = ([] if case.state in ("closed", "handed_over")
                 else list(enumerate(policy_steps[start:], start=start + 1)))
     for delivery in steps:
-        _ = [link.case.invoice for link in delivery.cases]
+        _loaded = [link.case.invoice for link in delivery.cases]
     return {
         "planned": planned,
         "upcoming": upcoming,
         "can_skip": planned is not None and case.state in ("active", "on_hold"),
         "can_handover": case.state in [s.value for s in HANDOVER_FROM],
-        "channel_labels": CHANNEL_LABELS,
         "subjects": [case.id, case.debtor_id, *(d.id for d in steps), *(h.id for h in holds)],
     }

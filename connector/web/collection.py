@@ -7,16 +7,18 @@ import io
 import re
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connector import events
 from connector.clock import today_nl
-from connector.collection.cases import HOLD_LABELS, end_hold, place_hold, settings_for
+from connector.collection.cases import end_hold, place_hold, settings_for
 from connector.collection.engine import approve
 from connector.collection.fees import statement
 from connector.models import Case, Delivery, DeliveryState, Hold, HoldKind
 from connector.web.access import actor, company_or_404, login_required, services
+from connector.web.filters import hold_label
 from connector.web.forms import HoldForm, SenderForm, StampViaLedgerForm
 
 bp = Blueprint("collection", __name__, url_prefix="/companies/<company_id>")
@@ -35,14 +37,14 @@ def mode(company_id: str) -> Response:
         company_or_404(db, company_id)
         settings = settings_for(db, company_id)
         if live and not (settings.sender or {}).get("iban"):
-            flash("Vul eerst het IBAN van de schuldeiser in: zonder rekeningnummer gaat er "
-                  "geen herinnering uit.", "error")
+            flash(_("Vul eerst het IBAN van de schuldeiser in: zonder rekeningnummer gaat er "
+                    "geen herinnering uit."), "error")
             return _back(company_id)
         settings.live, settings.updated_by = live, actor()
         events.record(db, "collection.mode", "Pre-incasso staat live: geplande stappen gaan uit"
                       if live else "Pre-incasso staat op voorbeeld: er gaat niets uit",
                       company_id=company_id, actor=actor())
-    flash("Pre-incasso staat live." if live else "Pre-incasso staat op voorbeeld.", "success")
+    flash(_("Pre-incasso staat live.") if live else _("Pre-incasso staat op voorbeeld."), "success")
     return _back(company_id)
 
 
@@ -55,10 +57,10 @@ def approve_delivery(company_id: str, delivery_id: str) -> Response:
         if delivery is None or delivery.company_id != company_id:
             abort(404)
         if delivery.state != DeliveryState.PLANNED:
-            flash("Deze stap is niet meer gepland.", "error")
+            flash(_("Deze stap is niet meer gepland."), "error")
         else:
             approve(db, delivery, actor())
-            flash("Goedgekeurd; de stap gaat uit op de geplande dag, binnen de belvensters.",
+            flash(_("Goedgekeurd; de stap gaat uit op de geplande dag, binnen de belvensters."),
                   "success")
     return _back(company_id)
 
@@ -71,14 +73,14 @@ def sender(company_id: str) -> Response:
         company_or_404(db, company_id)
         if not form.validate_on_submit():
             for field, errors in form.errors.items():
-                flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+                flash(f"{getattr(form, field).label.text}: {' '.join(map(str, errors))}", "error")
             return _back(company_id, "afzender")
         settings = settings_for(db, company_id)
         settings.sender = {k: (getattr(form, k).data or "").strip()
                            for k in ("name", "iban", "email", "phone")}
         events.record(db, "collection.sender", "Afzendergegevens gewijzigd",
                       company_id=company_id, actor=actor())
-    flash("Afzendergegevens opgeslagen.", "success")
+    flash(_("Afzendergegevens opgeslagen."), "success")
     return _back(company_id, "afzender")
 
 
@@ -89,7 +91,7 @@ def stamp_via_ledger(company_id: str) -> Response:
     with services().db.session() as db:
         company = company_or_404(db, company_id)
         if company.provider != "moneybird" or not form.validate_on_submit():
-            flash("Deze instelling kon niet worden opgeslagen.", "error")
+            flash(_("Deze instelling kon niet worden opgeslagen."), "error")
             return _back(company_id)
         on = bool(form.stamp_via_ledger.data)
         settings = settings_for(db, company_id)
@@ -98,7 +100,7 @@ def stamp_via_ledger(company_id: str) -> Response:
                       "Stempelherinnering gaat via Moneybird" if on
                       else "Stempelherinnering gaat per e-mail van de incassopartner",
                       company_id=company_id, actor=actor())
-    flash("Opgeslagen.", "success")
+    flash(_("Opgeslagen."), "success")
     return _back(company_id)
 
 
@@ -118,11 +120,11 @@ def add_hold(company_id: str, case_id: str) -> Response:
         case = _case_or_404(db, company_id, case_id)
         target = url_for("companies.invoice", company_id=company_id, invoice_id=case.invoice_id)
         if case.state in ("closed", "handed_over"):
-            flash("Dit dossier loopt niet meer.", "error")
+            flash(_("Dit dossier loopt niet meer."), "error")
             return redirect(target)
         if not form.validate_on_submit():
             for field, errors in form.errors.items():
-                flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+                flash(f"{getattr(form, field).label.text}: {' '.join(map(str, errors))}", "error")
             return redirect(target)
         kind = HoldKind(form.kind.data)
         try:
@@ -130,7 +132,7 @@ def add_hold(company_id: str, case_id: str) -> Response:
         except ValueError as exc:
             flash(str(exc), "error")
             return redirect(target)
-    flash(f"{HOLD_LABELS[kind].capitalize()} vastgelegd.", "success")
+    flash(_("%(hold)s vastgelegd.", hold=hold_label(kind).capitalize()), "success")
     return redirect(target)
 
 
@@ -147,7 +149,7 @@ def stop_hold(company_id: str, hold_id: str) -> Response:
             end_hold(db, hold, actor(), "handmatig beëindigd")
         target = (url_for("companies.invoice", company_id=company_id, invoice_id=case.invoice_id)
                   if case else url_for("companies.show", company_id=company_id))
-    flash("Beëindigd; het dossier loopt weer.", "success")
+    flash(_("Beëindigd; het dossier loopt weer."), "success")
     return redirect(target)
 
 
@@ -186,7 +188,7 @@ def overview(db: Session, company_id: str) -> dict:
         Delivery.company_id == company_id, Delivery.state == DeliveryState.SENT.value)
         .order_by(Delivery.sent_at.desc()).limit(10)))
     for delivery in planned + sent:
-        _ = delivery.debtor, [link.case.invoice for link in delivery.cases]
+        _loaded = delivery.debtor, [link.case.invoice for link in delivery.cases]
     return {"settings": settings, "counts": counts, "planned": planned, "sent": sent,
             "month": today_nl().strftime("%Y-%m"), "sender_form": SenderForm(
                 data=settings.sender or {}),

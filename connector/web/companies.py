@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from connector import connections, events, writeback
 from connector.clock import today_nl
-from connector.collection.cases import HOLD_LABELS
-from connector.collection.report import next_step_text
 from connector.models import (
     Case,
     Company,
@@ -32,7 +31,7 @@ from connector.web.access import (
     operator_id,
     services,
 )
-from connector.web.cases import case_console
+from connector.web.cases import case_console, next_step_label
 from connector.web.collection import overview
 from connector.web.forms import HoldForm, NoteForm, PaymentForm, payment_settings_form
 from providers.base import InvoiceStatus
@@ -50,7 +49,7 @@ def index() -> str:
             query = query.where(Company.id.in_(creditor_companies()))
         companies = list(db.scalars(query))
         for company in companies:
-            _ = company.connection and company.connection.grant  # load for the template
+            _loaded = company.connection and company.connection.grant  # load for the template
     return render_template("web/companies.html", companies=companies)
 
 
@@ -69,7 +68,7 @@ def _overdue(db: Session, company_id: str, page: int) -> tuple[list[Invoice], in
     )
     invoices = list(rows)
     for invoice in invoices:
-        _ = invoice.debtor
+        _loaded = invoice.debtor
     return invoices, total
 
 
@@ -81,7 +80,7 @@ def show(company_id: str) -> str:
     with svc.db.session() as db:
         company = company_or_404(db, company_id)
         connection = company.connection
-        _ = connection and connection.grant
+        _loaded = connection and connection.grant
         state = db.get(SyncState, company_id)
         runs = list(db.scalars(select(SyncRun).where(SyncRun.company_id == company_id)
                                .order_by(SyncRun.started_at.desc()).limit(10)))
@@ -93,7 +92,7 @@ def show(company_id: str) -> str:
         writes = list(db.scalars(select(LedgerWrite).where(LedgerWrite.company_id == company_id)
                                  .order_by(LedgerWrite.created_at.desc()).limit(20)))
         for write in writes:
-            _ = write.invoice
+            _loaded = write.invoice
         log = list(db.scalars(select(Event).where(Event.company_id == company_id)
                               .order_by(Event.id.desc()).limit(20)))
         settings_form = payment_settings_form(company.provider,
@@ -113,7 +112,7 @@ def sync_now(company_id: str) -> Response:
     with services().db.session() as db:
         company_or_404(db, company_id)
         request_sync(db, company_id)
-    flash("Synchronisatie aangevraagd; dit duurt enkele seconden.", "info")
+    flash(_("Synchronisatie aangevraagd; dit duurt enkele seconden."), "info")
     return redirect(url_for("companies.show", company_id=company_id))
 
 
@@ -124,8 +123,8 @@ def disconnect(company_id: str) -> Response:
     with svc.db.session() as db:
         company_or_404(db, company_id)
     connections.disconnect(svc, company_id, actor())
-    flash("Ontkoppeld. De gegevens en het logboek blijven bewaard; koppel opnieuw om verder "
-          "te gaan.", "info")
+    flash(_("Ontkoppeld. De gegevens en het logboek blijven bewaard; koppel opnieuw om verder "
+            "te gaan."), "info")
     return redirect(url_for("companies.show", company_id=company_id))
 
 
@@ -137,7 +136,7 @@ def payment_settings(company_id: str) -> str | Response:
         form = payment_settings_form(company.provider)
         if not form.validate_on_submit():
             for field, errors in form.errors.items():
-                flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+                flash(f"{getattr(form, field).label.text}: {' '.join(map(str, errors))}", "error")
             return redirect(url_for("companies.show", company_id=company_id, _anchor="betalingen"))
         company.payment_settings = {
             name: (field.data or "").strip() or None
@@ -145,7 +144,7 @@ def payment_settings(company_id: str) -> str | Response:
         }
         events.record(db, "company.payment_settings", "Instellingen voor betalingen gewijzigd",
                       company_id=company_id, actor=actor())
-    flash("Opgeslagen.", "success")
+    flash(_("Opgeslagen."), "success")
     return redirect(url_for("companies.show", company_id=company_id))
 
 
@@ -162,7 +161,7 @@ def invoice(company_id: str, invoice_id: str) -> str | Response:
     with services().db.session() as db:
         company = company_or_404(db, company_id)
         inv = _invoice_or_404(db, company, invoice_id)
-        _ = inv.debtor
+        _loaded = inv.debtor
         note_form = NoteForm(prefix="note", key=writeback.new_key())
         payment_form = PaymentForm(prefix="payment", open_amount=inv.open_amount,
                                    key=writeback.new_key(), amount=inv.open_amount)
@@ -178,7 +177,7 @@ def invoice(company_id: str, invoice_id: str) -> str | Response:
         holds = list(db.scalars(select(Hold).where(
             or_(Hold.case_id == case.id, Hold.debtor_id == case.debtor_id))
             .order_by(Hold.created_at.desc()))) if case else []
-        next_step = next_step_text(db, case) if case else None
+        next_step = next_step_label(db, case) if case else None
         steps = list(db.scalars(select(Delivery).join(DeliveryCase).where(
             DeliveryCase.case_id == case.id).order_by(Delivery.created_at))) if case else []
         console = case_console(db, case, steps, holds) if case else {}
@@ -189,7 +188,7 @@ def invoice(company_id: str, invoice_id: str) -> str | Response:
                                log=log, note_form=note_form, payment_form=payment_form,
                                today=today_nl(), connected=connected, case=case, holds=holds,
                                next_step=next_step, steps=steps, hold_form=HoldForm(),
-                               hold_labels=HOLD_LABELS, console=console)
+                               console=console)
 
 
 def _handle_invoice_post(
@@ -199,17 +198,17 @@ def _handle_invoice_post(
         if note_form.validate_on_submit():
             writeback.queue_note(db, inv, note_form.text.data.strip(), actor=actor(),
                                  key=_form_key(note_form.key.data))
-            flash("Notitie staat klaar en wordt binnen enkele seconden in het pakket gezet.",
+            flash(_("Notitie staat klaar en wordt binnen enkele seconden in het pakket gezet."),
                   "success")
             return True
     elif "payment-amount" in request.form:
         if inv.status != InvoiceStatus.OPEN:
-            flash("Deze factuur staat niet meer open.", "error")
+            flash(_("Deze factuur staat niet meer open."), "error")
             return True
         if payment_form.validate_on_submit():
             writeback.queue_payment(db, inv, payment_form.amount.data, payment_form.paid_on.data,
                                     actor=actor(), key=_form_key(payment_form.key.data))
-            flash("Betaling staat klaar en wordt binnen enkele seconden geboekt.", "success")
+            flash(_("Betaling staat klaar en wordt binnen enkele seconden geboekt."), "success")
             return True
     return False
 

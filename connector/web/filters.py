@@ -31,6 +31,45 @@ LABELS = {
     "manual": _l("handmatig"), "connect": _l("koppeling"),
 }
 
+# Codes of the pre-incasso engine, in words for the pages. The Dutch is the engine's own text
+# (``policy.CHANNEL_LABELS``, ``report.STATE_LABELS``, ``cases.HOLD_LABELS``,
+# ``messages.TEMPLATE_LABELS`` / ``LANG_LABELS``): those stay Dutch where they are stored or sent
+# (step names, events, notes); only what the page shows is translated, here.
+CHANNEL_LABELS = {
+    "stamp": _l("incassostempel op de laatste herinnering"),
+    "letter": _l("Profitletter (post en e-mail)"),
+    "email": _l("e-mail"),
+    "sms": _l("sms"),
+    "whatsapp": _l("WhatsApp"),
+    "call": _l("telefoongesprek"),
+    "handover": _l("klaar voor overdracht"),
+}
+CASE_STATES = {
+    "active": _l("loopt"),
+    "on_hold": _l("on hold"),
+    "ready_for_handover": _l("klaar voor overdracht"),
+    "handed_over": _l("overgedragen"),
+    "closed": _l("gesloten"),
+}
+HOLD_LABELS = {
+    "dispute": _l("betwisting"),
+    "promise": _l("betaalbelofte"),
+    "payment_plan": _l("betalingsregeling"),
+    "pause": _l("pauze"),
+    "excluded": _l("debiteur uitgesloten"),
+    "handover": _l("overgedragen aan incasso"),
+}
+TEMPLATE_LABELS = {
+    "profitletter_consumer": _l("Profitletter particulier (veertiendagenbrief)"),
+    "profitletter_business": _l("Profitletter zakelijk"),
+    "stamp": _l("Laatste herinnering met incassostempel"),
+    "email": _l("E-mail"),
+    "sms": _l("Sms"),
+    "whatsapp": _l("WhatsApp"),
+    "call_script": _l("Belscript"),
+}
+LANG_LABELS = {"nl": _l("Nederlands"), "en": _l("Engels")}
+
 # What a platform calls one ledger (``ProviderInfo.tenant_label``, Dutch): singular, plural.
 TENANT_WORDS = {"administratie": (_l("administratie"), _l("administraties"))}
 
@@ -54,6 +93,33 @@ def label(value: str | None) -> str:
     """Words for the codes we store, in the UI's language; an unknown code is shown as it is."""
     text = LABELS.get(value or "")
     return str(text) if text is not None else (value or "–")
+
+
+def _word(words: dict, value: object) -> str:
+    """A code in words in the UI's language; an unknown code is shown as it is."""
+    key = getattr(value, "value", value)  # an enum member or its stored string
+    text = words.get(key or "")
+    return str(text) if text is not None else str(key or "–")
+
+
+def channel_label(value: str | None) -> str:
+    return _word(CHANNEL_LABELS, value)
+
+
+def case_state(value: str | None) -> str:
+    return _word(CASE_STATES, value)
+
+
+def hold_label(value: str | None) -> str:
+    return _word(HOLD_LABELS, value)
+
+
+def template_label(value: str | None) -> str:
+    return _word(TEMPLATE_LABELS, value)
+
+
+def lang_label(value: str | None) -> str:
+    return _word(LANG_LABELS, value)
 
 
 def money(value: Decimal | None, currency: str = "EUR") -> str:
@@ -85,3 +151,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(platform, "platform")
     app.add_template_filter(tenant_word, "tenant_word")
     app.add_template_filter(long_day, "long_day")
+    for function in (channel_label, case_state, hold_label, template_label, lang_label):
+        app.add_template_filter(function)

@@ -1,10 +1,17 @@
-"""Forms (Flask-WTF: CSRF on every one) with messages in Dutch."""
+"""Forms (Flask-WTF: CSRF on every one) in the UI's language.
+
+Labels, choices and validator messages are lazy (``lazy_gettext``): the forms are defined once
+at import, the text is looked up when a page in Dutch or English renders it. Messages added
+while validating a request use ``gettext``.
+"""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -27,11 +34,11 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from connector.clock import today_nl
 
 PAYMENT_ACTIONS = [
-    SelectChoice("", "Standaard van Moneybird (te koppelen betaling)"),
-    SelectChoice("payment_without_proof", "Betaling zonder bewijs"),
-    SelectChoice("private_payment", "Privébetaling (financiële rekening nodig)"),
-    SelectChoice("cash_payment", "Kasbetaling (financiële rekening nodig)"),
-    SelectChoice("balance_settlement", "Verrekening via een grootboekrekening (die is nodig)"),
+    SelectChoice("", _l("Standaard van Moneybird (te koppelen betaling)")),
+    SelectChoice("payment_without_proof", _l("Betaling zonder bewijs")),
+    SelectChoice("private_payment", _l("Privébetaling (financiële rekening nodig)")),
+    SelectChoice("cash_payment", _l("Kasbetaling (financiële rekening nodig)")),
+    SelectChoice("balance_settlement", _l("Verrekening via een grootboekrekening (die is nodig)")),
 ]
 NEEDS = {
     "private_payment": "financial_account_id",
@@ -41,30 +48,32 @@ NEEDS = {
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mailadres", validators=[DataRequired("Vul je e-mailadres in."), Email(
-        "Dit is geen geldig e-mailadres.")])
-    password = PasswordField("Wachtwoord", validators=[DataRequired("Vul je wachtwoord in.")])
+    email = EmailField(_l("E-mailadres"), validators=[
+        DataRequired(_l("Vul je e-mailadres in.")), Email(_l("Dit is geen geldig e-mailadres."))])
+    password = PasswordField(_l("Wachtwoord"), validators=[
+        DataRequired(_l("Vul je wachtwoord in."))])
     next = HiddenField()
 
 
 class ChooseTenantsForm(FlaskForm):
     tenants = SelectMultipleField(
-        "Administraties", validators=[DataRequired("Kies minstens één administratie.")]
+        _l("Administraties"), validators=[DataRequired(_l("Kies minstens één administratie."))]
     )
 
 
 class NoteForm(FlaskForm):
-    text = TextAreaField("Notitie", validators=[
-        DataRequired("Schrijf een notitie."), Length(max=500, message="Maximaal 500 tekens.")])
+    text = TextAreaField(_l("Notitie"), validators=[
+        DataRequired(_l("Schrijf een notitie.")),
+        Length(max=500, message=_l("Maximaal 500 tekens."))])
     key = HiddenField()
 
 
 class PaymentForm(FlaskForm):
-    amount = DecimalField("Bedrag (€)", places=2, validators=[
-        DataRequired("Vul een bedrag in, bijvoorbeeld 125,50."),
-        NumberRange(min=Decimal("0.01"), message="Het bedrag moet groter zijn dan nul.")])
-    paid_on = DateField("Betaaldatum", default=today_nl, validators=[
-        DataRequired("Vul een geldige datum in (jjjj-mm-dd).")])
+    amount = DecimalField(_l("Bedrag (€)"), places=2, validators=[
+        DataRequired(_l("Vul een bedrag in, bijvoorbeeld 125,50.")),
+        NumberRange(min=Decimal("0.01"), message=_l("Het bedrag moet groter zijn dan nul."))])
+    paid_on = DateField(_l("Betaaldatum"), default=today_nl, validators=[
+        DataRequired(_l("Vul een geldige datum in (jjjj-mm-dd)."))])
     key = HiddenField()
 
     def __init__(self, *args: object, open_amount: Decimal | None = None, **kwargs: object):
@@ -73,19 +82,19 @@ class PaymentForm(FlaskForm):
 
     def validate_amount(self, field: DecimalField) -> None:
         if self.open_amount is not None and field.data and field.data > self.open_amount:
-            raise ValidationError("Het bedrag is hoger dan het openstaande bedrag.")
+            raise ValidationError(_("Het bedrag is hoger dan het openstaande bedrag."))
 
     def validate_paid_on(self, field: DateField) -> None:
         if field.data and field.data > today_nl():
-            raise ValidationError("Een betaling kan niet in de toekomst liggen.")
+            raise ValidationError(_("Een betaling kan niet in de toekomst liggen."))
 
 
 class PaymentSettingsForm(FlaskForm):
-    manual_payment_action = SelectField("Hoe boekt Moneybird een betaling", choices=PAYMENT_ACTIONS,
-                                        validators=[Optional()])
-    financial_account_id = StringField("Financiële rekening (id)", validators=[
+    manual_payment_action = SelectField(_l("Hoe boekt Moneybird een betaling"),
+                                        choices=PAYMENT_ACTIONS, validators=[Optional()])
+    financial_account_id = StringField(_l("Financiële rekening (id)"), validators=[
         Optional(), Length(max=30)])
-    ledger_account_id = StringField("Grootboekrekening (id)", validators=[
+    ledger_account_id = StringField(_l("Grootboekrekening (id)"), validators=[
         Optional(), Length(max=30)])
 
     def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
@@ -94,11 +103,11 @@ class PaymentSettingsForm(FlaskForm):
         ok = True
         for field in (self.financial_account_id, self.ledger_account_id):
             if field.data and not field.data.strip().isdigit():
-                field.errors.append("Een Moneybird-id bestaat alleen uit cijfers.")
+                field.errors.append(_("Een Moneybird-id bestaat alleen uit cijfers."))
                 ok = False
         needed = NEEDS.get(self.manual_payment_action.data or "")
         if needed and not getattr(self, needed).data:
-            getattr(self, needed).errors.append("Nodig voor deze manier van boeken.")
+            getattr(self, needed).errors.append(_("Nodig voor deze manier van boeken."))
             ok = False
         return ok
 
@@ -106,46 +115,48 @@ class PaymentSettingsForm(FlaskForm):
 class SenderForm(FlaskForm):
     """In whose name the steps go out: the creditor's own name, bank account and contact."""
 
-    name = StringField("Naam schuldeiser", validators=[
-        DataRequired("Vul de naam in waaronder de herinneringen gaan."), Length(max=120)])
-    iban = StringField("IBAN", validators=[DataRequired("Vul het IBAN in waarop de debiteur "
-                                                        "betaalt.")])
-    email = EmailField("E-mailadres voor vragen", validators=[
-        Optional(), Email("Dit is geen geldig e-mailadres.")])
-    phone = StringField("Telefoonnummer voor vragen", validators=[Optional(), Length(max=30)])
+    name = StringField(_l("Naam schuldeiser"), validators=[
+        DataRequired(_l("Vul de naam in waaronder de herinneringen gaan.")), Length(max=120)])
+    iban = StringField(_l("IBAN"), validators=[
+        DataRequired(_l("Vul het IBAN in waarop de debiteur betaalt."))])
+    email = EmailField(_l("E-mailadres voor vragen"), validators=[
+        Optional(), Email(_l("Dit is geen geldig e-mailadres."))])
+    phone = StringField(_l("Telefoonnummer voor vragen"), validators=[
+        Optional(), Length(max=30)])
 
     def validate_iban(self, field: StringField) -> None:
         try:
             field.data = IBAN(field.data or "").compact
         except SchwiftyException:
-            raise ValidationError("Dit IBAN klopt niet (controleer de cijfers).") from None
+            raise ValidationError(_("Dit IBAN klopt niet (controleer de cijfers).")) from None
 
 
 class StampViaLedgerForm(FlaskForm):
     """Moneybird only: the stamp step as Moneybird's own reminder instead of our e-mail."""
 
-    stamp_via_ledger = BooleanField("Stempelherinnering via Moneybird versturen (Moneybirds "
-                                    "eigen herinnering, met de tekst van het stempel)")
+    stamp_via_ledger = BooleanField(_l("Stempelherinnering via Moneybird versturen (Moneybirds "
+                                       "eigen herinnering, met de tekst van het stempel)"))
 
 
 class HoldForm(FlaskForm):
-    kind = SelectField("Soort", choices=[
-        SelectChoice("dispute", "Betwisting"),
-        SelectChoice("promise", "Betaalbelofte (tot een datum)"),
-        SelectChoice("payment_plan", "Betalingsregeling"),
-        SelectChoice("pause", "Pauze"),
+    kind = SelectField(_l("Soort"), choices=[
+        SelectChoice("dispute", _l("Betwisting")),
+        SelectChoice("promise", _l("Betaalbelofte (tot een datum)")),
+        SelectChoice("payment_plan", _l("Betalingsregeling")),
+        SelectChoice("pause", _l("Pauze")),
     ])
-    reason = StringField("Reden", validators=[DataRequired("Geef een reden."), Length(max=300)])
-    until = DateField("Tot en met", validators=[Optional()])
+    reason = StringField(_l("Reden"), validators=[
+        DataRequired(_l("Geef een reden.")), Length(max=300)])
+    until = DateField(_l("Tot en met"), validators=[Optional()])
 
     def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
         # Checked here, not in validate_until: Optional() stops that chain on an empty date.
         ok = super().validate(extra_validators)  # type: ignore[arg-type]
         if self.kind.data == "promise" and not self.until.data and not self.until.errors:
-            self.until.errors = [*self.until.errors, "Een betaalbelofte heeft een datum nodig."]
+            self.until.errors = [*self.until.errors, _("Een betaalbelofte heeft een datum nodig.")]
             ok = False
         if self.until.data and self.until.data < today_nl():
-            self.until.errors = [*self.until.errors, "Deze datum ligt in het verleden."]
+            self.until.errors = [*self.until.errors, _("Deze datum ligt in het verleden.")]
             ok = False
         return ok
 
@@ -156,19 +167,19 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 class ExactPaymentSettingsForm(FlaskForm):
     """Exact Online books a payment only with a bank journal and an offset G/L account."""
 
-    journal_code = StringField("Dagboek (code)", validators=[Optional(), Length(max=10)])
-    gl_account_id = StringField("Tegenrekening (grootboek-id)", validators=[Optional()])
+    journal_code = StringField(_l("Dagboek (code)"), validators=[Optional(), Length(max=10)])
+    gl_account_id = StringField(_l("Tegenrekening (grootboek-id)"), validators=[Optional()])
 
     def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
         ok = super().validate(extra_validators)  # type: ignore[arg-type]
         journal, account = (self.journal_code.data or "").strip(), (self.gl_account_id.data or "")
         if account and not GUID.match(account.strip()):
             self.gl_account_id.errors = [*self.gl_account_id.errors,
-                                         "Een grootboek-id ziet eruit als 8-4-4-4-12 tekens."]
+                                         _("Een grootboek-id ziet eruit als 8-4-4-4-12 tekens.")]
             ok = False
         if bool(journal) != bool(account.strip()):
             self.journal_code.errors = [*self.journal_code.errors,
-                                        "Vul dagboek én tegenrekening in, of geen van beide."]
+                                        _("Vul dagboek én tegenrekening in, of geen van beide.")]
             ok = False
         return ok
 
@@ -181,11 +192,11 @@ def payment_settings_form(provider: str, **kwargs: object) -> FlaskForm:
 class TemplateForm(FlaskForm):
     """A company's own text for one message template; "Voorbeeld" shows it, "Opslaan" keeps it."""
 
-    body = TextAreaField("Tekst", validators=[DataRequired("Het sjabloon is leeg.")])
-    case_id = SelectField("Voorbeeld voor dossier", choices=[], validate_choice=False,
+    body = TextAreaField(_l("Tekst"), validators=[DataRequired(_l("Het sjabloon is leeg."))])
+    case_id = SelectField(_l("Voorbeeld voor dossier"), choices=[], validate_choice=False,
                           validators=[Optional()])
-    preview = SubmitField("Voorbeeld")
-    save = SubmitField("Opslaan")
+    preview = SubmitField(_l("Voorbeeld"))
+    save = SubmitField(_l("Opslaan"))
 
 
 class ResetTemplateForm(FlaskForm):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from connector.channels.letter import render_letter_pdf, render_stamp_pdf
 from connector.channels.setup import partner_identity
@@ -22,9 +23,7 @@ from connector.collection.company_templates import (
     save_template,
 )
 from connector.collection.messages import (
-    LANG_LABELS,
     LANGS,
-    TEMPLATE_LABELS,
     TEMPLATE_NAMES,
     default_source,
 )
@@ -53,9 +52,9 @@ def index(company_id: str) -> str:
     with services().db.session() as db:
         company = company_or_404(db, company_id)
         own = overrides(db, company_id)
-        rows = [{"name": name, "label": TEMPLATE_LABELS[name],
-                 "langs": [{"lang": lang, "label": LANG_LABELS[lang],
-                            "own": own.get((name, lang))} for lang in LANGS]}
+        # labels in the UI's language: the template_label and lang_label filters
+        rows = [{"name": name, "langs": [{"lang": lang, "own": own.get((name, lang))}
+                                         for lang in LANGS]}
                 for name in TEMPLATE_NAMES]
         return render_template("web/templates.html", company=company, rows=rows)
 
@@ -75,7 +74,8 @@ def edit(company_id: str, name: str, lang: str) -> str | Response:
         if request.method == "POST":
             if not form.validate_on_submit():
                 for field, errors in form.errors.items():
-                    flash(f"{getattr(form, field).label.text}: {' '.join(errors)}", "error")
+                    text = " ".join(map(str, errors))
+                    flash(f"{getattr(form, field).label.text}: {text}", "error")
                 return redirect(url_for(".edit", company_id=company_id, name=name, lang=lang))
             body = form.body.data or ""
             if form.save.data:
@@ -87,7 +87,7 @@ def edit(company_id: str, name: str, lang: str) -> str | Response:
                              company_id, len(problems))
                 else:
                     log.info("template %s/%s of company %s saved", name, lang, company_id)
-                    flash("Sjabloon opgeslagen; nieuwe berichten gebruiken deze tekst.",
+                    flash(_("Sjabloon opgeslagen; nieuwe berichten gebruiken deze tekst."),
                           "success")
                     return redirect(url_for(".edit", company_id=company_id, name=name,
                                             lang=lang))
@@ -102,7 +102,7 @@ def edit(company_id: str, name: str, lang: str) -> str | Response:
                 form.case_id.data = cases[0].id
         return render_template(
             "web/template_edit.html", company=company, form=form, name=name, lang=lang,
-            label=TEMPLATE_LABELS[name], lang_label=LANG_LABELS[lang], own=own,
+            own=own,
             problems=problems, preview=preview, has_cases=bool(cases),
             variables=allowed_variables(name), pdf=name in PDF_TEMPLATES,
             reset_form=ResetTemplateForm())
@@ -118,9 +118,9 @@ def reset(company_id: str, name: str, lang: str) -> Response:
         if not form.validate_on_submit():
             abort(400)
         if reset_template(db, company_id, name, lang, actor()):
-            flash("Terug naar de standaardtekst.", "success")
+            flash(_("Terug naar de standaardtekst."), "success")
         else:
-            flash("Dit sjabloon gebruikte al de standaardtekst.", "success")
+            flash(_("Dit sjabloon gebruikte al de standaardtekst."), "success")
     return redirect(url_for(".edit", company_id=company_id, name=name, lang=lang))
 
 
@@ -140,7 +140,7 @@ def pdf(company_id: str, name: str, lang: str) -> Response:
                                 partner=services().settings.partner_name,
                                 case_id=form.case_id.data or None)
     if preview.message is None:
-        return Response(f"Geen PDF: {preview.error}", status=422,
+        return Response(_("Geen PDF: %(error)s", error=preview.error), status=422,
                         mimetype="text/plain; charset=utf-8")
     partner = partner_identity(services().settings)
     make = render_stamp_pdf if name == "stamp" else render_letter_pdf

@@ -11,6 +11,9 @@ import re
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -18,19 +21,14 @@ from werkzeug.wrappers import Response
 from connector.clock import today_nl
 from connector.collection.actions import save_policy
 from connector.collection.cases import settings_for
-from connector.collection.policy import (
-    CHANNEL_LABELS,
-    PolicyError,
-    default_policy,
-    parse_policy,
-)
+from connector.collection.policy import PolicyError, default_policy, parse_policy
 from connector.models import CompanyTemplate
 from connector.web.access import actor, company_or_404, login_required, services
 from connector.web.settings_forms import MAX_STEPS, PolicyForm, policy_form_data
 
 bp = Blueprint("policy", __name__, url_prefix="/companies/<company_id>/policy")
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,60}$")
-VARIANT_LABELS = {"consumer": "Particulieren", "business": "Zakelijke debiteuren"}
+VARIANT_LABELS = {"consumer": _l("Particulieren"), "business": _l("Zakelijke debiteuren")}
 NEW_STEP = {"name": "", "channel": "email", "delay_days": "7", "after": "previous",
             "template": "", "needs_approval": False, "fee": "0,00"}
 
@@ -39,7 +37,7 @@ def _render(company: Any, form: PolicyForm, *, live: bool, draft: bool = False,
             problem: str | None = None) -> str:
     return render_template("web/policy.html", company=company, form=form, live=live,
                            draft=draft, problem=problem, variants=VARIANT_LABELS,
-                           channel_labels=CHANNEL_LABELS, max_steps=MAX_STEPS)
+                           max_steps=MAX_STEPS)
 
 
 def _templates(db: Session, company_id: str, stored: dict[str, Any]) -> list[str]:
@@ -65,29 +63,29 @@ def edit(company_id: str) -> str:
 
 def _restructure(draft: dict[str, Any], action: str) -> str | None:
     """Apply add/remove/up to the draft; returns a message if the action is refused."""
-    verb, _, rest = action.partition(":")
-    variant, _, index_text = rest.partition(":")
+    verb, _sep, rest = action.partition(":")
+    variant, _sep, index_text = rest.partition(":")
     if variant not in VARIANT_LABELS:
-        return "Onbekende actie."
+        return _("Onbekende actie.")
     steps: list[dict[str, Any]] = draft[variant]
     if verb == "add":
         if len(steps) >= MAX_STEPS:
-            return f"Hoogstens {MAX_STEPS} stappen."
+            return _("Hoogstens %(num)d stappen.", num=MAX_STEPS)
         at = len(steps) - 1 if steps and steps[-1].get("channel") == "handover" else len(steps)
         steps.insert(at, dict(NEW_STEP))
         return None
     if not index_text.isdigit() or int(index_text) >= len(steps):
-        return "Deze stap bestaat niet (meer)."
+        return _("Deze stap bestaat niet (meer).")
     index = int(index_text)
     if verb == "remove":
         if len(steps) == 1:
-            return "Er moet minstens één stap overblijven."
+            return _("Er moet minstens één stap overblijven.")
         steps.pop(index)
     elif verb == "up":
         if index > 0:
             steps[index - 1], steps[index] = steps[index], steps[index - 1]
     else:
-        return "Onbekende actie."
+        return _("Onbekende actie.")
     return None
 
 
@@ -109,15 +107,17 @@ def update(company_id: str) -> str | Response:
             return _render(company, fresh, live=live, draft=True)
         if not form.validate_on_submit():
             return _render(company, form, live=live,
-                           problem="Niet opgeslagen: controleer de gemarkeerde velden.")
+                           problem=_("Niet opgeslagen: controleer de gemarkeerde velden."))
         try:
             policy = parse_policy(form.to_json())
         except PolicyError as exc:
-            return _render(company, form, live=live, problem=f"Niet opgeslagen: {exc}.")
+            return _render(company, form, live=live,
+                           problem=_("Niet opgeslagen: %(error)s.", error=exc))
         dropped = save_policy(db, company_id, policy, actor(), today_nl())
-    extra = (f" {dropped} geplande stap{'pen' if dropped != 1 else ''} opnieuw gepland."
+    extra = (" " + ngettext("%(num)d geplande stap opnieuw gepland.",
+                            "%(num)d geplande stappen opnieuw gepland.", dropped)
              if dropped else "")
-    flash("Beleid opgeslagen." + extra, "success")
+    flash(_("Beleid opgeslagen.") + extra, "success")
     return redirect(url_for("policy.edit", company_id=company_id))
 
 
@@ -128,5 +128,5 @@ def reset(company_id: str) -> Response:
         company_or_404(db, company_id)
         save_policy(db, company_id, default_policy(), actor(), today_nl(),
                     message="Standaardbeleid hersteld")
-    flash("Standaardbeleid hersteld.", "success")
+    flash(_("Standaardbeleid hersteld."), "success")
     return redirect(url_for("policy.edit", company_id=company_id))

@@ -1,8 +1,9 @@
 """Forms for the settings page and the cases console: policy, skip, hand-over, exclusions, logo.
 
 Kept apart from ``forms.py`` so the policy editor can grow without touching the other forms.
-Every message is Dutch and names what to type instead; the policy form checks each field
-itself (so the message stands next to it) and :func:`parse_policy` checks the whole.
+Every message names what to type instead, in the UI's language (lazy where defined at import);
+the policy form checks each field itself (so the message stands next to it) and
+:func:`parse_policy` checks the whole.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import io
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, Form, HiddenField, SelectField, StringField
@@ -19,13 +22,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from connector import TEMPLATES
-from connector.collection.policy import CHANNEL_LABELS, CHANNELS
+from connector.collection.policy import CHANNELS
+from connector.web.filters import CHANNEL_LABELS
 
 MAX_STEPS = 12
 LOGO_MAX_BYTES = 500 * 1024
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
-AFTER_CHOICES = [SelectChoice("previous", "na de vorige stap"),
-                 SelectChoice("start", "na opening van het dossier")]
+AFTER_CHOICES = [SelectChoice("previous", _l("na de vorige stap")),
+                 SelectChoice("start", _l("na opening van het dossier"))]
 
 
 def message_templates() -> list[str]:
@@ -39,67 +43,86 @@ def default_template(channel: str, variant: str) -> str:
 
 
 class DutchSelectField(SelectField):
-    """A select whose 'not in the list' message is Dutch."""
+    """A select whose 'not in the list' message is ours (Dutch or English), not WTForms'."""
 
-    def __init__(self, *args: Any, invalid: str = "Kies een waarde uit de lijst.",
-                 **kwargs: Any) -> None:
+    def __init__(self, *args: Any, invalid: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.invalid = invalid
+        self.invalid = invalid or _l("Kies een waarde uit de lijst.")
 
     def pre_validate(self, form: Form) -> None:
         if self.data not in [choice.value for choice in self.iter_choices()]:
-            raise ValidationError(self.invalid)
+            raise ValidationError(str(self.invalid))  # as text: escaped like the others
 
 
 def whole_days(text: str | None, *, high: int = 365) -> int:
-    """A whole, non-negative number of days, or a Dutch ValidationError."""
+    """A whole, non-negative number of days, or a ValidationError in the UI's language."""
     value = (text or "").strip()
     if not value.isdigit():
-        raise ValidationError("Vul een heel aantal dagen in (0 of meer), bijvoorbeeld 7.")
+        raise ValidationError(_("Vul een heel aantal dagen in (0 of meer), bijvoorbeeld 7."))
     if int(value) > high:
-        raise ValidationError(f"Hoogstens {high} dagen.")
+        raise ValidationError(_("Hoogstens %(days)s dagen.", days=high))
     return int(value)
+
+
+def _euro_messages(what: str) -> dict[str, str]:
+    """The messages of :func:`euros` for one kind of amount (whole sentences: Dutch words for
+    an amount differ in article and gender, so the kind is not pasted into one sentence)."""
+    if what == "tarief":
+        return {"empty": _("Vul een tarief in euro's in, bijvoorbeeld 14,95 (of 0)."),
+                "invalid": _("Vul een tarief in euro's in, bijvoorbeeld 14,95."),
+                "negative": _("Een tarief kan niet negatief zijn."),
+                "high": _("Dit tarief is onwaarschijnlijk hoog.")}
+    if what == "minimumbedrag":
+        return {"empty": _("Vul een minimumbedrag in euro's in, bijvoorbeeld 14,95 (of 0)."),
+                "invalid": _("Vul een minimumbedrag in euro's in, bijvoorbeeld 14,95."),
+                "negative": _("Een minimumbedrag kan niet negatief zijn."),
+                "high": _("Dit minimumbedrag is onwaarschijnlijk hoog.")}
+    return {"empty": _("Vul een bedrag in euro's in, bijvoorbeeld 14,95 (of 0)."),
+            "invalid": _("Vul een bedrag in euro's in, bijvoorbeeld 14,95."),
+            "negative": _("Een bedrag kan niet negatief zijn."),
+            "high": _("Dit bedrag is onwaarschijnlijk hoog.")}
 
 
 def euros(text: str | None, what: str = "bedrag") -> Decimal:
     """A non-negative amount in euros with at most two decimals ('14,95' or '14.95')."""
     value = (text or "").strip().replace("€", "").strip()
     if not value:
-        raise ValidationError(f"Vul een {what} in euro's in, bijvoorbeeld 14,95 (of 0).")
+        raise ValidationError(_euro_messages(what)["empty"])
     try:
         amount = Decimal(value.replace(",", "."))
     except InvalidOperation:
-        raise ValidationError(f"Vul een {what} in euro's in, bijvoorbeeld 14,95.") from None
+        raise ValidationError(_euro_messages(what)["invalid"]) from None
     if not amount.is_finite():
-        raise ValidationError(f"Vul een {what} in euro's in, bijvoorbeeld 14,95.")
+        raise ValidationError(_euro_messages(what)["invalid"])
     if amount < 0:
-        raise ValidationError(f"Een {what} kan niet negatief zijn.")
+        raise ValidationError(_euro_messages(what)["negative"])
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValidationError("Gebruik hoogstens twee cijfers achter de komma (centen).")
+        raise ValidationError(_("Gebruik hoogstens twee cijfers achter de komma (centen)."))
     if amount > Decimal("100000"):
-        raise ValidationError(f"Dit {what} is onwaarschijnlijk hoog.")
+        raise ValidationError(_euro_messages(what)["high"])
     return amount
 
 
 class StepForm(Form):
     """One step of a variant (no CSRF of its own: it lives inside the policy form)."""
 
-    name = StringField("Naam", validators=[
-        DataRequired("Geef de stap een naam."),
-        Length(max=60, message="Hoogstens 60 tekens.")])
-    channel = DutchSelectField("Kanaal",
+    name = StringField(_l("Naam"), validators=[
+        DataRequired(_l("Geef de stap een naam.")),
+        Length(max=60, message=_l("Hoogstens 60 tekens."))])
+    channel = DutchSelectField(_l("Kanaal"),
                                choices=[SelectChoice(c, CHANNEL_LABELS[c]) for c in CHANNELS],
-                               invalid="Kies een kanaal uit de lijst.")
-    delay_days = StringField("Wachttijd (dagen)")
-    after = DutchSelectField("Gerekend vanaf", choices=AFTER_CHOICES,
-                             invalid="Kies 'na de vorige stap' of 'na opening van het dossier'.")
-    template = DutchSelectField("Tekst", choices=[], invalid="Kies een tekst uit de lijst.")
-    needs_approval = BooleanField("Eerst goedkeuren")
-    fee = StringField("Tarief (€, excl. btw)")
+                               invalid=_l("Kies een kanaal uit de lijst."))
+    delay_days = StringField(_l("Wachttijd (dagen)"))
+    after = DutchSelectField(_l("Gerekend vanaf"), choices=AFTER_CHOICES, invalid=_l(
+        "Kies 'na de vorige stap' of 'na opening van het dossier'."))
+    template = DutchSelectField(_l("Tekst"), choices=[],
+                                invalid=_l("Kies een tekst uit de lijst."))
+    needs_approval = BooleanField(_l("Eerst goedkeuren"))
+    fee = StringField(_l("Tarief (€, excl. btw)"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.template.choices = [SelectChoice("", "standaard voor het kanaal")] + [
+        self.template.choices = [SelectChoice("", _("standaard voor het kanaal"))] + [
             SelectChoice(name, name) for name in message_templates()]
 
     def validate_delay_days(self, field: StringField) -> None:
@@ -112,8 +135,8 @@ class StepForm(Form):
 class PolicyForm(FlaskForm):
     """The whole policy; structural buttons (add, remove, move up) post it too."""
 
-    start_after_days = StringField("Dossier openen na (dagen te laat)")
-    minimum_amount = StringField("Minimumbedrag per factuur (€)")
+    start_after_days = StringField(_l("Dossier openen na (dagen te laat)"))
+    minimum_amount = StringField(_l("Minimumbedrag per factuur (€)"))
     consumer = FieldList(FormField(StepForm), min_entries=1, max_entries=MAX_STEPS)
     business = FieldList(FormField(StepForm), min_entries=1, max_entries=MAX_STEPS)
 
@@ -139,13 +162,13 @@ class PolicyForm(FlaskForm):
                 step = entry.form
                 if step.channel.data == "handover" and number != last:
                     step.channel.errors = [*step.channel.errors,
-                                           "'Klaar voor overdracht' kan alleen de laatste stap "
-                                           "zijn."]
+                                           _("'Klaar voor overdracht' kan alleen de laatste "
+                                             "stap zijn.")]
                     ok = False
                 if step.template.data and step.channel.data == "handover":
                     step.template.errors = [*step.template.errors,
-                                            "Overdracht verstuurt niets; laat de tekst op "
-                                            "standaard staan."]
+                                            _("Overdracht verstuurt niets; laat de tekst op "
+                                              "standaard staan.")]
                     ok = False
         return ok
 
@@ -199,26 +222,26 @@ def policy_form_data(data: dict[str, Any]) -> dict[str, Any]:
 class ReasonForm(FlaskForm):
     """Skip a step, hand over, exclude or include a debtor: always with a reason."""
 
-    reason = StringField("Reden", validators=[
-        DataRequired("Geef een reden."), Length(max=200, message="Hoogstens 200 tekens.")])
+    reason = StringField(_l("Reden"), validators=[
+        DataRequired(_l("Geef een reden.")), Length(max=200, message=_l("Hoogstens 200 tekens."))])
     delivery_id = HiddenField()
 
 
 class LogoForm(FlaskForm):
     """The creditor's logo for its letters: PNG or JPEG, at most 500 kB, really an image."""
 
-    logo = FileField("Logo (PNG of JPEG, hoogstens 500 kB)", validators=[
-        FileRequired("Kies een bestand.")])
+    logo = FileField(_l("Logo (PNG of JPEG, hoogstens 500 kB)"), validators=[
+        FileRequired(_l("Kies een bestand."))])
 
     def validate_logo(self, field: FileField) -> None:
         content = field.data.read(LOGO_MAX_BYTES + 1)
         if len(content) > LOGO_MAX_BYTES:
-            raise ValidationError("Het bestand is groter dan 500 kB; verklein het logo.")
+            raise ValidationError(_("Het bestand is groter dan 500 kB; verklein het logo."))
         if not content:
-            raise ValidationError("Het bestand is leeg.")
+            raise ValidationError(_("Het bestand is leeg."))
         mime = image_mime(content)
         if mime is None:
-            raise ValidationError("Dit is geen PNG- of JPEG-afbeelding.")
+            raise ValidationError(_("Dit is geen PNG- of JPEG-afbeelding."))
         self.content, self.mime = content, mime
 
 
