@@ -31,9 +31,16 @@ def test_going_live_needs_a_valid_iban_first(services, moneybird_emulator):
     bad = browser.post(f"{url}/sender", data={"csrf_token": csrf_token(page), "name": "Zoet B.V.",
                                               "iban": "NL91ABNA0417164301"})
     assert "IBAN klopt niet" in bad.text
+    bad_phone = browser.post(f"{url}/sender", data={
+        "csrf_token": csrf_token(page), "name": "Zoet B.V.", "iban": "NL91ABNA0417164300",
+        "phone": "06 123"})
+    assert "telefoonnummer klopt niet" in bad_phone.text
+    with services.db.session() as db:
+        assert not settings_for(db, company_id).sender.get("iban")
     good = browser.post(f"{url}/sender", data={"csrf_token": csrf_token(page),
                                                "name": "Zoet B.V.",
-                                               "iban": "nl91 abna 0417 1643 00"})
+                                               "iban": "nl91 abna 0417 1643 00",
+                                               "phone": "0301234567"})
     assert "opgeslagen" in good.text
     live = browser.post(f"{url}/collection/mode", data={"csrf_token": csrf_token(page),
                                                         "live": "1"})
@@ -41,6 +48,7 @@ def test_going_live_needs_a_valid_iban_first(services, moneybird_emulator):
     with services.db.session() as db:
         settings = settings_for(db, company_id)
         assert settings.live and settings.sender["iban"] == "NL91ABNA0417164300"
+        assert settings.sender["phone"] == "030 123 4567"  # written the Dutch way
 
 
 def test_preview_shows_planned_steps_and_approval_and_holds_work(services, moneybird_emulator):

@@ -130,6 +130,21 @@ class SenderForm(FlaskForm):
         except SchwiftyException:
             raise ValidationError(_("Dit IBAN klopt niet (controleer de cijfers).")) from None
 
+    def validate_phone(self, field: StringField) -> None:
+        """A number a debtor can really call; Dutch numbers written the Dutch way."""
+        import phonenumbers
+
+        try:
+            number = phonenumbers.parse(field.data or "", "NL")
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise ValidationError(_("Dit telefoonnummer klopt niet (bijvoorbeeld 030 123 4567 "
+                                    "of +32 2 123 45 67)."))
+        style = (phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 31
+                 else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        field.data = phonenumbers.format_number(number, style)
+
 
 class StampViaLedgerForm(FlaskForm):
     """Moneybird only: the stamp step as Moneybird's own reminder instead of our e-mail."""

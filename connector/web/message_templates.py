@@ -14,7 +14,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 
 from connector.channels.letter import render_letter_pdf, render_stamp_pdf
-from connector.channels.setup import partner_identity
 from connector.collection.company_templates import (
     TemplateRefused,
     override_for,
@@ -34,6 +33,7 @@ from connector.collection.template_preview import (
     case_label,
     preview_cases,
 )
+from connector.partner import current_partner
 from connector.web.access import actor, company_or_404, login_required, services
 from connector.web.forms import ResetTemplateForm, TemplateForm
 
@@ -94,7 +94,7 @@ def edit(company_id: str, name: str, lang: str) -> str | Response:
             else:
                 problems = validate_template(name, lang, body)
             preview = build_preview(db, company_id, name, lang, body,
-                                    partner=services().settings.partner_name,
+                                    partner=current_partner(db, services().settings).name,
                                     case_id=form.case_id.data or None)
         else:
             form.body.data = own.body if own else default_source(name, lang)
@@ -137,12 +137,13 @@ def pdf(company_id: str, name: str, lang: str) -> Response:
         if not form.validate_on_submit():
             abort(400)
         preview = build_preview(db, company_id, name, lang, form.body.data or "",
-                                partner=services().settings.partner_name,
+                                partner=current_partner(db, services().settings).name,
                                 case_id=form.case_id.data or None)
     if preview.message is None:
         return Response(_("Geen PDF: %(error)s", error=preview.error), status=422,
                         mimetype="text/plain; charset=utf-8")
-    partner = partner_identity(services().settings)
+    with services().db.session() as db:
+        partner = current_partner(db, services().settings)  # as operators last saved it
     make = render_stamp_pdf if name == "stamp" else render_letter_pdf
     document = make(preview.message, partner, lang=lang)
     return Response(document, mimetype="application/pdf", headers={

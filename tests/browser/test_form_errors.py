@@ -71,6 +71,8 @@ def test_company_page_forms(operator_page, services, moneybird_emulator):
     expect_message(page, "Dit is geen geldig e-mailadres")
     fill_sender(page, "", "NL91ABNA0417164300")
     expect_message(page, "Vul de naam in")
+    fill_sender(page, "Bakkerij Zoet B.V.", "NL91ABNA0417164300", phone="12345")
+    expect_message(page, "Dit telefoonnummer klopt niet")
 
     payments = section(page, "Betalingen boeken")
     payments.get_by_label("Hoe boekt Moneybird een betaling").select_option(
