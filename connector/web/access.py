@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import abort, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
-from connector.models import Company
+from connector.models import Case, Company
 from connector.services import Services
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,6 +55,14 @@ def company_or_404(db: Session, company_id: str) -> Company:
     if company is None:
         abort(404)
     return company
+
+
+def case_or_404(db: Session, company_id: str, case_id: str) -> Case:
+    """A case of this company (the caller checked the company); another's is a 404."""
+    case = db.get(Case, case_id)
+    if case is None or case.company_id != company_id:
+        abort(404)
+    return case
 
 
 def login_required(view: F) -> F:

@@ -29,7 +29,7 @@ from connector.collection.cases import policy_for
 from connector.collection.report import next_step
 from connector.formatting import short_day
 from connector.models import Case, Debtor, Delivery, Hold, HoldKind, Invoice
-from connector.web.access import actor, company_or_404, login_required, services
+from connector.web.access import actor, case_or_404, company_or_404, login_required, services
 from connector.web.settings_forms import ReasonForm
 
 bp = Blueprint("cases", __name__, url_prefix="/companies/<company_id>")
@@ -119,13 +119,6 @@ def index(company_id: str) -> str:
             filters=FILTERS, any_cases=any_cases)
 
 
-def _case_or_404(db: Session, company_id: str, case_id: str) -> Case:
-    case = db.get(Case, case_id)
-    if case is None or case.company_id != company_id:
-        abort(404)
-    return case
-
-
 def _case_page(case: Case) -> Response:
     return redirect(url_for("companies.invoice", company_id=case.company_id,
                             invoice_id=case.invoice_id, _anchor="dossier"))
@@ -143,7 +136,7 @@ def skip(company_id: str, case_id: str) -> Response:
     form = ReasonForm()
     with services().db.session() as db:
         company_or_404(db, company_id)
-        case = _case_or_404(db, company_id, case_id)
+        case = case_or_404(db, company_id, case_id)
         delivery = planned_delivery(db, case)
         wanted = form.delivery_id.data
         if wanted:
@@ -174,7 +167,7 @@ def handover(company_id: str, case_id: str) -> Response:
     form = ReasonForm()
     with services().db.session() as db:
         company_or_404(db, company_id)
-        case = _case_or_404(db, company_id, case_id)
+        case = case_or_404(db, company_id, case_id)
         response = _case_page(case)
         if not form.validate_on_submit():
             _flash_errors(form)

@@ -17,7 +17,7 @@ from connector.collection.cases import end_hold, place_hold, settings_for
 from connector.collection.engine import approve
 from connector.collection.fees import statement
 from connector.models import Case, Delivery, DeliveryState, Hold, HoldKind
-from connector.web.access import actor, company_or_404, login_required, services
+from connector.web.access import actor, case_or_404, company_or_404, login_required, services
 from connector.web.filters import hold_label
 from connector.web.forms import HoldForm, SenderForm, StampViaLedgerForm
 
@@ -104,20 +104,13 @@ def stamp_via_ledger(company_id: str) -> Response:
     return _back(company_id)
 
 
-def _case_or_404(db: Session, company_id: str, case_id: str) -> Case:
-    case = db.get(Case, case_id)
-    if case is None or case.company_id != company_id:
-        abort(404)
-    return case
-
-
 @bp.post("/cases/<case_id>/holds")
 @login_required
 def add_hold(company_id: str, case_id: str) -> Response:
     form = HoldForm()
     with services().db.session() as db:
         company_or_404(db, company_id)
-        case = _case_or_404(db, company_id, case_id)
+        case = case_or_404(db, company_id, case_id)
         target = url_for("companies.invoice", company_id=company_id, invoice_id=case.invoice_id)
         if case.state in ("closed", "handed_over"):
             flash(_("Dit dossier loopt niet meer."), "error")

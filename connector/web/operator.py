@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from connector.channels.letter import PartnerIdentity
@@ -340,6 +341,14 @@ def partner_logo() -> Response:
     else:
         problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
         flash(_("Logo niet opgeslagen: %(problems)s", problems=problems), "error")
+    return redirect(url_for("operator.partner"))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> Response:
+    """A file far above the request limit never reaches the form: say so, as the form would."""
+    flash(_("Logo niet opgeslagen: %(problems)s",
+            problems=_("Het bestand is groter dan 500 kB; verklein het logo.")), "error")
     return redirect(url_for("operator.partner"))
 
 
