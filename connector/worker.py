@@ -11,6 +11,7 @@ SQLite serves one worker.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from datetime import timedelta
 from typing import Any
@@ -28,6 +29,10 @@ from connector.writeback import process_outbox
 from providers.base import LedgerError
 
 log = logging.getLogger(__name__)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 POLL_SECONDS = 1.0
 OUTBOX_SECONDS = 3.0
@@ -183,6 +188,8 @@ class Worker:
         """Run in the foreground (``connector worker``)."""
         self.scheduler = BlockingScheduler(timezone="UTC")
         self._add_jobs(self.scheduler)
+        # SIGTERM (systemd, docker, a supervisor) stops the worker like Ctrl-C does.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         log.info("worker %s started", self.id)
         self._start_bounce_listener()
         try:

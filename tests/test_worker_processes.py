@@ -93,7 +93,7 @@ class Fleet:
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+                process.send_signal(signal.SIGTERM)  # SIGINT may be ignored in background jobs
         for process in self.processes:
             try:
                 process.wait(timeout=20)
