@@ -49,8 +49,7 @@ def pg_database() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-        # A test database need not survive a power cut: no fsync wait on every commit (the
-        # engine and the outbox commit often; this halves the PostgreSQL half of the suite).
+        # A test database need not survive a power cut: no fsync wait on every commit.
         conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     test_url = url.set(database=name).render_as_string(hide_password=False)
     engine = create_engine(test_url)
