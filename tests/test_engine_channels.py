@@ -24,7 +24,8 @@ def wired(make_services, make_moneybird_emulator, tmp_path):
     services = make_services(
         emulator, smtp_url=f"smtp://127.0.0.1:{mail.port}", letter_dir=str(tmp_path / "letters"),
         twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
-        twilio_from="+3197010000000", twilio_base_url=twilio_server.url)
+        twilio_from="+3197010000000", twilio_whatsapp_from="+3197010000001",
+        twilio_whatsapp_content_sid="HX" + "a" * 32, twilio_base_url=twilio_server.url)
     world = World(services, emulator)
     yield world, mail, twilio, tmp_path / "letters"
     twilio_server.shutdown()

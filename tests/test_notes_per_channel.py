@@ -8,13 +8,12 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from connector.channels.smtp_capture import CaptureSmtpServer
-from connector.channels.twilio_emulator import TwilioEmulator
 from connector.collection.calls import record_outcome
 from connector.collection.cases import settings_for
 from connector.collection.policy import Policy, Step, policy_to_json
 from connector.models import Delivery
-from tests.test_engine import World, at
+from tests.test_engine import at
+from tests.test_engine_channels import wired  # noqa: F401  (fixture)
 
 MONDAY = date(2026, 3, 2)
 TEMPLATES = {"stamp": "stamp", "letter": "profitletter_consumer", "email": "email",
@@ -22,23 +21,13 @@ TEMPLATES = {"stamp": "stamp", "letter": "profitletter_consumer", "email": "emai
 
 
 @pytest.fixture
-def everything(make_services, make_moneybird_emulator, tmp_path):
-    mail = CaptureSmtpServer()
-    mail.start()
-    twilio = TwilioEmulator()
-    twilio_server = twilio.serve()
-    emulator = make_moneybird_emulator(administrations=1, contacts=6, invoices=0)
-    services = make_services(
-        emulator, smtp_url=f"smtp://127.0.0.1:{mail.port}", letter_dir=str(tmp_path / "letters"),
-        twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
-        twilio_from="+3197010000000", twilio_whatsapp_from="+3197010000001",
-        twilio_whatsapp_content_sid="HX" + "a" * 32, twilio_base_url=twilio_server.url)
-    world = World(services, emulator)
+def everything(wired):  # noqa: F811
+    """Every channel real on loopback (SMTP capture, letter store, Twilio emulator), and a
+    consumer reachable on each."""
+    world, mail, twilio, _letters = wired
     world.emulator.update_contact(world.adm, world.consumer, phone="06 12345678",
                                   email="klant@voorbeeld.example")
-    yield world, mail, twilio
-    twilio_server.shutdown()
-    mail.stop()
+    return world, mail, twilio
 
 
 @pytest.mark.parametrize("channel", list(TEMPLATES))
