@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from connector import events, writeback
 from connector.collection import legal
 from connector.collection.cases import place_hold, policy_for
-from connector.collection.engine import advance_case, local_today, step_fee
+from connector.collection.engine import advance_case, local_today, skip_delivery, step_fee
 from connector.formatting import short_day
 from connector.models import (
     CallAttempt,
@@ -189,13 +189,8 @@ def _reached(services: Services, session: Session, delivery: Delivery, outcome: 
 def _not_done(session: Session, delivery: Delivery, attempt: CallAttempt, today: date,
               reason: str) -> CallResult:
     """The step cannot be done by phone: it is skipped and the case moves on."""
-    delivery.state, delivery.skip_reason = DeliveryState.SKIPPED.value, reason[:200]
     for link in delivery.cases:
-        link.case.next_step += 1
-        link.case.last_step_on = today
         _note(session, attempt, link.case,
               f"Pre-incasso {short_day(today)}: telefoongesprek — {reason}.")
-    events.record(session, "step.skipped", f"Stap '{delivery.step_name}': {reason}",
-                  company_id=delivery.company_id, subject_type="delivery",
-                  subject_id=delivery.id)
+    skip_delivery(session, delivery, reason, today, actor=attempt.actor)
     return CallResult(reason[0].upper() + reason[1:] + ".", done=True)

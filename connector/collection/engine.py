@@ -614,16 +614,21 @@ def _retry_later(services: Services, delivery_id: str, reason: str) -> str:
 def skip_step(services: Services, delivery_id: str, reason: str, today: date) -> str:
     """Nothing left; the step cannot be done for this debtor, so the case moves on."""
     with services.db.session() as session:
-        delivery = session.get(Delivery, delivery_id)
-        delivery.state, delivery.skip_reason = DeliveryState.SKIPPED.value, reason[:200]
-        for link in delivery.cases:
-            link.case.next_step += 1
-            link.case.last_step_on = today
-        events.record(session, "step.skipped",
-                      f"Stap '{delivery.step_name}' overgeslagen: {reason}"[:500],
-                      company_id=delivery.company_id, subject_type="delivery",
-                      subject_id=delivery.id)
+        skip_delivery(session, session.get(Delivery, delivery_id), reason, today)
     return "skipped"
+
+
+def skip_delivery(session: Session, delivery: Delivery, reason: str, today: date, *,
+                  actor: str = "system") -> None:
+    """The step is left out for every case in the delivery; each case goes on with the next."""
+    delivery.state, delivery.skip_reason = DeliveryState.SKIPPED.value, reason[:200]
+    for link in delivery.cases:
+        link.case.next_step += 1
+        link.case.last_step_on = today
+    events.record(session, "step.skipped",
+                  f"Stap '{delivery.step_name}' overgeslagen: {reason}"[:500],
+                  company_id=delivery.company_id, actor=actor, subject_type="delivery",
+                  subject_id=delivery.id)
 
 
 def advance_case(session: Session, delivery: Delivery, case: Case, today: date, *,
@@ -674,14 +679,7 @@ def _put_on_call_list(session: Session, delivery: Delivery, today: date) -> str:
     Without a phone number nobody can call: the step is skipped and the case moves on.
     """
     if not (delivery.debtor.phone or "").strip():
-        delivery.state, delivery.skip_reason = DeliveryState.SKIPPED.value, "geen telefoonnummer"
-        for link in delivery.cases:
-            link.case.next_step += 1
-            link.case.last_step_on = today
-        events.record(session, "step.skipped",
-                      f"Stap '{delivery.step_name}' overgeslagen: geen telefoonnummer bekend",
-                      company_id=delivery.company_id, subject_type="delivery",
-                      subject_id=delivery.id)
+        skip_delivery(session, delivery, "geen telefoonnummer bekend", today)
         return "skipped"
     delivery.state = DeliveryState.CALLING.value
     events.record(session, "step.calling", f"Stap '{delivery.step_name}' staat op de bellijst",

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector import events
-from connector.collection.engine import finish_delivery, local_today, skip_step
+from connector.collection.engine import finish_delivery, local_today, skip_delivery
 from connector.models import Delivery, DeliveryState, utcnow
 from connector.services import Services
 
@@ -74,10 +74,5 @@ def skip(services: Services, delivery_id: str, actor: str, now: datetime | None 
     """Leave this step out; the case goes on with the next one."""
     with services.db.session() as session:
         delivery = _claim(session, delivery_id, PROBLEM_STATES)
-        delivery.state = DeliveryState.SENDING.value  # taken, see confirm_sent
-        name, company_id = delivery.step_name, delivery.company_id
-    skip_step(services, delivery_id, f"overgeslagen door {actor}", local_today(now or utcnow()))
-    with services.db.session() as session:
-        events.record(session, "step.skipped_by_operator", f"Stap '{name}' overgeslagen",
-                      company_id=company_id, actor=actor, subject_type="delivery",
-                      subject_id=delivery_id)
+        skip_delivery(session, delivery, "overgeslagen door een operator",
+                      local_today(now or utcnow()), actor=actor)
