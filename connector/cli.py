@@ -55,7 +55,8 @@ def worker() -> None:
     check_settings(services.settings)
     services.db.upgrade()
     click.echo("worker running; Ctrl-C stops it")
-    Worker(services, lease_ttl=timedelta(seconds=services.settings.lease_seconds)).run_forever()
+    Worker(services, lease_ttl=timedelta(seconds=services.settings.lease_seconds),
+           stop_timeout=services.settings.worker_stop_timeout).run_forever()
 
 
 @main.group()
@@ -96,10 +97,22 @@ def operator_add(email: str, password: str) -> None:
 @main.command()
 @click.argument("company_id")
 def sync(company_id: str) -> None:
-    """Sync one company now and print the outcome."""
+    """Sync one company now and print the outcome (under its lease, like a worker)."""
+    from connector import leases
     from connector.sync import sync_company
 
-    result = sync_company(_services(), company_id, trigger="manual")
+    services = _services()
+    me = f"cli:{leases.new_worker_id()}"
+    try:
+        with leases.holding(services, me, company_id,
+                            timedelta(seconds=services.settings.lease_seconds)):
+            result = sync_company(services, company_id, trigger="manual", worker=me)
+    except leases.LeaseHeld as exc:
+        raise click.ClickException(
+            f"company {company_id} is being worked on by worker {exc.owner}; "
+            "try again when it is done") from None
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"{result.outcome}: {result.api_calls} API calls, {result.invoices_changed} "
                f"changed, {result.invoices_closed} closed, {result.open_invoices} open")
     if result.outcome != "ok":

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connector import events
+from connector import events, leases
 from connector.models import (
     Company,
     Debtor,
@@ -95,9 +95,11 @@ def sync_company(
     try:
         changes = ledger.changed_invoices(cursor)
     except LedgerError as exc:
-        return _record_failure(services, company_id, run_id, exc, ledger.api_calls)
+        return _record_failure(services, company_id, run_id, exc, ledger.api_calls, worker)
 
     with db.session() as session:
+        if worker is not None:  # taken over meanwhile? then the new holder's records stand
+            leases.assert_held(session, company_id, worker)
         run = session.get(SyncRun, run_id)
         state = session.get(SyncState, company_id)
         changed, closed = _apply(session, company_id, changes)
@@ -228,11 +230,14 @@ def _open_count(session: Session, company_id: str) -> int:
 
 
 def _record_failure(
-    services: Services, company_id: str, run_id: str, exc: LedgerError, calls: int
+    services: Services, company_id: str, run_id: str, exc: LedgerError, calls: int,
+    worker: str | None = None,
 ) -> SyncResult:
     """Sort a failure by kind: reconnect, wait for the platform, back off, or record only."""
     now = utcnow()
     with services.db.session() as session:
+        if worker is not None:
+            leases.assert_held(session, company_id, worker)
         run = session.get(SyncRun, run_id)
         state = session.get(SyncState, company_id)
         company = session.get(Company, company_id)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connector import events
@@ -106,13 +107,30 @@ def _describe(write: LedgerWrite, invoice: Invoice) -> str:
     return f"Herinneringen van het boekhoudpakket hervat voor factuur {label}"
 
 
-def process_outbox(services: Services, *, limit: int = 50, company_id: str | None = None) -> int:
-    """Send due writes; returns how many were written. Safe to run from several workers."""
+def process_outbox(services: Services, *, limit: int = 50, company_id: str | None = None,
+                   stop: threading.Event | None = None) -> int:
+    """Send due writes; returns how many were written. Safe to run from several workers.
+
+    When ``stop`` is set (the worker is stopping) the writes claimed but not yet sent are
+    handed back at once, instead of waiting out their sending lease.
+    """
     done = 0
-    for write_id in _claim(services, limit, company_id):
+    claimed = _claim(services, limit, company_id)
+    for index, write_id in enumerate(claimed):
+        if stop is not None and stop.is_set():
+            _hand_back(services, claimed[index:])
+            break
         if _send(services, write_id):
             done += 1
     return done
+
+
+def _hand_back(services: Services, write_ids: list[str]) -> None:
+    with services.db.session() as session:
+        session.execute(update(LedgerWrite).where(
+            LedgerWrite.id.in_(write_ids), LedgerWrite.state == LedgerWriteState.SENDING.value,
+        ).values(state=LedgerWriteState.PENDING.value, next_attempt_at=utcnow(),
+                 attempts=LedgerWrite.attempts - 1))
 
 
 def _claim(services: Services, limit: int, company_id: str | None) -> list[str]:
