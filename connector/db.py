@@ -13,7 +13,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,8 +46,8 @@ class Database:
             session.close()
 
     def upgrade(self) -> None:
-        """Apply all Alembic migrations (idempotent)."""
-        upgrade(self.engine)
+        """Apply all Alembic migrations (idempotent; one process at a time on PostgreSQL)."""
+        migrate_locked(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -85,3 +85,23 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
+
+
+MIGRATION_LOCK = 0x636F6E6E  # "conn": the advisory lock every migrating process takes
+
+
+def migrate_locked(engine: Engine, revision: str = "head") -> None:
+    """Migrate under a PostgreSQL advisory lock, so processes started together (three workers
+    on an empty database) migrate one after the other: the first does the work, the others
+    find the schema up to date. SQLite serves one process and needs no lock."""
+    if engine.dialect.name != "postgresql":
+        upgrade(engine, revision)
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        conn.commit()
+        try:
+            upgrade(engine, revision)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            conn.commit()
