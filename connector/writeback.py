@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from connector import events
 from connector.models import (
+    CollectionSettings,
     Company,
     Invoice,
     LedgerWrite,
@@ -57,6 +58,12 @@ def derived_key(*parts: str) -> str:
     return f"PI-{digest}"
 
 
+def in_preview(session: Session, company_id: str) -> bool:
+    """A company not live (or without settings yet) is in preview: nothing goes to its ledger."""
+    settings = session.get(CollectionSettings, company_id)
+    return settings is None or not settings.live
+
+
 def queue(
     session: Session,
     invoice: Invoice,
@@ -65,10 +72,18 @@ def queue(
     key: str | None = None,
     actor: str = "system",
     **payload: str,
-) -> LedgerWrite:
-    """Store one write for the outbox; the same key is never queued twice."""
+) -> LedgerWrite | None:
+    """Store one write for the outbox; the same key is never queued twice.
+
+    Returns None, and stores nothing, while the company is in preview: a preview writes
+    nothing to a ledger (notes, pauses and payments all count against the platform's budget
+    and would be visible to the creditor's bookkeeper).
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown ledger write kind {kind!r}")
+    if in_preview(session, invoice.company_id):
+        log.debug("preview: %s for company %s not queued", kind, invoice.company_id)
+        return None
     key = key or new_key()
     existing = session.scalars(select(LedgerWrite).where(LedgerWrite.key == key)).one_or_none()
     if existing is not None:
@@ -83,13 +98,13 @@ def queue(
     return write
 
 
-def queue_note(session: Session, invoice: Invoice, text: str, **kw: str) -> LedgerWrite:
+def queue_note(session: Session, invoice: Invoice, text: str, **kw: str) -> LedgerWrite | None:
     return queue(session, invoice, "note", text=text, **kw)
 
 
 def queue_payment(
     session: Session, invoice: Invoice, amount: Decimal, paid_on: date, **kw: str
-) -> LedgerWrite:
+) -> LedgerWrite | None:
     if amount <= 0:
         raise ValueError("a payment must be a positive amount")
     return queue(session, invoice, "payment", amount=f"{amount:.2f}",
@@ -134,14 +149,20 @@ def _hand_back(services: Services, write_ids: list[str]) -> None:
 
 
 def _claim(services: Services, limit: int, company_id: str | None) -> list[str]:
-    """Take due writes by marking them ``sending`` under a lease, committed before any send."""
+    """Take due writes by marking them ``sending`` under a lease, committed before any send.
+
+    Writes of a company in preview are not taken (queued while it was live, they wait until it
+    is live again): a guard behind :func:`queue`, which queues nothing in preview.
+    """
     now = utcnow()
+    live = select(CollectionSettings.company_id).where(CollectionSettings.live.is_(True))
     with services.db.session() as session:
         query = (
             select(LedgerWrite)
             .where(
                 LedgerWrite.state.in_([LedgerWriteState.PENDING, LedgerWriteState.SENDING]),
                 LedgerWrite.next_attempt_at <= now,
+                LedgerWrite.company_id.in_(live),
             )
             .order_by(LedgerWrite.created_at)
             .limit(limit)
@@ -163,6 +184,11 @@ def _send(services: Services, write_id: str) -> bool:
         write = session.get(LedgerWrite, write_id)
         invoice = write.invoice
         company = session.get(Company, write.company_id)
+        if in_preview(session, write.company_id):  # back to preview since it was claimed
+            write.state = LedgerWriteState.PENDING.value
+            write.attempts -= 1
+            write.next_attempt_at = utcnow() + WAIT_FOR_RECONNECT
+            return False
         try:
             ledger = services.ledger_for(company)
         except NotConnected:
