@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from connector.bounces import BounceListener, import_path, parse_listen, process_bounce
 from connector.channels.dsn import BounceKind, NotABounce, parse_dsn, verp_delivery_id
-from connector.channels.letter import FileLetterStore, letters_waiting
+from connector.channels.letter import letters_waiting
 from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.collection.bounces import fallback_id
+from connector.collection.posting import letter_store
 from connector.models import Case, Delivery, Event
 from tests.test_engine import World, at
 
@@ -69,7 +70,7 @@ def bounce_world(make_services, make_moneybird_emulator, tmp_path):
     world = World(services, emulator)
     world.emulator.update_contact(world.adm, world.consumer, email=DEBTOR, phone="06 12345678")
     listener = BounceListener(services).start()
-    yield world, mail, listener, FileLetterStore(tmp_path / "letters")
+    yield world, mail, listener, letter_store(services)
     listener.stop()
     mail.stop()
 

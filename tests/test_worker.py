@@ -169,8 +169,12 @@ def test_monthly_statements_and_json_logs(services, tmp_path, capsys):
         db.add(UsageLine(company_id=company.id, delivery_id=delivery.id, month="2026-02",
                          description="Profitletter", amount=Decimal("14.95")))
     assert previous_month(START.date()) == "2026-02"
-    [path] = monthly_statements(services, "2026-02", tmp_path)
-    assert path.read_text().splitlines()[-1] == ";totaal;14,95"
+    [name] = monthly_statements(services, "2026-02")
+    from connector.filestore import STATEMENT, DbFileStore
+
+    csv_text = DbFileStore(services.db).get(STATEMENT, name).decode()
+    assert csv_text.splitlines()[-1] == ";totaal;14,95"
+    assert [f.company_id for f in DbFileStore(services.db).list(STATEMENT)] == [company.id]
     record = logging.LogRecord("connector.sync", logging.INFO, __file__, 1, "sync ok %s",
                                ("c1",), None)
     line = json.loads(JsonFormatter().format(record))
