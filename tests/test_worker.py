@@ -179,3 +179,52 @@ def test_monthly_statements_and_json_logs(services, tmp_path, capsys):
                                ("c1",), None)
     line = json.loads(JsonFormatter().format(record))
     assert (line["level"], line["message"]) == ("info", "sync ok c1")
+
+
+def test_connector_sync_takes_the_lease_and_refuses_a_company_held_by_a_worker(
+    services, moneybird_emulator, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from connector.cli import main
+    from connector.models import SyncRun
+    from tests.helpers import connect_direct
+
+    company_id = connect_direct(services, moneybird_emulator)
+    settings = services.settings
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", ",".join(settings.token_encryption_keys))
+    monkeypatch.setenv("MONEYBIRD_BASE_URL", settings.moneybird_base_url)
+    monkeypatch.setenv("PUBLIC_URL", settings.public_url)
+    leases.claim_company(services, "worker-1", company_id, timedelta(seconds=60))
+    refused = CliRunner().invoke(main, ["sync", company_id])
+    assert refused.exit_code == 1 and "being worked on by worker worker-1" in refused.output
+    leases.release(services, "worker-1", company_id)
+    done = CliRunner().invoke(main, ["sync", company_id])
+    assert done.exit_code == 0 and "\nok: " in done.output, done.output
+    with services.db.session() as db:
+        assert db.get(Company, company_id).lease_owner is None  # released after the sync
+        [run] = db.scalars(select(SyncRun)).all()
+        assert run.worker.startswith("cli:") and run.outcome == "ok"
+    unknown = CliRunner().invoke(main, ["sync", "nope"])
+    assert unknown.exit_code == 1 and "no company nope" in unknown.output
+
+
+def test_stopping_hands_back_claims_and_removes_the_heartbeat(services, moneybird_emulator):
+    from connector.models import WorkerHeartbeat
+    from connector.worker import Worker
+    from tests.helpers import connect_direct
+
+    first, second = moneybird_emulator.administration_ids()[:2]
+    a = connect_direct(services, moneybird_emulator, first)
+    b = connect_direct(services, moneybird_emulator, second)
+    worker = Worker(services, "w1")
+    worker.heartbeat()
+    claimed = leases.claim(services, "w1")
+    assert sorted(claimed) == sorted([a, b])
+    worker.held.update(claimed)  # claimed, not started
+    assert worker.stop(timeout=1) is True
+    with services.db.session() as db:
+        assert db.get(Company, a).lease_owner is None and db.get(Company, b).lease_owner is None
+        assert db.get(WorkerHeartbeat, "w1") is None
+    assert worker.tick() == 0  # a stopped worker takes no new work
