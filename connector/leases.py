@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector import events
@@ -218,7 +219,7 @@ def claim_job(services: Services, name: str, worker: str, ttl: timedelta = DEFAU
             session.add(JobLease(name=name, owner=worker, expires_at=now + ttl))
             try:
                 session.flush()
-            except Exception:  # another worker inserted it at the same moment
+            except IntegrityError:  # another worker inserted it at the same moment
                 session.rollback()
                 return False
             return True
