@@ -144,7 +144,13 @@ class Worker:
 
     def _work(self, company_ids: list[str], job: str) -> None:
         with self._held_lock:  # renewed from now on, also while they wait their turn
-            self.held.update(company_ids)
+            stopping = self.stopping.is_set()
+            if not stopping:
+                self.held.update(company_ids)
+        if stopping:  # the stop came between the claim and now: hand them back
+            for company_id in company_ids:
+                leases.release(self.services, self.id, company_id)
+            return
         for company_id in company_ids:
             with self._held_lock:
                 if self.stopping.is_set() or company_id not in self.held:
