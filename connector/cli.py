@@ -190,6 +190,9 @@ def _register_subcommands() -> None:
     main.add_command(legal)
     main.add_command(letter_cli, name="letter")
     main.add_command(bounces_cli, name="bounces")
+    from connector.filestore import files_cli
+
+    main.add_command(files_cli, name="files")
 
 
 _register_subcommands()

@@ -74,3 +74,23 @@ def test_a_letter_queued_on_one_machine_is_printed_and_posted_from_another(
     assert letter_store(world.services).get(entry.delivery_id).posted_on == date(2026, 3, 9)
     for folder in (worker_dir, web_dir):
         assert not folder.exists() or not any(folder.rglob("*.pdf"))
+
+
+def test_operators_fetch_print_files_and_statements_with_the_cli(services, tmp_path,
+                                                                  monkeypatch):
+    from click.testing import CliRunner
+
+    from connector.cli import main
+    from connector.filestore import PRINT_FILE
+
+    DbFileStore(services.db).put(PRINT_FILE, "2026-03-09.pdf", b"%PDF-1.7 test")
+    monkeypatch.setenv("DATABASE_URL", services.settings.database_url)
+    listed = CliRunner().invoke(main, ["files", "list", "print-file"])
+    assert listed.exit_code == 0 and "2026-03-09.pdf\t13\t" in listed.output
+    out = tmp_path / "print.pdf"
+    got = CliRunner().invoke(main, ["files", "get", "print-file", "2026-03-09.pdf",
+                                    "--out", str(out)])
+    assert got.exit_code == 0 and out.read_bytes() == b"%PDF-1.7 test"
+    missing = CliRunner().invoke(main, ["files", "get", "statement", "x/2026-02.csv",
+                                        "--out", str(out)])
+    assert missing.exit_code == 1 and "no statement file" in missing.output
