@@ -119,6 +119,7 @@ class Worker:
         self._idle = threading.Condition()
         self._keeper_stop = threading.Event()
         self._keeper: threading.Thread | None = None
+        self._next_beat = 0.0
         self.scheduler: BackgroundScheduler | BlockingScheduler | None = None
         self.bounce_listener: Any = None
         self._stopped = False
@@ -220,7 +221,11 @@ class Worker:
 
     def keep(self) -> None:
         """One round of the keeper: renew leases, beat, hold or take the bounce listener."""
-        for step in (self.renew, self.heartbeat, self._keep_bounce_listener):
+        steps = [self.renew, self._keep_bounce_listener]
+        if time.monotonic() >= self._next_beat:
+            self._next_beat = time.monotonic() + HEARTBEAT_SECONDS
+            steps.append(self.heartbeat)
+        for step in steps:
             try:
                 step()
             except Exception:  # the database may be away for a moment: next round
