@@ -58,6 +58,9 @@ HOLD_LABELS = {
     "pause": _l("pauze"),
     "excluded": _l("debiteur uitgesloten"),
     "handover": _l("overgedragen aan incasso"),
+    "paid_check": _l("betaling wordt gecontroleerd"),
+    "plan_proposal": _l("voorstel betalingsregeling"),
+    "call_back": _l("terugbelverzoek"),
 }
 TEMPLATE_LABELS = {
     "profitletter_consumer": _l("Profitletter particulier (veertiendagenbrief)"),
