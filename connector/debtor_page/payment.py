@@ -75,13 +75,15 @@ def parse_reference(text: str) -> str:
 def invoice_for_reference(session: Session, company_id: str, text: str) -> Invoice | None:
     """The invoice of ``company_id`` that an RF reference was made for, if any.
 
-    Matching side of :func:`rf_reference`: a payment description that carries the reference
-    finds its invoice even when the bank dropped the spaces or changed the case.
+    Matching side of :func:`rf_reference`: ``text`` is a reference or a payment description
+    that carries one; it finds its invoice even when the bank dropped the spaces or changed
+    the case. (The ledgers match payments themselves today; a bank-statement import would call
+    this.)
     """
-    try:
-        body = parse_reference(text)
-    except BadReference:
+    compact = find_reference(text)
+    if compact is None:
         return None
+    body = compact[4:]
     if body.startswith("X"):
         prefix = body[1:].lower()
         found = session.scalars(select(Invoice).where(Invoice.company_id == company_id,

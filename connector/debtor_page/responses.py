@@ -143,9 +143,10 @@ def _hold_until(answer: Answer, today: date) -> date | None:
 
 
 def respond(session: Session, delivery: Delivery, answer: Answer, today: date
-            ) -> DebtorResponse:
+            ) -> DebtorResponse | None:
     """Record the debtor's answer on ``delivery``: hold, ledger note, log; a correction when
-    an answer of this kind was given before. Raises :class:`ResponseRefused`."""
+    an answer of this kind was given before. None when it is the same answer again (a resent
+    form): nothing new happens. Raises :class:`ResponseRefused`."""
     if answer.kind not in KINDS:
         raise ResponseRefused("unknown")
     response = session.scalars(select(DebtorResponse).where(
@@ -153,6 +154,10 @@ def respond(session: Session, delivery: Delivery, answer: Answer, today: date
     ).one_or_none()
     correcting = response is not None
     if correcting:
+        same = ({k: v for k, v in (response.data or {}).items() if k != "holds"} == answer.data
+                and response.text == answer.text)
+        if same:
+            return None
         if response.corrections >= MAX_CORRECTIONS:
             raise ResponseRefused("too_many_corrections")
         if response.state in ("accepted", "refused"):
