@@ -375,3 +375,40 @@ def test_every_sent_message_kind_carries_the_link(site):
     with site.services.db.session() as db:
         assert db.scalars(select(Delivery).where(Delivery.channel == "sms")).one().state == "sent"
         assert len(db.scalars(select(DebtorLink)).all()) == 2
+
+
+def test_the_letters_qr_code_and_short_url_lead_to_the_same_page(wired, live_server):  # noqa: F811
+    import pypdfium2 as pdfium
+    from pypdf import PdfReader
+
+    from connector.channels.letter import FileLetterStore
+
+    world, _mail, _twilio, letter_dir = wired
+    with world.services.db.session() as db:
+        settings_for(db, world.company_id).policy = _policy(
+            Step("Profitletter", "letter", 0, "start", "profitletter_consumer"))
+    world.invoice(world.consumer, "242.00", date(2026, 2, 15))
+    world.live()
+    world.day(MONDAY)
+    with world.services.db.session() as db:
+        [delivery] = db.scalars(select(Delivery).where(Delivery.channel == "letter")).all()
+        assert delivery.state == "sent", delivery.skip_reason
+        delivery_id = delivery.id
+    pdf = FileLetterStore(letter_dir).pdf(delivery_id)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    printed = _link(re.sub(r"\s+", "", text.split("ga naar", 1)[1]))
+    document = pdfium.PdfDocument(pdf)
+    try:
+        codes = [b.text for i in range(len(document))
+                 for b in zxingcpp.read_barcodes(document[i].render(scale=3).to_pil())]
+    finally:
+        document.close()
+    assert codes == [printed]
+    assert "RF" in re.sub(r"\s+", "", text)  # one invoice: its structured reference is printed
+    client = live_server.app.test_client()
+    with time_machine.travel(at(MONDAY, 14), tick=False):
+        page = client.get(_path(printed))
+    assert page.status_code == 200 and "Is dit echt?" in page.get_data(as_text=True)
+    # the consumer letter's text also names the page (and still passes every legal check)
+    with world.services.db.session() as db:
+        assert printed in db.get(Delivery, delivery_id).content["body"]
