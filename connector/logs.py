@@ -8,7 +8,25 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
+
+# The debtor's page link is a key to its page: a request line in an access log must not keep it.
+_DEBTOR_LINK = re.compile(r"/b/[A-Za-z0-9_-]{8,}")
+
+
+def redact_links(text: str) -> str:
+    return _DEBTOR_LINK.sub("/b/[token]", text)
+
+
+class RedactDebtorLinks(logging.Filter):
+    """Replaces ``/b/<token>`` in every record (e.g. werkzeug's request lines) before output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/b/" in message:
+            record.msg, record.args = redact_links(message), None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -30,6 +48,7 @@ def configure_logging(style: str = "text") -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RedactDebtorLinks())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

@@ -412,3 +412,14 @@ def test_the_letters_qr_code_and_short_url_lead_to_the_same_page(wired, live_ser
     # the consumer letter's text also names the page (and still passes every legal check)
     with world.services.db.session() as db:
         assert printed in db.get(Delivery, delivery_id).content["body"]
+
+
+def test_access_log_lines_never_keep_a_debtor_link() -> None:
+    import logging
+
+    from connector.logs import RedactDebtorLinks
+
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"%s" %s %s',
+                               ("GET /b/mKbA8TgA1IjBvj76czJq7g?lang=en HTTP/1.1", 200, "-"), None)
+    assert RedactDebtorLinks().filter(record)
+    assert record.getMessage() == '"GET /b/[token]?lang=en HTTP/1.1" 200 -'
