@@ -105,7 +105,7 @@ LABELS: dict[str, dict[str, str]] = {
                         "wilt worden.",
         "genuine": "Twijfelt u of deze brief echt is? Bel {creditor} op het nummer dat u zelf "
                    "kent (van uw factuur of hun website), niet op een nummer uit deze brief. "
-                   "Betaal alleen aan {creditor}.",
+                   "Betaal alleen aan {creditor} zelf.",
     },
     "en": {
         "on_behalf": "on behalf of",
@@ -137,7 +137,7 @@ LABELS: dict[str, dict[str, str]] = {
                         "with the invoice, would like a payment plan or a call back.",
         "genuine": "Not sure this letter is genuine? Call {creditor} on a number you know "
                    "yourself (from your invoice or their website), not one from this letter. "
-                   "Only ever pay {creditor}.",
+                   "Only ever pay {creditor} itself.",
     },
 }
 MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",

@@ -29,20 +29,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "paid_mark": "betaald",
         "pay": "Betalen",
         "pay_online": "Betaal factuur {number} online",
-        "pay_online_help": "U gaat naar de betaalpagina van {creditor}.",
+        "pay_online_help": "De betaalpagina van {creditor} opent.",
         "pay_transfer": "Of maak het bedrag over",
         "box_amount": "Bedrag",
         "box_name": "Naam begunstigde",
         "box_iban": "IBAN",
         "box_reference": "Betalingskenmerk",
         "box_help": "Scan de QR-code met uw bank-app: bedrag, naam, IBAN en kenmerk staan dan "
-                    "al ingevuld. Controleer altijd of de naam {creditor} is.",
+                    "al ingevuld. Controleer altijd of {creditor} als naam "
+                    "wordt getoond.",
         "qr_alt": "QR-code voor een overboeking van {amount} aan {creditor}, IBAN {iban}, "
                   "kenmerk {reference}",
         "nothing_open": "Er staat niets meer open. Dank u wel.",
         "respond": "Iets laten weten",
-        "respond_help": "Uw antwoord houdt de herinneringen meteen tegen en komt bij "
-                        "{creditor} terecht.",
+        "respond_help": "Uw antwoord houdt de herinneringen meteen tegen, en {creditor} "
+                        "krijgt het meteen te zien.",
         "paid_title": "Ik heb al betaald",
         "paid_on": "Datum van betaling",
         "paid_reference": "Kenmerk of omschrijving van uw betaling (niet verplicht)",
@@ -70,15 +71,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "err_required": "Vul dit in.",
         "err_date": "Vul een geldige datum in (dag-maand-jaar).",
         "err_paid_future": "De datum van betaling kan niet in de toekomst liggen.",
-        "err_paid_old": "Die datum ligt te ver terug; neem contact op met {creditor}.",
+        "err_paid_old": "Die datum ligt te ver terug; neem daarvoor contact op met {creditor} "
+                        "zelf.",
         "err_plan_terms": "Kies 2 tot en met {max} termijnen.",
         "err_plan_first": "Kies een datum van vandaag tot en met {last}.",
         "err_callback_day": "Kies een werkdag of zaterdag in de komende twee weken (geen "
                             "feestdag).",
         "err_callback_window": "Kies een tijdvak.",
         "err_too_long": "Dit is te lang (hoogstens {max} tekens).",
-        "err_too_many_corrections": "U heeft dit antwoord al vaak aangepast. Neem contact op met "
-                                    "{creditor}.",
+        "err_too_many_corrections": "U heeft dit antwoord al vaak aangepast. Neem daarvoor "
+                                    "contact op met {creditor} zelf.",
         "err_decided": "Over dit voorstel is al beslist.",
         "err_form": "Het formulier is verlopen. Laad de pagina opnieuw en probeer het nog eens.",
         "err_closed": "Er staat niets meer open; er hoeft niets te gebeuren.",
@@ -87,10 +89,10 @@ TEXTS: dict[str, dict[str, str]] = {
                    "Het adres in uw browser begint met {host}. Twijfelt u? Bel {creditor} op "
                    "een nummer dat u zelf kent (van uw factuur of hun website), niet op een "
                    "nummer van deze pagina. Wij vragen nooit om een wachtwoord of pincode, en u "
-                   "betaalt alleen aan {creditor}.",
+                   "betaalt alleen aan {creditor} zelf.",
         "contact": "Contact met {creditor}",
-        "about_partner": "{partner} verstuurt herinneringen namens {creditor}. Wki-registratie "
-                         "{wki}.",
+        "about_partner": "Namens {creditor} verstuurt {partner} herinneringen; "
+                         "Wki-registratie {wki}.",
         "no_costs": "Aan deze herinnering zijn geen kosten verbonden.",
         "language": "Taal",
     },
@@ -114,19 +116,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "paid_mark": "paid",
         "pay": "Pay",
         "pay_online": "Pay invoice {number} online",
-        "pay_online_help": "You will go to the payment page of {creditor}.",
+        "pay_online_help": "The payment page of {creditor} opens.",
         "pay_transfer": "Or transfer the amount",
         "box_amount": "Amount",
         "box_name": "Beneficiary name",
         "box_iban": "IBAN",
         "box_reference": "Payment reference",
         "box_help": "Scan the QR code with your banking app: amount, name, IBAN and reference "
-                    "are filled in for you. Always check that the name is {creditor}.",
+                    "are filled in for you. Always check that {creditor} is shown as the name.",
         "qr_alt": "QR code for a transfer of {amount} to {creditor}, IBAN {iban}, "
                   "reference {reference}",
         "nothing_open": "Nothing is open any more. Thank you.",
         "respond": "Let us know",
-        "respond_help": "Your answer stops the reminders at once and reaches {creditor}.",
+        "respond_help": "Your answer stops the reminders at once, and {creditor} sees it "
+                        "straight away.",
         "paid_title": "I have already paid",
         "paid_on": "Date of payment",
         "paid_reference": "Reference or description of your payment (optional)",
@@ -154,7 +157,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "err_required": "Please fill this in.",
         "err_date": "Please enter a valid date.",
         "err_paid_future": "The date of payment cannot be in the future.",
-        "err_paid_old": "That date is too long ago; please contact {creditor}.",
+        "err_paid_old": "That date is too long ago; please contact {creditor} directly.",
         "err_plan_terms": "Choose 2 to {max} instalments.",
         "err_plan_first": "Choose a date from today up to {last}.",
         "err_callback_day": "Choose a working day or Saturday in the next two weeks (no public "
@@ -162,7 +165,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "err_callback_window": "Choose a time window.",
         "err_too_long": "This is too long (at most {max} characters).",
         "err_too_many_corrections": "You have changed this answer many times already. Please "
-                                    "contact {creditor}.",
+                                    "contact {creditor} directly.",
         "err_decided": "This proposal has already been decided on.",
         "err_form": "The form has expired. Please reload the page and try again.",
         "err_closed": "Nothing is open any more; nothing needs to be done.",
@@ -171,10 +174,10 @@ TEXTS: dict[str, dict[str, str]] = {
                    "The address in your browser starts with {host}. In doubt? Call {creditor} "
                    "on a number you know yourself (from your invoice or their website), not a "
                    "number from this page. We never ask for a password or PIN, and you only "
-                   "ever pay {creditor}.",
+                   "ever pay {creditor} itself.",
         "contact": "Contact {creditor}",
-        "about_partner": "{partner} sends reminders on behalf of {creditor}. Wki registration "
-                         "{wki}.",
+        "about_partner": "On behalf of {creditor}, {partner} sends reminders; Wki "
+                         "registration {wki}.",
         "no_costs": "This reminder is free of charge.",
         "language": "Language",
     },

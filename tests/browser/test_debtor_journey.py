@@ -5,11 +5,15 @@ operator's side."""
 
 from __future__ import annotations
 
+import io
 import time
 from datetime import datetime, timedelta
 from datetime import time as dtime
+from decimal import Decimal
 
 import pytest
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -99,6 +103,23 @@ def test_debtor_pays_on_the_ledgers_payment_page_and_the_case_closes(page, lette
     services, _company_id, _emulator, _mail = letters
     open_letter_page(page)
     shot(page, "debtor-02-page")
+    page.set_viewport_size({"width": 390, "height": 844})  # mobile first: nothing scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "debtor-02-page-mobile")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    # the transfer box's EPC QR code, as the browser shows it, decodes to what the box says
+    box = page.locator(".box").first
+    shown = {f: box.locator(f"[data-field={f}]").inner_text() for f in
+             ("amount", "name", "iban", "reference")}
+    image = Image.open(io.BytesIO(box.locator("img.qr").screenshot()))
+    [code] = zxingcpp.read_barcodes(image)
+    lines = code.text.split("\n")
+    assert lines[:4] == ["BCD", "002", "1", "SCT"]
+    assert lines[5] == shown["name"] == "Bakkerij Zoet B.V."
+    assert lines[6] == shown["iban"].replace(" ", "") == IBAN
+    amount = Decimal(shown["amount"].replace("€", "").replace(".", "").replace(",", ".").strip())
+    assert Decimal(lines[7].removeprefix("EUR")) == amount
+    assert lines[9] == shown["reference"].replace(" ", "")
     pay = page.get_by_role("link", name="Betaal factuur").first
     number = pay.inner_text().split("factuur ", 1)[1].split(" ", 1)[0]
     case = _case_for_number(services, number)
