@@ -116,6 +116,7 @@ def test_the_message_carries_a_link_to_a_page_that_shows_what_it_showed(site):
         [link] = db.scalars(select(DebtorLink)).all()
         token = url.rsplit("/", 1)[1]
         assert token not in link.token_hash and len(link.token_hash) == 64  # only the hash
+        assert link.last_seen_at is not None  # when the debtor opened it
         numbers = [i.number for i in db.scalars(select(Invoice))]
     for number in numbers:
         assert number in html

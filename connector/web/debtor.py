@@ -51,7 +51,7 @@ from connector.debtor_page.responses import (
 )
 from connector.debtor_page.texts import Texts
 from connector.formatting import money, short_day
-from connector.models import DebtorLink, DebtorResponse, Delivery
+from connector.models import DebtorLink, DebtorResponse, Delivery, utcnow
 from connector.partner import current_partner
 from connector.web.access import services
 
@@ -129,6 +129,7 @@ def page(token: str) -> ResponseReturnValue:
     with services().db.session() as session:
         link = links.find(session, token)
         if link is not None:
+            link.last_seen_at = utcnow()  # when the debtor (last) opened it: evidence of receipt
             return _render(session, link, token, FormState())
     return _miss()
 
