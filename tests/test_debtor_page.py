@@ -424,3 +424,18 @@ def test_access_log_lines_never_keep_a_debtor_link() -> None:
                                ("GET /b/mKbA8TgA1IjBvj76czJq7g?lang=en HTTP/1.1", 200, "-"), None)
     assert RedactDebtorLinks().filter(record)
     assert record.getMessage() == '"GET /b/[token]?lang=en HTTP/1.1" 200 -'
+
+
+def test_a_link_expires_weeks_after_its_cases_were_handed_over(site):
+    url = _mail_link(site)
+    long_ago = at(MONDAY) - timedelta(weeks=7)
+    with site.services.db.session() as db:
+        for case in db.scalars(select(Case)):
+            case.state = "handed_over"
+            db.add(Hold(company_id=case.company_id, case_id=case.id, kind="handover",
+                        reason="overgedragen", actor="test", created_at=long_ago))
+    assert _get(site, url).status_code == 404
+    with site.services.db.session() as db:
+        for hold in db.scalars(select(Hold)):
+            hold.created_at = at(MONDAY) - timedelta(weeks=2)  # handed over recently: still open
+    assert _get(site, url).status_code == 200

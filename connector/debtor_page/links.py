@@ -16,14 +16,17 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session
 
 from connector.models import (
+    Case,
     CaseState,
     DebtorLink,
     Delivery,
     DeliveryState,
+    Hold,
+    HoldKind,
     utcnow,
 )
 
@@ -76,16 +79,29 @@ def _valid_token_shape(token: str) -> bool:
     return 16 <= len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
 
 
-def expires_at(link: DebtorLink) -> datetime | None:
-    """When the link stops answering: None while a case of it is open."""
+def _ended_at(session: Session | None, case: Case, fallback: datetime) -> datetime | None:
+    """When pre-incasso ended for this case (closed, or handed over), None while it runs."""
+    if case.state == CaseState.CLOSED.value:
+        return case.closed_at or fallback
+    if case.state == CaseState.HANDED_OVER.value and session is not None:
+        handed = session.scalar(select(func.max(Hold.created_at)).where(
+            Hold.case_id == case.id, Hold.kind == HoldKind.HANDOVER.value))
+        return handed or fallback
+    return None
+
+
+def expires_at(link: DebtorLink) -> datetime:
+    """When the link stops answering: some weeks after the last of its cases ended (closed or
+    handed over), and never later than :data:`MAX_AGE` after it was made."""
+    session = object_session(link)
     cases = [dc.case for dc in link.delivery.cases]
     hard = link.created_at + MAX_AGE
     if not cases:
         return min(link.created_at + GRACE_AFTER_CLOSE, hard)
-    if any(c.state != CaseState.CLOSED.value for c in cases):
+    ends = [_ended_at(session, c, link.created_at) for c in cases]
+    if any(end is None for end in ends):
         return hard
-    ended = max((c.closed_at or link.created_at) for c in cases)
-    return min(ended + GRACE_AFTER_CLOSE, hard)
+    return min(max(ends) + GRACE_AFTER_CLOSE, hard)
 
 
 def find(session: Session, token: str, now: datetime | None = None) -> DebtorLink | None:
@@ -100,7 +116,6 @@ def find(session: Session, token: str, now: datetime | None = None) -> DebtorLin
     if (delivery.state not in REACHED_STATES or delivery.debtor_id != link.debtor_id
             or delivery.company_id != link.company_id):
         return None
-    ends = expires_at(link)
-    if ends is not None and (now or utcnow()) >= ends:
+    if (now or utcnow()) >= expires_at(link):
         return None
     return link
