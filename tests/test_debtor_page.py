@@ -439,3 +439,36 @@ def test_a_link_expires_weeks_after_its_cases_were_handed_over(site):
         for hold in db.scalars(select(Hold)):
             hold.created_at = at(MONDAY) - timedelta(weeks=2)  # handed over recently: still open
     assert _get(site, url).status_code == 200
+
+
+# -- small parts -----------------------------------------------------------------------------
+
+
+def test_rf_references_follow_iso_11649_and_find_their_invoice(site):
+    from connector.debtor_page.payment import BadReference, creditor_reference, parse_reference
+
+    assert creditor_reference("539007547034") == "RF18539007547034"  # the standard's example
+    assert parse_reference("rf18 5390 0754 7034") == "539007547034"
+    with pytest.raises(BadReference):
+        parse_reference("RF19539007547034")  # a wrong check digit
+    with site.services.db.session() as db:
+        invoice = db.scalars(select(Invoice)).first()
+        invoice.number = "2026/ABC-" + "9" * 30  # too long for a reference: the id stands in
+        reference = rf_reference(invoice)
+        assert reference[4] == "X" and len(reference) <= 25
+        assert invoice_for_reference(db, site.company_id, reference).id == invoice.id
+        assert invoice_for_reference(db, site.company_id, "RF18539007547034") is None
+        assert invoice_for_reference(db, site.company_id, "geen kenmerk") is None
+
+
+def test_a_company_template_without_the_link_still_carries_it():
+    from connector.debtor_page.messages import with_link
+
+    url = "https://mijn.partner.example/b/AbCdEfGhIjKlMnOpQrStUv"
+    assert with_link("Beste klant, betaal a.u.b.", "email", url, "nl").endswith(
+        f"\n\nBetalen of reageren: {url}")
+    assert with_link(f"Zie {url}", "email", url, "nl") == f"Zie {url}"  # placed by the template
+    assert with_link("Kort bericht.", "sms", url, "en") == f"Kort bericht. Pay or respond: {url}"
+    long_sms = "x" * 120
+    assert with_link(long_sms, "sms", url, "nl") == long_sms  # would not fit one segment
+    assert with_link("Brief", "letter", url, "nl") == "Brief"  # letters print it by the QR code
