@@ -365,6 +365,18 @@ def test_call_back_only_inside_contact_days_and_windows(site):
         holds = db.scalars(select(Hold)).all()
         assert {h.kind for h in holds} == {"call_back"}
         assert all(h.until == MONDAY + timedelta(days=1) for h in holds)
+    # the operators see it on the call list, with the debtor's number
+    from tests.browser.journeys import create_operator
+
+    create_operator(site.app, "op@partner.example", "a-long-enough-password")
+    client = site.app.test_client()
+    with time_machine.travel(at(MONDAY, 14), tick=False):
+        login = client.get("/login").get_data(as_text=True)
+        client.post("/login", data={"csrf_token": csrf_token(login),
+                                    "email": "op@partner.example",
+                                    "password": "a-long-enough-password"})
+        calls = client.get("/operator/calls").get_data(as_text=True)
+    assert "Terugbelverzoeken van debiteuren" in calls and "18:00-20:00" in calls
 
 
 def test_every_sent_message_kind_carries_the_link(site):

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from connector.clock import today_nl
 from connector.debtor_page.responses import ResponseRefused, decide_plan
-from connector.models import DebtorResponse, DeliveryCase
+from connector.models import DebtorResponse, DeliveryCase, Hold
 from connector.web.access import actor, company_or_404, login_required, operator_id, services
 
 bp = Blueprint("debtor_responses", __name__, url_prefix="/companies/<company_id>/responses")
@@ -77,6 +77,28 @@ def console_responses() -> list[dict[str, Any]]:
         return rows
 
 
+def callback_requests() -> list[dict[str, Any]]:
+    """Debtors who asked to be called back and whose call-back hold still runs: for the call
+    list, with the number the creditor has for them."""
+    if not operator_id():
+        return []
+    with services().db.session() as db:
+        rows = []
+        for response in db.scalars(select(DebtorResponse).where(
+                DebtorResponse.kind == "callback").order_by(DebtorResponse.updated_at)):
+            held = [db.get(Hold, hold_id) for hold_id in response.data.get("holds", [])]
+            running = [h for h in held if h is not None and h.ended_at is None]
+            if not running:
+                continue
+            links = response.delivery.cases
+            rows.append({"response": response, "debtor": response.debtor.name,
+                         "phone": response.debtor.phone or "",
+                         "invoice_id": links[0].case.invoice_id if links else None,
+                         "numbers": ", ".join(link.case.invoice.number or "" for link in links)})
+        return rows
+
+
 def register_globals(app) -> None:
     app.add_template_global(responses_for_case, "debtor_responses_for")
     app.add_template_global(console_responses, "console_debtor_responses")
+    app.add_template_global(callback_requests, "debtor_callback_requests")
