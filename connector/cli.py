@@ -13,6 +13,8 @@ import click
 from connector.config import load_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from connector.services import Services
 
 
@@ -28,7 +30,7 @@ def main() -> None:
     """Pre-incasso connector: sync overdue invoices, write every step back."""
     from connector.logs import configure_logging
 
-    configure_logging(os.environ.get("LOG_FORMAT", "text"))
+    configure_logging()  # LOG_FORMAT: text or json
 
 
 @main.command()
@@ -45,15 +47,33 @@ def demo(port: int, emulator_port: int, exact_port: int, seed: int) -> None:
     run_demo(port=port, emulator_port=emulator_port, exact_port=exact_port, seed=seed)
 
 
+SCHEMA_WAIT = click.option(
+    "--wait-for-schema", "schema_wait", default=60, show_default=True, type=click.IntRange(0),
+    help="Seconds to wait for `connector migrate` before giving up (0: do not wait).")
+
+
+def _require_schema(engine: Engine, timeout: float) -> None:
+    """Workers and the web app never migrate: they wait for the deploy step or refuse."""
+    import logging
+
+    from connector.db import SchemaNotReady, wait_for_schema
+
+    try:
+        wait_for_schema(engine, timeout, logging.getLogger("connector.cli"))
+    except SchemaNotReady as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.command()
-def worker() -> None:
+@SCHEMA_WAIT
+def worker(schema_wait: int) -> None:
     """Run the background sync and the write-back outbox in the foreground."""
     from connector import check_settings
     from connector.worker import Worker
 
     services = _services()
     check_settings(services.settings)
-    services.db.upgrade()
+    _require_schema(services.db.engine, schema_wait)
     click.echo("worker running; Ctrl-C stops it")
     Worker(services, lease_ttl=timedelta(seconds=services.settings.lease_seconds)).run_forever()
 
@@ -65,9 +85,50 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply all migrations."""
-    _services().db.upgrade()
-    click.echo("database is up to date")
+    """Apply all migrations (the same as `connector migrate`)."""
+    _migrate()
+
+
+@main.command()
+def migrate() -> None:
+    """The deploy step: apply the migrations, one process at a time (safe to run again)."""
+    _migrate()
+
+
+def _migrate() -> None:
+    from connector.db import Database, current_revisions
+    from connector.db import migrate as migrate_schema
+
+    database = Database(load_settings().database_url)
+    try:
+        migrate_schema(database.engine)
+        revision = ", ".join(sorted(current_revisions(database.engine)))
+    finally:
+        database.dispose()
+    click.echo(f"database is up to date (revision {revision})")
+
+
+@main.command()
+@SCHEMA_WAIT
+def serve(schema_wait: int) -> None:
+    """Serve the web app under gunicorn: BIND, WEB_CONCURRENCY, TRUSTED_PROXIES, LOG_FORMAT."""
+    from connector import ConfigurationError, check_settings
+    from connector.db import Database
+    from connector.serve import ServeOptions
+    from connector.serve import serve as run_server
+
+    settings = load_settings()
+    try:
+        options = ServeOptions.from_environ()
+        check_settings(settings)
+    except (ValueError, ConfigurationError) as exc:
+        raise click.ClickException(str(exc)) from None
+    database = Database(settings.database_url)
+    try:
+        _require_schema(database.engine, schema_wait)
+    finally:
+        database.dispose()
+    run_server(options)
 
 
 @main.group()
@@ -81,10 +142,11 @@ def operator() -> None:
 def operator_add(email: str, password: str) -> None:
     """Add an operator who signs in with EMAIL and a password."""
     from connector import create_app
+    from connector.db import migrate as migrate_schema
     from connector.web.auth import add_operator
 
     services = _services()
-    services.db.upgrade()
+    migrate_schema(services.db.engine)  # under the migration lock, like `connector migrate`
     with create_app(services=services).app_context():
         try:
             add_operator(email, password)
