@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sys
@@ -54,8 +55,6 @@ SCHEMA_WAIT = click.option(
 
 def _require_schema(engine: Engine, timeout: float) -> None:
     """Workers and the web app never migrate: they wait for the deploy step or refuse."""
-    import logging
-
     from connector.db import SchemaNotReady, wait_for_schema
 
     try:
@@ -74,7 +73,6 @@ def worker(schema_wait: int) -> None:
     services = _services()
     check_settings(services.settings)
     _require_schema(services.db.engine, schema_wait)
-    click.echo("worker running; Ctrl-C stops it")
     Worker(services, lease_ttl=timedelta(seconds=services.settings.lease_seconds)).run_forever()
 
 

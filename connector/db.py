@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -99,10 +99,11 @@ MIGRATION_LOCK_KEY = 0x636F6E6E
 
 
 def current_revisions(engine: Engine) -> set[str]:
-    from alembic.runtime.migration import MigrationContext
-
+    """The revisions the database is at (empty: never migrated); read without Alembic's logs."""
     with engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads())
+        if not inspect(connection).has_table("alembic_version"):
+            return set()
+        return set(connection.scalars(text("SELECT version_num FROM alembic_version")))
 
 
 def head_revisions() -> set[str]:
