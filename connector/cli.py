@@ -16,14 +16,23 @@ from connector.config import load_settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from connector.config import Settings
     from connector.services import Services
+
+
+def _settings() -> Settings:
+    """The settings from the environment; a wrong value is a clear message, not a traceback."""
+    try:
+        return load_settings()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _services() -> Services:
     # Imported here so `connector --help` stays fast.
     from connector.services import Services
 
-    return Services.from_settings(load_settings())
+    return Services.from_settings(_settings())
 
 
 @click.group()
@@ -97,7 +106,7 @@ def _migrate() -> None:
     from connector.db import Database, current_revisions
     from connector.db import migrate as migrate_schema
 
-    database = Database(load_settings().database_url)
+    database = Database(_settings().database_url)
     try:
         migrate_schema(database.engine)
         revision = ", ".join(sorted(current_revisions(database.engine)))
@@ -115,7 +124,7 @@ def serve(schema_wait: int) -> None:
     from connector.serve import ServeOptions
     from connector.serve import serve as run_server
 
-    settings = load_settings()
+    settings = _settings()
     try:
         options = ServeOptions.from_environ()
         check_settings(settings)
