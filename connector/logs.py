@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # Libraries that log every routine step at INFO; their warnings and errors still show.
-QUIET_LOGGERS = ("apscheduler",)
+QUIET_LOGGERS = ("apscheduler", "mail.log")  # mail.log: aiosmtpd, a line per connection
 
 
 class JsonFormatter(logging.Formatter):
