@@ -162,3 +162,21 @@ def test_logging_keeps_app_lines_and_quiets_the_scheduler(capsys):
     assert [line for line in err if "sync ok company=c1" in line and '"level": "info"' in line]
     assert not [line for line in err if "Running job" in line]
     assert [line for line in err if "job missed" in line]
+
+
+def test_forwarded_headers_count_only_from_a_listed_proxy():
+    from werkzeug.test import Client
+    from werkzeug.wrappers import Request, Response
+
+    from connector.web.proxies import TrustedProxyFix
+
+    @Request.application
+    def echo(request: Request) -> Response:
+        return Response(f"{request.remote_addr} {request.scheme}")
+
+    app = TrustedProxyFix(echo, ("10.0.0.0/8",))
+    headers = {"X-Forwarded-For": "198.51.100.9, 203.0.113.7", "X-Forwarded-Proto": "https"}
+    via_proxy = Client(app).get("/", headers=headers, environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert via_proxy.get_data(as_text=True) == "203.0.113.7 https"  # the hop our proxy added
+    direct = Client(app).get("/", headers=headers, environ_base={"REMOTE_ADDR": "192.0.2.1"})
+    assert direct.get_data(as_text=True) == "192.0.2.1 http"
