@@ -28,7 +28,7 @@ from connector.models import (
     Invoice,
     UsageLine,
 )
-from connector.reports import figures
+from connector.reports import figures, golive
 from providers.base import InvoiceStatus
 
 LIVE_MESSAGE = "Pre-incasso staat live"
@@ -168,3 +168,14 @@ def dashboard(db: Session, company_ids: Sequence[str], today: date,
         payment_times=times,
         connected_since=connected_since(db, ids),
     )
+
+
+def planned_cases(db: Session, company_id: str) -> list[golive.PlannedCase]:
+    """The running cases the engine would plan steps for (active ones), with their invoice's
+    due date, for the go-live summary."""
+    rows = db.execute(
+        select(Case.id, Case.debtor_id, Case.variant, Case.next_step, Case.opened_on,
+               Case.last_step_on, Invoice.due_date, Case.principal)
+        .join(Invoice, Invoice.id == Case.invoice_id)
+        .where(Case.company_id == company_id, Case.state == "active"))
+    return [golive.PlannedCase(*row) for row in rows]
