@@ -17,6 +17,7 @@ from connector.collection.cases import end_hold, place_hold, settings_for
 from connector.collection.engine import approve
 from connector.collection.fees import statement
 from connector.models import Case, Delivery, DeliveryState, Hold, HoldKind
+from connector.reports.loading import month_costs
 from connector.web.access import actor, case_or_404, company_or_404, login_required, services
 from connector.web.filters import hold_label
 from connector.web.forms import HoldForm, SenderForm, StampViaLedgerForm
@@ -154,6 +155,7 @@ def monthly_statement(company_id: str, month: str) -> str | Response:
     with services().db.session() as db:
         company = company_or_404(db, company_id)
         result = statement(db, company_id, month)
+        running = month_costs(db, [company_id], today_nl().strftime("%Y-%m"))
     if request.args.get("format") == "csv":
         out = io.StringIO()
         writer = csv.writer(out, delimiter=";")
@@ -164,7 +166,8 @@ def monthly_statement(company_id: str, month: str) -> str | Response:
         writer.writerow(["", "totaal", f"{result.total:.2f}".replace(".", ",")])
         return Response(out.getvalue(), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="overzicht-{month}.csv"'})
-    return render_template("web/statement.html", company=company, month=month, result=result)
+    return render_template("web/statement.html", company=company, month=month, result=result,
+                           running=running)
 
 
 def overview(db: Session, company_id: str) -> dict:

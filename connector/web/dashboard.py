@@ -60,6 +60,14 @@ def decimal_filter(value: Decimal | None) -> str:
     return "–" if value is None else format_decimal(value, "#,##0.0", locale=format_locale())
 
 
+@bp.app_template_filter("month_shift")
+def month_shift(month: str, by: int) -> str:
+    """"2026-01" shifted by -1 → "2025-12" (the statement's previous and next month)."""
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number - 1 + by
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 class InvalidLimit(ValueError):
     """A backlog limit or a period typed wrongly; the message says what to type."""
 
