@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import ColumnElement, and_, insert, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from connector import events, writeback
+from connector.collection import prescription
 from connector.collection.policy import Policy, default_policy, parse_policy, policy_to_json
 from connector.formatting import money, short_day
 from connector.models import (
@@ -90,8 +91,18 @@ def active_holds(session: Session, case: Case) -> list[Hold]:
     )
 
 
+def not_time_barred(today: date) -> ColumnElement[bool]:
+    """Invoices whose claim is not time-barred (connector.collection.prescription): those that
+    are get no case; the creditor reviews them instead."""
+    consumer = prescription.oldest_chaseable_due_date("consumer", today)
+    other = prescription.oldest_chaseable_due_date("business", today)
+    return or_(and_(Debtor.kind == "consumer", Invoice.due_date >= consumer),
+               and_(Debtor.kind != "consumer", Invoice.due_date >= other))
+
+
 def open_new_cases(session: Session, company_id: str, today: date, policy: Policy) -> list[str]:
-    """A case per overdue invoice above the minimum, of a debtor that is not excluded.
+    """A case per overdue invoice above the minimum, of a debtor that is not excluded, whose
+    claim is not time-barred.
 
     Returns the ids of the new cases.
     """
@@ -113,6 +124,7 @@ def open_new_cases(session: Session, company_id: str, today: date, policy: Polic
             Invoice.open_amount >= policy.minimum_amount,
             Invoice.debtor_id.not_in(excluded),
             Case.id.is_(None),
+            not_time_barred(today),
         )
         .order_by(Invoice.due_date)
     ).all()

@@ -16,12 +16,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connector.collection import prescription
 from connector.collection.cases import policy_for
 from connector.collection.policy import PolicyError
 from connector.formatting import AMSTERDAM
 from connector.models import (
     Case,
     Connection,
+    Debtor,
     Delivery,
     DeliveryCase,
     Event,
@@ -179,3 +181,29 @@ def planned_cases(db: Session, company_id: str) -> list[golive.PlannedCase]:
         .join(Invoice, Invoice.id == Case.invoice_id)
         .where(Case.company_id == company_id, Case.state == "active"))
     return [golive.PlannedCase(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class BarredInvoice:
+    invoice: Invoice
+    debtor_name: str
+    debtor_kind: str
+    barred: prescription.TimeBarred
+
+
+def time_barred_invoices(db: Session, company_id: str, today: date) -> list[BarredInvoice]:
+    """Open invoices whose claim is (probably) time-barred: listed for review, never chased."""
+    latest = max(prescription.oldest_chaseable_due_date(kind, today)
+                 for kind in ("consumer", "business"))
+    rows = db.execute(
+        select(Invoice, Debtor.name, Debtor.kind)
+        .join(Debtor, Debtor.id == Invoice.debtor_id)
+        .where(Invoice.company_id == company_id, Invoice.status == InvoiceStatus.OPEN.value,
+               Invoice.open_amount > 0, Invoice.due_date < latest)
+        .order_by(Invoice.due_date))
+    found = []
+    for invoice, name, kind in rows:
+        barred = prescription.time_barred(invoice.due_date, kind, today)
+        if barred is not None:
+            found.append(BarredInvoice(invoice, name, kind, barred))
+    return found

@@ -115,9 +115,20 @@ def company(company_id: str) -> str:
         settings = settings_for(db, company_id)
         board = loading.dashboard(db, [company_id], today_nl(), within)
         live = settings.live
+        barred = len(loading.time_barred_invoices(db, company_id, today_nl()))
     return render_template("web/dashboard.html", company=found, board=board, live=live,
+                           barred=barred,
                            charts=_charts(board), stage_label=_stage_label, age_labels=AGE_LABELS,
                            within=within)
+
+
+@bp.get("/companies/<company_id>/verjaard")
+@login_required
+def time_barred(company_id: str) -> str:
+    with services().db.session() as db:
+        found = company_or_404(db, company_id)
+        rows = loading.time_barred_invoices(db, company_id, today_nl())
+        return render_template("web/time_barred.html", company=found, rows=rows)
 
 
 # -- going live -------------------------------------------------------------------------------
