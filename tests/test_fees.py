@@ -89,8 +89,8 @@ def test_statement_navigates_months_offers_csv_and_shows_running_costs(services,
     browser = _operator_session(services)
     base = f"{services.settings.public_url}/companies/{company_id}/statement"
     page = browser.get(f"{base}/2026-01").text
-    assert 'href="/companies/%s/statement/2025-12"' % company_id in page
-    assert 'href="/companies/%s/statement/2026-02"' % company_id in page
+    assert f'href="/companies/{company_id}/statement/2025-12"' in page
+    assert f'href="/companies/{company_id}/statement/2026-02"' in page
     assert "format=csv" in page  # even a month without costs offers its CSV
     assert "Lopende kosten deze maand" in page
     csv = browser.get(f"{base}/2026-01", params={"format": "csv"})

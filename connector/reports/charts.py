@@ -13,10 +13,10 @@ from itertools import count
 
 from markupsafe import Markup
 
-WIDTH = 600
-ROW = 44  # a label line above its bar: a phone keeps the full width for the bars
+WIDTH = 480
+ROW = 46  # a label line above its bar: a phone keeps the full width for the bars
 BAR = 18
-VALUE_ROOM = 200  # room right of the longest bar for its value
+VALUE_ROOM = 170  # room right of the longest bar for its value
 COLOURS = ("#0b5fff", "#0a7a3d", "#9a6200", "#b3261e", "#5b6475", "#6b3fa0")
 _ids = count(1)
 

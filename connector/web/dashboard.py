@@ -29,7 +29,7 @@ from connector.models import Case, CaseState, Company, Debtor
 from connector.reports import figures, golive, loading
 from connector.reports.charts import Bar, bar_chart
 from connector.web.access import actor, company_or_404, login_required, services
-from connector.web.filters import channel_label, money
+from connector.web.filters import money
 from connector.web.i18n import format_locale
 from connector.web.operator import operator_required
 
@@ -87,7 +87,7 @@ def _charts(board: loading.Dashboard) -> dict[str, Any]:
     """The dashboard's charts (SVG) with the same numbers the tables show."""
     ageing = [Bar(str(AGE_LABELS[b.key]), b.amount, f"{money(b.amount)} · {_count(b.count)}")
               for b in board.ageing.buckets]
-    recovered = [Bar(f"{s.name} ({channel_label(s.channel)})", s.amount,
+    recovered = [Bar(s.name, s.amount,
                      f"{money(s.amount)} · {_count(s.cases)}")
                  for s in board.recovery.by_step]
     stages = [Bar(_stage_label(s), Decimal(s.count), _count(s.count)) for s in board.stages]
@@ -184,7 +184,14 @@ def _golive_page(db: Session, found: Company, limits: golive.BacklogLimits,
         "web/golive.html", company=found, summary=summary, line=summary_line(summary),
         limits=limits, debtors=_debtor_choices(db, found.id), problem=problem,
         max_days=typed if problem else (limits.max_days_overdue or ""),
-        has_iban=bool((settings.sender or {}).get("iban")), live=settings.live)
+        has_iban=bool((settings.sender or {}).get("iban")), live=settings.live,
+        back=_back_to_settings())
+
+
+def _back_to_settings() -> bool:
+    """Whether the confirmation was opened from the settings tab (and returns there)."""
+    source = request.form if request.method == "POST" else request.args
+    return source.get("terug") == "instellingen"
 
 
 @bp.get("/companies/<company_id>/go-live")
@@ -226,6 +233,8 @@ def go_live(company_id: str) -> str | Response:
                       company_id=company_id, actor=actor(), live=True, cases=summary.cases,
                       left_out=dropped, max_cost=f"{summary.max_cost:.2f}")
     flash(_("Pre-incasso staat live.") + " " + " · ".join(summary_line(summary)), "success")
+    if _back_to_settings():
+        return redirect(url_for("companies.show", company_id=company_id, _anchor="preincasso"))
     return redirect(url_for("dashboard.company", company_id=company_id))
 
 

@@ -1,0 +1,114 @@
+"""The creditor's overview and the go-live confirmation in a real browser: the start page's cost
+line, the summary computed from the plan, the backlog limit, the charts filling as steps go out
+and a payment comes in; and the same pages on a 390-pixel phone without sideways scrolling."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from connector.clock import today_nl
+from connector.models import Case, Invoice
+from tests.browser.journeys import (
+    connect_moneybird,
+    expect_message,
+    fill_sender,
+    open_go_live,
+    run_engine,
+    section,
+    shot,
+)
+
+IBAN = "NL91 ABNA 0417 1643 00"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def services(make_services, moneybird_emulator, tmp_path):
+    return make_services(moneybird_emulator, letter_dir=str(tmp_path / "letters"))
+
+
+def no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a phone"
+
+
+def open_overview(page: Page) -> None:
+    page.get_by_role("navigation", name=re.compile("^Pre-incasso van")).get_by_role(
+        "link", name="Overzicht").click()
+    expect(page.get_by_role("heading", name="Openstaand en achterstallig naar ouderdom")
+           ).to_be_visible()
+
+
+def test_cost_line_go_live_confirmation_and_the_dashboard_filling(page, services,
+                                                                  moneybird_emulator):
+    # The start page says who pays what: free for the debtor, a fee per Profitletter.
+    page.goto("/")
+    costs = page.get_by_role("list", name="Stappen, dagen en kosten")
+    expect(costs).to_contain_text("dag 0")
+    expect(costs).to_contain_text(re.compile(r"€\s14,95"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("kosteloos voor uw debiteur")
+    shot(page, "dashboard-01-home-cost-line")
+
+    company_id = connect_moneybird(page)
+    run_engine(services, company_id)  # preview: cases open and their first steps are planned
+    fill_sender(page, "Bakkerij Zoet B.V.", IBAN, "debiteuren@zoet.example", "030 123 4567")
+    expect_message(page, "Afzendergegevens opgeslagen")
+
+    # The overview is the first tab: charts with their tables, nothing recovered yet.
+    open_overview(page)
+    expect(page.get_by_role("img", name="Openstaand naar ouderdom")).to_be_visible()
+    expect(page.get_by_role("img", name="Lopende dossiers per fase")).to_be_visible()
+    expect(section(page, "Wat pre-incasso binnenhaalde")).to_contain_text(
+        "Nog geen betalingen")
+    shot(page, "dashboard-02-overview-preview")
+
+    # Going live: a confirmation with the summary computed from the plan.
+    page.goto(f"/companies/{company_id}")
+    open_go_live(page)
+    summary = page.locator("#samenvatting")
+    expect(summary).to_contain_text(re.compile(r"^\d+ dossiers · vandaag \d+ herinneringen"))
+    expect(summary).to_contain_text(
+        re.compile(r"vanaf \d+ \w+ tot ca\. \d+ × Profitletter à €\s14,95 ≈ €\s[\d.]+,\d\d excl"))
+    full = int(re.match(r"(\d+) dossiers", summary.inner_text()).group(1))
+    shot(page, "dashboard-03-go-live-confirmation")
+
+    # Limit the backlog first: only invoices overdue less than 400 days.
+    limits = section(page, "Eerst de achterstand beperken (niet verplicht)")
+    limits.get_by_label("Alleen facturen die minder dan … dagen vervallen zijn").fill("400")
+    limits.get_by_role("button", name="Opnieuw berekenen").click()
+    limited = int(re.match(r"(\d+) dossiers", summary.inner_text()).group(1))
+    assert 0 < limited <= full
+    page.get_by_role("button", name="Bevestigen en live gaan").click()
+    expect_message(page, "Pre-incasso staat live")
+    expect(section(page, "Pre-incasso")).to_contain_text("live")
+
+    # Steps go out, a debtor pays: the dashboard shows what pre-incasso brought in.
+    result = run_engine(services, company_id)
+    assert result.sent > 0, result
+    with services.db.session() as db:
+        case = db.scalars(select(Case).where(Case.company_id == company_id,
+                                             Case.next_step >= 1)).first()
+        invoice = db.get(Invoice, case.invoice_id)
+        external_id = invoice.external_id
+    adm = moneybird_emulator.administration_ids()[0]
+    moneybird_emulator.mark_paid(adm, external_id, on=today_nl())
+    run_engine(services, company_id)
+    page.goto(f"/companies/{company_id}/dashboard")
+    expect(page.get_by_role("img", name="Betaald na stap")).to_be_visible()
+    recovered = section(page, "Wat pre-incasso binnenhaalde")
+    expect(recovered.get_by_role("table")).to_contain_text("Laatste herinnering met incassostempel")
+    shot(page, "dashboard-04-overview-after-a-payment")
+
+    # The same pages on a phone: readable, no sideways scrolling.
+    page.set_viewport_size(PHONE)
+    page.reload()
+    no_sideways_scroll(page)
+    shot(page, "dashboard-05-overview-phone")
+    page.goto(f"/companies/{company_id}/go-live")
+    no_sideways_scroll(page)
+    shot(page, "dashboard-06-go-live-phone")
+    page.goto("/")
