@@ -36,6 +36,9 @@ def mode(company_id: str) -> Response:
     live = request.form.get("live") == "1"
     with services().db.session() as db:
         company_or_404(db, company_id)
+        if live:  # going live is a confirmation step with a summary (connector.web.dashboard)
+            return redirect(url_for("dashboard.confirm_live", company_id=company_id,
+                                    terug="instellingen"), code=303)
         settings = settings_for(db, company_id)
         if live and not (settings.sender or {}).get("iban"):
             flash(_("Vul eerst het IBAN van de schuldeiser in: zonder rekeningnummer gaat er "
