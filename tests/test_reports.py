@@ -3,6 +3,7 @@ scenario written to the event log and the mirror, read back by ``connector.repor
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -201,3 +202,19 @@ def test_dashboard_reads_the_scenario_from_the_event_log_and_the_mirror(db):
     assert result.payment_times.after.count == 4 and result.payment_times.before.count == 0
     # the six running cases wait for step 3 of the default policy (the SMS)
     assert [(s.key, s.name, s.count) for s in result.stages] == [("step", "Sms-herinnering", 6)]
+
+
+def test_bar_chart_is_an_accessible_image_with_its_numbers_in_words_and_escapes_text():
+    from connector.reports.charts import Bar, bar_chart
+
+    long_name = "Een heel lange stapnaam die niet op de grafiek past <script>"
+    svg = str(bar_chart("Betaald <na> stap", [Bar(long_name, Decimal("30"), "€ 30,00 · 3"),
+                                              Bar("Sms", Decimal("0"), "€ 0,00 · 0")],
+                        chart_id="c1"))
+    assert svg.startswith('<svg class="chart" role="img"')
+    assert 'aria-labelledby="c1-title c1-desc"' in svg
+    assert '<title id="c1-title">Betaald &lt;na&gt; stap</title>' in svg
+    assert "<script>" not in svg and "&lt;script&gt;: € 30,00 · 3; Sms: € 0,00 · 0</desc>" in svg
+    assert ">Een heel lange stapnaam die niet op de graf…</text>" in svg
+    widths = [int(w) for w in re.findall(r'<rect x="0" y="\d+" width="(\d+)"', svg)]
+    assert widths == [310, 2]  # the largest bar fills the room; zero still shows a sliver

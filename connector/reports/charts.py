@@ -17,6 +17,7 @@ WIDTH = 480
 ROW = 46  # a label line above its bar: a phone keeps the full width for the bars
 BAR = 18
 VALUE_ROOM = 170  # room right of the longest bar for its value
+LABEL_CHARS = 44  # longer labels are cut on the chart (the <desc> and the table keep them whole)
 COLOURS = ("#0b5fff", "#0a7a3d", "#9a6200", "#b3261e", "#5b6475", "#6b3fa0")
 _ids = count(1)
 
@@ -46,8 +47,9 @@ def bar_chart(title: str, bars: Sequence[Bar], *, chart_id: str | None = None) -
         y = index * ROW + 4
         length = max(int(span * bar.value / top) if top > 0 and bar.value > 0 else 0, 2)
         colour = COLOURS[index % len(COLOURS)]
+        label = bar.label if len(bar.label) <= LABEL_CHARS else bar.label[:LABEL_CHARS - 1] + "…"
         parts.append(Markup('<text x="0" y="{}" class="chart-label">{}</text>')
-                     .format(y + 13, bar.label))
+                     .format(y + 13, label))
         parts.append(Markup('<rect x="0" y="{}" width="{}" height="{}" rx="3" fill="{}"></rect>')
                      .format(y + 19, length, BAR, colour))
         parts.append(Markup('<text x="{}" y="{}" class="chart-value">{}</text>')

@@ -112,3 +112,30 @@ def test_cost_line_go_live_confirmation_and_the_dashboard_filling(page, services
     no_sideways_scroll(page)
     shot(page, "dashboard-06-go-live-phone")
     page.goto("/")
+
+
+def test_partner_dashboard_across_companies_with_a_company_filter(page, services, live_server,
+                                                                  moneybird_emulator):
+    from connector.sync import sync_company
+    from tests.browser.journeys import sign_in_operator
+    from tests.browser.test_form_errors import EMAIL, PASSWORD, create_operator
+    from tests.helpers import connect_direct
+
+    first, second = moneybird_emulator.administration_ids()[:2]
+    companies = [connect_direct(services, moneybird_emulator, adm) for adm in (first, second)]
+    for company_id in companies:
+        run_engine(services, company_id)
+    sync_company(services, companies[1])
+    create_operator(live_server.app, EMAIL, PASSWORD)
+    sign_in_operator(page, EMAIL, PASSWORD)
+    page.goto("/operator/")
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_role("img", name="Openstaand naar ouderdom")).to_be_visible()
+    rows = section(page, "Per bedrijf").get_by_role("row")
+    expect(rows).to_have_count(3)  # a header and two companies
+    shot(page, "dashboard-07-partner-all-companies")
+    page.get_by_label("Bedrijf", exact=True).select_option(index=1)
+    page.get_by_role("button", name="Filteren").click()
+    expect(rows).to_have_count(2)
+    page.set_viewport_size(PHONE)
+    no_sideways_scroll(page)
