@@ -144,6 +144,13 @@ def test_going_live_confirms_a_summary_computed_from_the_plan(services, moneybir
     assert excluded_closed == sum(1 for _days, debtor in ages if debtor == excluded) >= 1
     assert event.data["live"] is True
     assert event.data["left_out"] == old + excluded_closed
+    # a second confirmation (a double click, a stale tab) changes nothing
+    again = browser.post(f"{base}/go-live", data={"csrf_token": csrf_token(limited)})
+    assert "staat al live" in again.text
+    with services.db.session() as db:
+        assert db.scalar(select(func.count()).select_from(Event).where(
+            Event.company_id == company_id, Event.kind == "collection.mode")) == 1
+    assert "Bevestigen en live gaan" not in browser.get(f"{base}/go-live").text
 
 
 def test_go_live_page_in_english(services, moneybird_emulator):

@@ -218,6 +218,9 @@ def go_live(company_id: str) -> str | Response:
             return _golive_page(db, found, golive.BacklogLimits(), str(exc),
                                 request.form.get("max_dagen", ""))
         settings = settings_for(db, company_id)
+        if settings.live:
+            flash(_("Pre-incasso staat al live."), "success")
+            return redirect(url_for("dashboard.company", company_id=company_id))
         if not (settings.sender or {}).get("iban"):
             return _golive_page(db, found, limits, _(
                 "Vul eerst het IBAN van de schuldeiser in: zonder rekeningnummer gaat er geen "
