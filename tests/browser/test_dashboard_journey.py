@@ -5,6 +5,7 @@ and a payment comes in; and the same pages on a 390-pixel phone without sideways
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -53,6 +54,12 @@ def test_cost_line_go_live_confirmation_and_the_dashboard_filling(page, services
     expect(page.get_by_role("heading", level=1)).to_contain_text("kosteloos voor uw debiteur")
     shot(page, "dashboard-01-home-cost-line")
 
+    # One invoice is too old to chase: a consumer's, due three years ago.
+    adm = moneybird_emulator.administration_ids()[0]
+    consumer = next(c for c in moneybird_emulator.contacts(adm) if not c.get("company_name"))
+    moneybird_emulator.create_invoice(adm, consumer["id"],
+                                      due_date=today_nl() - timedelta(days=3 * 366))
+
     company_id = connect_moneybird(page)
     run_engine(services, company_id)  # preview: cases open and their first steps are planned
     fill_sender(page, "Bakkerij Zoet B.V.", IBAN, "debiteuren@zoet.example", "030 123 4567")
@@ -65,6 +72,12 @@ def test_cost_line_go_live_confirmation_and_the_dashboard_filling(page, services
     expect(section(page, "Wat pre-incasso binnenhaalde")).to_contain_text(
         "Nog geen betalingen")
     shot(page, "dashboard-02-overview-preview")
+
+    # The time-barred invoice is not chased; it is listed for review with the reason.
+    page.get_by_role("link", name="beoordelen").click()
+    expect(page.get_by_role("heading", name="Mogelijk verjaarde facturen")).to_be_visible()
+    expect(page.get_by_role("table")).to_contain_text("art. 7:28 BW")
+    shot(page, "dashboard-02b-time-barred-review")
 
     # Going live: a confirmation with the summary computed from the plan.
     page.goto(f"/companies/{company_id}")
@@ -94,7 +107,6 @@ def test_cost_line_go_live_confirmation_and_the_dashboard_filling(page, services
                                              Case.next_step >= 1)).first()
         invoice = db.get(Invoice, case.invoice_id)
         external_id = invoice.external_id
-    adm = moneybird_emulator.administration_ids()[0]
     moneybird_emulator.mark_paid(adm, external_id, on=today_nl())
     run_engine(services, company_id)
     page.goto(f"/companies/{company_id}/dashboard")
@@ -102,6 +114,11 @@ def test_cost_line_go_live_confirmation_and_the_dashboard_filling(page, services
     recovered = section(page, "Wat pre-incasso binnenhaalde")
     expect(recovered.get_by_role("table")).to_contain_text("Laatste herinnering met incassostempel")
     shot(page, "dashboard-04-overview-after-a-payment")
+    page.get_by_role("link", name="maandoverzicht").click()
+    expect(page.get_by_text(re.compile("Lopende kosten deze maand"))).to_be_visible()
+    expect(page.get_by_role("link", name="Download CSV")).to_be_visible()
+    shot(page, "dashboard-04b-statement")
+    page.goto(f"/companies/{company_id}/dashboard")
 
     # The same pages on a phone: readable, no sideways scrolling.
     page.set_viewport_size(PHONE)
