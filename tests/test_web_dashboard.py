@@ -58,6 +58,9 @@ def test_overview_is_the_first_tab_with_charts_and_their_tables(services, moneyb
     # the settings tab links back to the overview
     settings_page = browser.get(base).text
     assert f'href="/companies/{company_id}/dashboard">Overzicht' in settings_page
+    # the list of companies opens the overview first
+    assert f'href="/companies/{company_id}/dashboard"' in browser.get(
+        f"{services.settings.public_url}/companies/").text
     # a silly period falls back to the default; never an error
     assert browser.get(f"{base}/dashboard?binnen=abc").status_code == 200
 
