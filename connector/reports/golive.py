@@ -115,9 +115,13 @@ def summarise(cases: Iterable[PlannedCase], policy: Policy, today: date,
     forecasts: dict[tuple[str, int], StepForecast] = {}
     messages: dict[tuple[str, int], set[tuple[str, date]]] = {}
     today_messages: set[tuple[str, str, str, date]] = set()
+    schedules: dict[tuple, list[tuple[int, date]]] = {}  # many cases share one schedule
     for case in kept:
         steps = policy.steps(case.variant)
-        for index, day in _schedule(case, policy, today):
+        key = (case.variant, case.next_step, case.opened_on, case.last_step_on)
+        if key not in schedules:
+            schedules[key] = _schedule(case, policy, today)
+        for index, day in schedules[key]:
             step = steps[index]
             key = (step.name, index)
             forecast = forecasts.setdefault(
