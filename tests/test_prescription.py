@@ -73,3 +73,31 @@ def test_time_barred_invoices_are_not_chased_but_listed_for_review(services, mon
     review = browser.get(f"{base}/verjaard").text
     assert old["invoice_id"] in review or old["id"] in review
     assert "Consument: verjaart na 2 jaar (art. 7:28 BW, bij koop)" in review
+
+
+def test_a_case_opened_before_its_claim_was_barred_stops_if_nothing_went_out(
+        services, moneybird_emulator):
+    from connector.models import Delivery, DeliveryCase, LedgerWrite
+
+    adm = moneybird_emulator.administration_ids()[0]
+    contact = next(c for c in moneybird_emulator.contacts(adm) if not c.get("company_name"))
+    old = moneybird_emulator.create_invoice(adm, contact["id"],
+                                            due_date=today_nl() - timedelta(days=3 * 366))
+    company_id = connect_direct(services, moneybird_emulator, adm)
+    sync_company(services, company_id)
+    with services.db.session() as db:  # a case from before the rule (e.g. an older version)
+        invoice = db.scalars(select(Invoice).where(Invoice.external_id == old["id"])).one()
+        case = Case(company_id=company_id, invoice_id=invoice.id, debtor_id=invoice.debtor_id,
+                    variant="consumer", opened_on=today_nl() - timedelta(days=30),
+                    principal=invoice.open_amount)
+        db.add(case)
+        db.flush()
+        case_id, invoice_id = case.id, invoice.id
+    run_company(services, company_id)
+    with services.db.session() as db:
+        case = db.get(Case, case_id)
+        assert (case.state, case.closed_reason) == ("closed", "time_barred")
+        assert db.scalars(select(Delivery).join(DeliveryCase).where(
+            DeliveryCase.case_id == case_id, Delivery.state == "planned")).first() is None
+        assert db.scalars(select(LedgerWrite).where(
+            LedgerWrite.invoice_id == invoice_id)).first() is None  # nothing in the ledger

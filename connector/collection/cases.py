@@ -36,6 +36,7 @@ from connector.models import (
 from providers.base import InvoiceStatus
 
 OPEN_CASE_STATES = (CaseState.ACTIVE, CaseState.ON_HOLD)
+TIME_BARRED = "time_barred"  # Case.closed_reason (connector.collection.prescription)
 CLOSE_REASONS = {
     InvoiceStatus.PAID.value: "betaald",
     InvoiceStatus.CREDITED.value: "gecrediteerd",
@@ -178,6 +179,10 @@ def refresh_cases(session: Session, company_id: str, today: date) -> None:
         if invoice.status != InvoiceStatus.OPEN.value:
             close_case(session, case, invoice.status, actor="system")
             continue
+        if case.last_step_on is None and prescription.is_time_barred(
+                invoice.due_date, case.variant, today):
+            _leave_time_barred(session, case)
+            continue
         if invoice.open_amount != case.principal:
             events.record(
                 session,
@@ -200,6 +205,19 @@ def refresh_cases(session: Session, company_id: str, today: date) -> None:
         if case.state in (CaseState.ACTIVE, CaseState.ON_HOLD):
             on_hold = any(h.ended_at is None for h in holds)
             case.state = (CaseState.ON_HOLD if on_hold else CaseState.ACTIVE).value
+
+
+def _leave_time_barred(session: Session, case: Case) -> None:
+    """A case whose claim became time-barred before anything went out: closed without a note
+    (nothing reached the debtor or the ledger); the invoice is listed for review instead."""
+    case.state, case.closed_reason, case.closed_at = (
+        CaseState.CLOSED.value, TIME_BARRED, utcnow())
+    _drop_planned(session, case, "mogelijk verjaard")
+    label = case.invoice.number or case.invoice.external_id
+    events.record(session, "case.closed",
+                  f"Dossier voor factuur {label} gesloten: mogelijk verjaard; niet automatisch "
+                  "aangemaand", company_id=case.company_id, subject_type="case",
+                  subject_id=case.id)
 
 
 def close_case(session: Session, case: Case, status: str, actor: str) -> None:

@@ -31,6 +31,7 @@ LABELS = {
     "manual": _l("handmatig"), "connect": _l("koppeling"),
     # why a case closed without payment (connector.collection.backlog)
     "backlog": _l("niet meegenomen bij live gaan"),
+    "time_barred": _l("mogelijk verjaard"),
 }
 
 # Codes of the pre-incasso engine, in words for the pages. The Dutch is the engine's own text
