@@ -49,7 +49,7 @@ def test_pages_are_dutch_by_default_and_for_other_languages(services):
     for headers in ({}, {"Accept-Language": "de-DE,fr;q=0.8"}, {"Accept-Language": "nl"}):
         page = requests.get(f"{url}/", headers=headers).text
         assert '<html lang="nl">' in page
-        assert "<h1>Laatste herinnering, zonder kosten, in uw eigen naam</h1>" in page
+        assert "<h1>Laatste herinnering in uw eigen naam, kosteloos voor uw debiteur</h1>" in page
         assert 'aria-label="Taal"' in page
 
 
@@ -57,7 +57,7 @@ def test_accept_language_english_gives_english_pages(services):
     url = services.settings.public_url
     home = requests.get(f"{url}/", headers=EN).text
     assert '<html lang="en">' in home
-    assert "<h1>A last reminder, free of charge, in your own name</h1>" in home
+    assert "<h1>A last reminder in your own name, free for your debtor</h1>" in home
     assert "Connect Moneybird" in home
     browser = requests.Session()
     login = browser.get(f"{url}/login", headers={"Accept-Language": "en-US"}).text
@@ -175,11 +175,11 @@ def test_mo_is_built_from_a_clean_checkout_into_the_data_dir_and_rebuilt_when_th
     assert not list(source.rglob("*.mo")), "nothing is written beside the sources"
     assert app.config["BABEL_TRANSLATION_DIRECTORIES"] == str(data / "translations")
     page = app.test_client().get("/", headers=EN).get_data(as_text=True)
-    assert "<h1>A last reminder, free of charge, in your own name</h1>" in page
+    assert "<h1>A last reminder in your own name, free for your debtor</h1>" in page
 
     po = source / "en" / "LC_MESSAGES" / "messages.po"
     po.write_text(po.read_text(encoding="utf-8").replace(
-        '"A last reminder, free of charge, in your own name"',
+        '"A last reminder in your own name, free for your debtor"',
         '"One last reminder, at no cost"'), encoding="utf-8")
     later = time.time() + 5
     os.utime(po, (later, later))  # edited after the .mo was built

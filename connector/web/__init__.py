@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
         collection,
         companies,
         connect,
+        dashboard,
         debtor,
         debtor_responses,
         demo,
@@ -44,6 +45,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(demo.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(operator.bp)
+    app.register_blueprint(dashboard.bp)
     app.register_blueprint(debtor.bp)
     app.register_blueprint(debtor_responses.bp)
     debtor_responses.register_globals(app)

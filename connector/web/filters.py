@@ -29,6 +29,9 @@ LABELS = {
     "error": _l("mislukt"), "rejected": _l("geweigerd"), "interrupted": _l("onderbroken"),
     "schedule": _l("gepland"), "requested": _l("aangevraagd"),
     "manual": _l("handmatig"), "connect": _l("koppeling"),
+    # why a case closed without payment (connector.collection.backlog)
+    "backlog": _l("niet meegenomen bij live gaan"),
+    "time_barred": _l("mogelijk verjaard"),
     # a debtor's payment plan proposal
     "proposed": _l("wacht op besluit"), "accepted": _l("geaccepteerd"),
     "refused": _l("afgewezen"), "missed": _l("termijn gemist"),
