@@ -49,7 +49,8 @@ def test_a_letter_queued_on_one_machine_is_printed_and_posted_from_another(
 
     # The web process runs elsewhere: another folder, the same database.
     web_dir = tmp_path / "web-machine"
-    web = Services.from_settings(world.services.settings.replace(letter_dir=str(web_dir)))
+    web = Services.from_settings(world.services.settings.replace(
+        letter_dir=str(web_dir / "letters"), data_dir=str(web_dir)))
     from connector import create_app
 
     live_server.app = create_app(services=web)
