@@ -98,8 +98,6 @@ def sync_company(
         return _record_failure(services, company_id, run_id, exc, ledger.api_calls, worker)
 
     with db.session() as session:
-        if worker is not None:  # taken over meanwhile? then the new holder's records stand
-            leases.assert_held(session, company_id, worker)
         run = session.get(SyncRun, run_id)
         state = session.get(SyncState, company_id)
         changed, closed = _apply(session, company_id, changes)
@@ -114,6 +112,9 @@ def sync_company(
         state.failures = 0
         company = session.get(Company, company_id)
         company.next_sync_at = now + timedelta(minutes=services.settings.sync_interval_minutes)
+        if worker is not None:  # taken over meanwhile? then the new holder's records stand
+            # Last, so the row lock is held only until the commit right after it.
+            leases.assert_held(session, company_id, worker)
     log.info("sync ok company=%s calls=%s changed=%s closed=%s",
              company_id, changes.api_calls, changed, closed)
     return SyncResult(company_id, "ok", changes.api_calls, changed, closed, open_count)
@@ -236,7 +237,7 @@ def _record_failure(
     """Sort a failure by kind: reconnect, wait for the platform, back off, or record only."""
     now = utcnow()
     with services.db.session() as session:
-        if worker is not None:
+        if worker is not None:  # before anything (a reconnect notice) is done in its name
             leases.assert_held(session, company_id, worker)
         run = session.get(SyncRun, run_id)
         state = session.get(SyncState, company_id)

@@ -228,3 +228,36 @@ def test_stopping_hands_back_claims_and_removes_the_heartbeat(services, moneybir
         assert db.get(Company, a).lease_owner is None and db.get(Company, b).lease_owner is None
         assert db.get(WorkerHeartbeat, "w1") is None
     assert worker.tick() == 0  # a stopped worker takes no new work
+
+
+def test_a_sync_whose_lease_was_taken_over_records_nothing(services, moneybird_emulator):
+    import threading
+    import time
+
+    from connector.models import Invoice, SyncRun
+    from tests.helpers import connect_direct, wait_until
+
+    company_id = connect_direct(services, moneybird_emulator)
+    services.providers.get("moneybird").timeout = (5.0, 20.0)
+    leases.claim_company(services, "w1", company_id, timedelta(seconds=1))
+    moneybird_emulator.inject_delay("POST", "sales_invoices/synchronization", 3)
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(sync_company(services, company_id, worker="w1"))
+        except leases.LeaseLost as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    wait_until(lambda: moneybird_emulator.count_calls(method="POST") >= 1, timeout=10)
+    time.sleep(1.2)  # w1 is stuck past its lease (nobody renews it in this test)
+    assert leases.claim(services, "w2", ttl=timedelta(seconds=60)) == [company_id]
+    thread.join(timeout=30)
+    assert isinstance(outcome[0], leases.LeaseLost)
+    with services.db.session() as db:
+        [run] = db.scalars(select(SyncRun)).all()
+        assert run.outcome == "interrupted"  # as the taking-over worker recorded it
+        assert db.get(SyncState, company_id).last_success_at is None
+        assert not db.scalars(select(Invoice)).first()
