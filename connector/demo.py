@@ -19,6 +19,7 @@ from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.channels.twilio_emulator import TwilioEmulator
 from connector.config import load_settings
 from connector.models import Operator
+from connector.passwords import random_password
 from connector.services import Services
 from connector.worker import Worker
 
@@ -99,8 +100,6 @@ def run_demo(
 
 def _demo_operator(services: Services) -> str | None:
     """A demo operator with a fresh password each run (printed, never stored in clear)."""
-    from connector.cli import random_password
-
     password = random_password()
     with services.db.session() as db:
         operator = db.scalars(select(Operator).where(Operator.email == DEMO_OPERATOR)).first()
