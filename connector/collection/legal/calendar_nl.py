@@ -73,7 +73,7 @@ def _atw_year(year: int) -> tuple[tuple[date, str], ...]:
 
 
 def atw_holidays(year: int) -> dict[date, str]:
-    """The "algemeen erkende feestdagen" used everywhere in this module, with Dutch names.
+    """The "algemeen erkende feestdagen" used by every term and contact rule, with Dutch names.
 
     Per legal-nl §1.3 (Algemene termijnenwet): Nieuwjaarsdag, Tweede Paasdag, Koningsdag
     (26 April when 27 April is a Sunday), 5 mei (every year, not only lustrum years),
