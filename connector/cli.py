@@ -40,19 +40,26 @@ def main() -> None:
 @click.option("--seed", default=1, show_default=True, help="Seed of the emulators' data.")
 def demo(port: int, emulator_port: int, exact_port: int, seed: int) -> None:
     """Run everything on this machine: emulators, database, web app and background sync."""
+    from connector import ConfigurationError
     from connector.demo import run_demo
 
-    run_demo(port=port, emulator_port=emulator_port, exact_port=exact_port, seed=seed)
+    try:
+        run_demo(port=port, emulator_port=emulator_port, exact_port=exact_port, seed=seed)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()
 def worker() -> None:
     """Run the background sync and the write-back outbox in the foreground."""
-    from connector import check_settings
+    from connector import ConfigurationError, check_settings
     from connector.worker import Worker
 
     services = _services()
-    check_settings(services.settings)
+    try:
+        check_settings(services.settings)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
     services.db.upgrade()
     click.echo("worker running; Ctrl-C stops it")
     Worker(services, lease_ttl=timedelta(seconds=services.settings.lease_seconds)).run_forever()
@@ -80,17 +87,29 @@ def operator() -> None:
 @click.password_option(help="At least 10 characters; asked for when not given.")
 def operator_add(email: str, password: str) -> None:
     """Add an operator who signs in with EMAIL and a password."""
-    from connector import create_app
     from connector.web.auth import add_operator
 
     services = _services()
     services.db.upgrade()
-    with create_app(services=services).app_context():
-        try:
-            add_operator(email, password)
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
+    try:
+        add_operator(email, password, db=services.db)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"operator {email} added")
+
+
+@operator.command("set-password")
+@click.argument("email")
+@click.password_option(help="At least 10 characters; asked for when not given.")
+def operator_set_password(email: str, password: str) -> None:
+    """Give operator EMAIL a new password; every session of that operator ends."""
+    from connector.web.auth import set_password
+
+    try:
+        set_password(_services().db, email, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password of {email} changed; its sessions are signed out")
 
 
 @main.command()

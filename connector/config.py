@@ -13,7 +13,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
-# Fixed, public demo secrets: fine on loopback, refused when PUBLIC_URL is anything else.
+# Fixed, public demo secrets: only `connector demo` (on loopback) may run with them.
 DEMO_ENCRYPTION_KEY = "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
 DEMO_SECRET_KEY = "demo-only-secret-key"  # noqa: S105
 
@@ -58,6 +58,9 @@ class Settings:
     twilio_base_url: str = "https://api.twilio.com"
     session_cookie_secure: bool = False
     demo: bool = False
+    # Only `connector demo` and the tests' own settings set this: the public demo secrets are
+    # refused everywhere else, whatever PUBLIC_URL says (see connector.check_settings).
+    allow_demo_secrets: bool = False
 
     def replace(self, **changes: object) -> Settings:
         return replace(self, **changes)

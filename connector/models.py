@@ -84,6 +84,9 @@ class Operator(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Sessions carry the version they were signed in with; sign-out and a new password bump it,
+    # which ends every copy of every earlier session cookie.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class GrantStatus(enum.StrEnum):

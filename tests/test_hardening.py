@@ -18,7 +18,6 @@ from tests.helpers import csrf_token
 from tests.test_web import PASSWORD, _operator_session
 from tests.test_web_templates import _company
 
-
 # 1. Templates can pin a CPU -------------------------------------------------------------------
 
 RECURSIVE_MACRO = ("{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}"
@@ -65,8 +64,8 @@ def test_demo_secrets_are_refused_even_on_loopback():
 
 def test_a_forged_cookie_signed_with_the_demo_key_opens_nothing(services):
     """The tests' app runs with its own secret: a demo-key cookie is just garbage."""
-    from flask.sessions import SecureCookieSessionInterface
     from flask import Flask
+    from flask.sessions import SecureCookieSessionInterface
 
     with services.db.session() as db:
         operator = Operator(email="op@partner.example", password_hash="x")
@@ -147,7 +146,8 @@ def test_parallel_guesses_get_at_most_the_limit_of_password_checks(services, mon
                                                   "password": "wrong password!"},
                             timeout=120).status_code)
 
-    threads = [threading.Thread(target=guess, args=pair) for pair in zip(sessions, tokens)]
+    threads = [threading.Thread(target=guess, args=pair)
+               for pair in zip(sessions, tokens, strict=True)]
     for t in threads:
         t.start()
     for t in threads:

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
-from connector.models import Case, Company
+from connector.models import Case, Company, Operator
 from connector.services import Services
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,7 +27,23 @@ def services() -> Services:
 
 
 def operator_id() -> str | None:
-    return session.get("operator_id")
+    """The signed-in operator, if the operator still exists and the session's version is the
+    operator's current one (sign-out and a new password bump it). Checked once per request."""
+    claimed = session.get("operator_id")
+    if not claimed:
+        return None
+    if g.get("operator_checked") != claimed:
+        with services().db.session() as db:
+            operator = db.get(Operator, claimed)
+            valid = operator is not None and operator.session_version == session.get(
+                "operator_version")
+        g.operator_checked = claimed
+        g.operator_valid = valid
+    if not g.operator_valid:
+        for key in ("operator_id", "operator_email", "operator_version"):
+            session.pop(key, None)
+        return None
+    return claimed
 
 
 def creditor_companies() -> list[str]:

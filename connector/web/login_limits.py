@@ -41,12 +41,49 @@ def locked_for(db: Database, email: str, client: str, now: datetime | None = Non
     return max(waits) if waits else None
 
 
+def reserve_attempt(db: Database, email: str, client: str, now: datetime | None = None
+                    ) -> timedelta | None:
+    """Count this attempt first, then check: None when it may go on to the password check,
+    else how long to wait (and the attempt is not counted).
+
+    The attempt's rows are committed before counting, so of any number of simultaneous guesses
+    at most the limit see a count within it (the last one to commit sees all the others).
+    A failed check leaves the rows standing as failures; a success clears the e-mail's rows.
+    """
+    now = now or utcnow()
+    keys = _keys(email, client)
+    with db.session() as session:
+        mine = [RateCall(key=key, at=now) for key in keys]
+        session.add_all(mine)
+        session.flush()
+        ids = [row.id for row in mine]
+    waits = []
+    with db.session() as session:
+        for key, limit in zip(keys, (MAX_PER_EMAIL, MAX_PER_CLIENT), strict=True):
+            count, oldest = session.execute(
+                select(func.count(), func.min(RateCall.at))
+                .where(RateCall.key == key, RateCall.at > now - WINDOW)).one()
+            if count > limit:
+                waits.append(max(oldest + WINDOW - now, timedelta(seconds=1)))
+        if waits:
+            session.execute(delete(RateCall).where(RateCall.id.in_(ids)))
+    return max(waits) if waits else None
+
+
 def record_failure(db: Database, email: str, client: str, now: datetime | None = None) -> None:
     now = now or utcnow()
     with db.session() as session:
         for key in _keys(email, client):
             session.add(RateCall(key=key, at=now))
         # Old failures are of no use any more; keep the table small.
+        session.execute(delete(RateCall).where(RateCall.key.like("login:%"),
+                                               RateCall.at <= now - WINDOW))
+
+
+def purge_expired(db: Database, now: datetime | None = None) -> None:
+    """Old failures are of no use any more; keep the table small."""
+    now = now or utcnow()
+    with db.session() as session:
         session.execute(delete(RateCall).where(RateCall.key.like("login:%"),
                                                RateCall.at <= now - WINDOW))
 
