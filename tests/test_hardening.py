@@ -155,3 +155,65 @@ def test_parallel_guesses_get_at_most_the_limit_of_password_checks(services, mon
     assert len(codes) == 40
     assert len(checks) <= login_limits.MAX_PER_EMAIL + 1
     assert codes.count(429) >= 40 - len(checks)
+
+
+# 5. Logo pixel bombs --------------------------------------------------------------------------
+
+def _png(size: tuple[int, int], mode: str = "1") -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new(mode, size, 1 if mode == "1" else (200, 30, 30)).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def test_a_logo_with_too_many_pixels_is_refused(services):
+    from connector.partner import current_partner
+
+    bomb = _png((12_000, 12_000))  # 144 megapixels in a few kB
+    assert len(bomb) < 500 * 1024
+    url = services.settings.public_url
+    browser = _operator_session(services)
+    page = browser.get(f"{url}/operator/partner").text
+    refused = browser.post(f"{url}/operator/partner/logo", data={"csrf_token": csrf_token(page)},
+                           files={"logo": ("logo.png", bomb, "image/png")})
+    assert refused.status_code == 200 and "pixels" in refused.text
+    with services.db.session() as db:
+        assert current_partner(db, services.settings).logo_uri == ""
+
+
+def test_a_big_logo_is_stored_at_letterhead_size():
+    import io
+
+    from PIL import Image
+
+    from connector.web.settings_forms import LOGO_BOX, normalise_logo
+
+    content, mime = normalise_logo(_png((3_000, 1_500), "RGB"))
+    assert mime == "image/png"
+    with Image.open(io.BytesIO(content)) as image:
+        assert image.width <= LOGO_BOX[0] and image.height <= LOGO_BOX[1]
+        assert image.width == 2 * image.height  # the shape is kept
+
+
+# 6. CSV formula injection ---------------------------------------------------------------------
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
+    from datetime import UTC, datetime
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from connector.collection.fees import Statement
+    from connector.csv_export import safe_cell, statement_csv
+
+    for hostile in ("=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        assert safe_cell(hostile) == "'" + hostile
+    assert safe_cell("Profitletter") == "Profitletter"
+    line = SimpleNamespace(created_at=datetime(2026, 3, 2, tzinfo=UTC),
+                           description='=HYPERLINK("http://evil.example","klik")',
+                           amount=Decimal("14.95"))
+    text = statement_csv(Statement(month="2026-03", lines=[line]))
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ";=HYPERLINK" not in text
+    assert "14,95" in text
