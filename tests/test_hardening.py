@@ -217,3 +217,47 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
     text = statement_csv(Statement(month="2026-03", lines=[line]))
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ";=HYPERLINK" not in text
     assert "14,95" in text
+
+
+# 7. Exact connect when the consent leaves out the user's current division ----------------------
+
+def test_exact_connect_works_for_a_consented_division_that_is_not_the_current_one(
+        make_services, exact_emulator):
+    import re
+
+    from tests.helpers import hidden_fields
+
+    services = make_services(exact=exact_emulator)
+    current = exact_emulator.current_division
+    other = next(d for d in exact_emulator.division_codes() if d != current)
+    app = services.settings.public_url
+    s = requests.Session()
+    consent = s.get(f"{app}/connect/exact-online", params={"region": "nl"})
+    form = hidden_fields(consent.text)
+    action = re.search(r'<form method="post" action="([^"]+)"', consent.text).group(1)
+    chooser = s.post(exact_emulator.server.url + action,
+                     data={**form, "decision": "approve", "division": [str(other)]})
+    assert chooser.status_code == 200 and chooser.url == f"{app}/connect/choose", chooser.text
+    assert re.findall(r'name="tenants" value="(\d+)"', chooser.text) == [str(other)]
+    page = s.post(f"{app}/connect/choose",
+                  data={"csrf_token": csrf_token(chooser.text), "tenants": [str(other)]})
+    assert page.status_code == 200 and "Exact Online" in page.text
+
+
+def test_exact_emulator_me_names_a_division_inside_the_consent(exact_emulator):
+    current = exact_emulator.current_division
+    other = next(d for d in exact_emulator.division_codes() if d != current)
+    access, _refresh = exact_emulator.issue_token([other])
+    base = f"{exact_emulator.server.url}/api/v1"
+    auth = {"Authorization": f"Bearer {access}", "Accept": "application/json"}
+    me = requests.get(f"{base}/current/Me", params={"$select": "CurrentDivision"},
+                      headers=auth, timeout=30).json()["d"]["results"][0]
+    assert me["CurrentDivision"] == other
+    refused = requests.get(f"{base}/{current}/system/Divisions", headers=auth, timeout=30)
+    assert refused.status_code == 403 and "division scope" in refused.text
+    # Without a narrower consent the user's own current division is still the answer.
+    access_all, _ = exact_emulator.issue_token()
+    me_all = requests.get(f"{base}/current/Me", params={"$select": "CurrentDivision"},
+                          headers={**auth, "Authorization": f"Bearer {access_all}"},
+                          timeout=30).json()["d"]["results"][0]
+    assert me_all["CurrentDivision"] == current

@@ -1636,8 +1636,20 @@ class ExactEmulator:
 
     # ------------------------------------------------------------------ handlers
 
+    def current_for(self, grant: _Grant) -> int:
+        """``Me.CurrentDivision`` as a token sees it. With division scoping, a consent that
+        leaves out the division the user last opened in the browser gets one of the consented
+        divisions instead (the lowest code here), so ``/{CurrentDivision}/system/Divisions``
+        always answers; a division outside the consent is refused with
+        ``403 Forbidden - User division is not within division scope`` (exact-online.md §2.4;
+        which consented division Exact picks is UNCERTAIN, clients must not rely on it)."""
+        inside = sorted(d for d in grant.divisions if d in self._divs)
+        if self.current_division in inside or not inside:
+            return self.current_division
+        return inside[0]
+
     def h_me(self, grant: _Grant) -> Row:
-        cur = self._divs[self.current_division]
+        cur = self._divs[self.current_for(grant)]
         now = self.now()
         me = {
             **self.user,
@@ -1985,8 +1997,8 @@ class ExactEmulator:
                 if division is not None and (
                     division not in tok.grant.divisions or division not in self._divs
                 ):
-                    raise ApiError(403, "Forbidden - User division is not accessible for this app")
-                bucket = division if division is not None else self.current_division
+                    raise ApiError(403, "Forbidden - User division is not within division scope")
+                bucket = division if division is not None else self.current_for(tok.grant)
                 block_key = (division, holder["endpoint"])
                 if block_key in self._blocked:
                     if self.now() < self._blocked[block_key]:
