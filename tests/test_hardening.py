@@ -261,3 +261,80 @@ def test_exact_emulator_me_names_a_division_inside_the_consent(exact_emulator):
                           headers={**auth, "Authorization": f"Bearer {access_all}"},
                           timeout=30).json()["d"]["results"][0]
     assert me_all["CurrentDivision"] == current
+
+
+# 8. Write-back keys are the server's, per company ---------------------------------------------
+
+def _synced_invoice(services, emulator, adm: str | None = None):
+    from connector.models import Invoice
+    from connector.sync import sync_company
+    from tests.helpers import connect_direct
+
+    company_id = connect_direct(services, emulator, adm)
+    sync_company(services, company_id)
+    with services.db.session() as db:
+        invoice = db.scalars(select(Invoice).where(Invoice.company_id == company_id,
+                                                   Invoice.open_amount > 5)).first()
+        return company_id, invoice.id
+
+
+def test_a_note_form_cannot_choose_the_key_of_the_engines_write(services, moneybird_emulator):
+    from connector import writeback
+    from connector.models import Invoice, LedgerWrite
+
+    company_id, invoice_id = _synced_invoice(services, moneybird_emulator)
+    with services.db.session() as db:
+        pause = writeback.queue(db, db.get(Invoice, invoice_id), "pause",
+                                key=writeback.derived_key("pause", invoice_id))
+        engine_key = pause.key
+    browser = _operator_session(services)
+    url = f"{services.settings.public_url}/companies/{company_id}/invoices/{invoice_id}"
+    page = browser.get(url).text
+    for field in ("note-key", "note-submission"):
+        browser.post(url, data={"note-csrf_token": csrf_token(page), "note-text": f"via {field}",
+                                field: engine_key})
+    with services.db.session() as db:
+        writes = list(db.scalars(select(LedgerWrite).where(LedgerWrite.invoice_id == invoice_id)))
+    notes = [w for w in writes if w.kind == "note"]
+    assert sorted(w.payload["text"] for w in notes) == ["via note-key", "via note-submission"]
+    assert all(w.key != engine_key for w in notes)
+    assert [w.kind for w in writes if w.key == engine_key] == ["pause"]
+
+
+def test_submitting_the_same_note_form_twice_queues_one_write(services, moneybird_emulator):
+    import re
+
+    from connector.models import LedgerWrite
+
+    company_id, invoice_id = _synced_invoice(services, moneybird_emulator)
+    browser = _operator_session(services)
+    url = f"{services.settings.public_url}/companies/{company_id}/invoices/{invoice_id}"
+    page = browser.get(url).text
+    hidden = dict(re.findall(r'name="(note-[a-z]+)" type="hidden" value="([^"]*)"', page))
+    hidden.update(re.findall(r'id="(note-[a-z]+)" name="note-[a-z]+" type="hidden" '
+                             r'value="([^"]*)"', page))
+    data = {**hidden, "note-csrf_token": csrf_token(page), "note-text": "een keer"}
+    browser.post(url, data=data)
+    browser.post(url, data=data)
+    with services.db.session() as db:
+        notes = list(db.scalars(select(LedgerWrite).where(LedgerWrite.kind == "note")))
+    assert [n.payload["text"] for n in notes] == ["een keer"]
+
+
+def test_the_same_key_in_two_companies_is_two_writes(services, moneybird_emulator):
+    from connector import writeback
+    from connector.models import Invoice
+    from connector.sync import sync_company
+    from tests.helpers import connect_direct
+
+    first, second = moneybird_emulator.administration_ids()[:2]
+    _a, invoice_a = _synced_invoice(services, moneybird_emulator, first)
+    company_b = connect_direct(services, moneybird_emulator, second)
+    sync_company(services, company_b)
+    with services.db.session() as db:
+        invoice_b = db.scalars(select(Invoice).where(Invoice.company_id == company_b)).first()
+        a = writeback.queue_note(db, db.get(Invoice, invoice_a), "a", key="PI-SAMEKEY")
+        b = writeback.queue_note(db, invoice_b, "b", key="PI-SAMEKEY")
+        assert a.id != b.id and b.company_id == company_b
+        again = writeback.queue_note(db, invoice_b, "b again", key="PI-SAMEKEY")
+        assert again.id == b.id  # within one company the key still deduplicates

@@ -65,7 +65,7 @@ class NoteForm(FlaskForm):
     text = TextAreaField(_l("Notitie"), validators=[
         DataRequired(_l("Schrijf een notitie.")),
         Length(max=500, message=_l("Maximaal 500 tekens."))])
-    key = HiddenField()
+    submission = HiddenField()  # one-time token: submitting twice queues one write
 
 
 class PaymentForm(FlaskForm):
@@ -74,7 +74,7 @@ class PaymentForm(FlaskForm):
         NumberRange(min=Decimal("0.01"), message=_l("Het bedrag moet groter zijn dan nul."))])
     paid_on = DateField(_l("Betaaldatum"), default=today_nl, validators=[
         DataRequired(_l("Vul een geldige datum in (jjjj-mm-dd)."))])
-    key = HiddenField()
+    submission = HiddenField()  # one-time token: submitting twice queues one write
 
     def __init__(self, *args: object, open_amount: Decimal | None = None, **kwargs: object):
         super().__init__(*args, **kwargs)
