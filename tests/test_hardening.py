@@ -338,3 +338,39 @@ def test_the_same_key_in_two_companies_is_two_writes(services, moneybird_emulato
         assert a.id != b.id and b.company_id == company_b
         again = writeback.queue_note(db, invoice_b, "b again", key="PI-SAMEKEY")
         assert again.id == b.id  # within one company the key still deduplicates
+
+
+# 9. Orphan grants -----------------------------------------------------------------------------
+
+def test_orphan_grants_are_forgotten_and_never_kept_alive(services, moneybird_emulator):
+    from datetime import timedelta
+
+    from connector import connections
+    from connector.models import Grant, utcnow
+    from connector.worker import keep_alive
+    from providers.base import TokenSet
+    from tests.helpers import connect_direct
+
+    company_id = connect_direct(services, moneybird_emulator)
+    access, refresh = moneybird_emulator.issue_token()
+    orphan = connections.create_grant(services, "moneybird", TokenSet(access, refresh, None))
+    long_ago = utcnow() - timedelta(days=30)
+    with services.db.session() as db:
+        for grant in db.scalars(select(Grant)):
+            grant.refreshed_at = grant.created_at = long_ago
+        used = db.scalars(select(Grant).where(Grant.id != orphan)).one().id
+
+    assert keep_alive(services) == 1  # only the grant a company uses
+    with services.db.session() as db:
+        assert db.get(Grant, orphan).refreshed_at == long_ago
+
+    fresh = connections.create_grant(services, "moneybird", TokenSet(*moneybird_emulator
+                                                                     .issue_token(), None))
+    assert connections.forget_orphan_grants(services) == 1
+    with services.db.session() as db:
+        gone = db.get(Grant, orphan)
+        assert gone.status == "revoked" and gone.access_token_enc is None
+        assert gone.refresh_token_enc is None
+        assert db.get(Grant, fresh).status == "active"  # a connect may still be under way
+        assert db.get(Grant, used).status == "active" and db.get(Grant, used).refresh_token_enc
+    assert company_id
