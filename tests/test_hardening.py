@@ -374,3 +374,62 @@ def test_orphan_grants_are_forgotten_and_never_kept_alive(services, moneybird_em
         assert db.get(Grant, fresh).status == "active"  # a connect may still be under way
         assert db.get(Grant, used).status == "active" and db.get(Grant, used).refresh_token_enc
     assert company_id
+
+
+# 10. Moneybird webhook edge cases -------------------------------------------------------------
+
+def test_moneybird_webhook_garbage_is_refused_never_a_500(services, moneybird_emulator):
+    import json
+    import time
+
+
+    from connector.models import Connection
+    from tests.helpers import connect_direct
+
+    connect_direct(services, moneybird_emulator)
+    with services.db.session() as db:
+        connection = db.scalars(select(Connection)).one()
+    url = f"{services.settings.public_url}/webhooks/moneybird/{connection.id}"
+    event = json.dumps({"administration_id": connection.tenant_id, "action": "x"}).encode()
+    for header in ("t=²,v1=00", "t=¹²³,v1=00", f"t={int(time.time())}x,v1=00", "t=,v1="):
+        response = requests.post(url, data=event, timeout=30,
+                                 headers={"Moneybird-Signature": header})
+        assert response.status_code == 401, header
+    nested = b"[" * 100_000 + b"]" * 100_000
+    response = requests.post(url, data=nested, timeout=30,
+                             headers={"Moneybird-Signature": f"t={int(time.time())},v1=00"})
+    assert response.status_code in (400, 401)
+    deep = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
+    assert requests.post(url, data=deep, timeout=30).status_code in (400, 401)
+
+
+def test_a_replayed_delivery_with_a_new_or_no_key_is_a_duplicate(services, moneybird_emulator):
+    import json
+    import time
+
+    from connector.models import Company, Connection
+    from providers.moneybird.webhooks import sign
+    from tests.helpers import connect_direct
+
+    company_id = connect_direct(services, moneybird_emulator)
+    with services.db.session() as db:
+        connection = db.scalars(select(Connection)).one()
+        secret = services.box.decrypt(connection.webhook_secret_enc)
+    url = f"{services.settings.public_url}/webhooks/moneybird/{connection.id}"
+    raw = json.dumps({"administration_id": connection.tenant_id, "entity_id": "1",
+                      "action": "sales_invoice_state_changed_to_paid"}).encode()
+    signature = sign(raw, secret, int(time.time()))
+
+    def deliver(key: str | None) -> requests.Response:
+        headers = {"Content-Type": "application/json", "Moneybird-Signature": signature}
+        if key:
+            headers["Idempotency-Key"] = key
+        return requests.post(url, data=raw, headers=headers, timeout=30)
+
+    assert deliver("first").text == "ok"
+    with services.db.session() as db:
+        db.get(Company, company_id).sync_requested_at = None
+    assert deliver("second").text == "duplicate"
+    assert deliver(None).text == "duplicate"
+    with services.db.session() as db:
+        assert db.get(Company, company_id).sync_requested_at is None
