@@ -382,7 +382,6 @@ def test_moneybird_webhook_garbage_is_refused_never_a_500(services, moneybird_em
     import json
     import time
 
-
     from connector.models import Connection
     from tests.helpers import connect_direct
 
