@@ -16,6 +16,7 @@ from connector.config import Settings
 from connector.models import Operator
 from tests.helpers import csrf_token
 from tests.test_web import PASSWORD, _operator_session
+from tests.test_engine_channels import wired  # noqa: F401 - a fixture
 from tests.test_web_templates import _company
 
 # 1. Templates can pin a CPU -------------------------------------------------------------------
@@ -432,3 +433,44 @@ def test_a_replayed_delivery_with_a_new_or_no_key_is_a_duplicate(services, money
     assert deliver(None).text == "duplicate"
     with services.db.session() as db:
         assert db.get(Company, company_id).sync_requested_at is None
+
+
+# 11. Twilio callbacks with repeated form keys -------------------------------------------------
+
+def test_twilio_callbacks_with_repeated_keys_are_accepted(wired):
+    from datetime import date, timedelta
+
+    from connector.models import Delivery
+    from tests.helpers import wait_until
+
+    world, _, twilio, _ = wired
+    # Two values for one key, in an order Twilio's RequestValidator sorts before signing.
+    twilio.callback_extra = [("ErrorCode", "30008"), ("ErrorCode", "30003"), ("Tag", "x")]
+    world.emulator.update_contact(world.adm, world.consumer, phone="06 12345678",
+                                  email="klant@voorbeeld.example")
+    world.invoice(world.consumer, "99.00", date(2026, 2, 15))
+    world.live()
+    for offset in range(0, 13):
+        world.day(date(2026, 3, 2) + timedelta(days=offset))
+
+    def reported() -> str | None:
+        with world.services.db.session() as db:
+            sms = db.scalars(select(Delivery).where(Delivery.channel == "sms")).one()
+            return (sms.content or {}).get("delivery_status")
+
+    wait_until(lambda: len(twilio.callbacks) >= 2, timeout=30)
+    assert [c["answer"] for c in twilio.callbacks] == [200, 200]
+    assert reported() == "delivered"
+
+
+def test_twilio_signature_uses_every_value_of_a_key_sorted():
+    from werkzeug.datastructures import MultiDict
+
+    from connector.channels.sms import compute_twilio_signature, verify_twilio_signature
+
+    url = "https://connector.example/webhooks/twilio/status"
+    pairs = [("MessageSid", "SM1"), ("ErrorCode", "b"), ("ErrorCode", "a")]
+    # Twilio: url + for each key (sorted) every value (sorted): ErrorCodeaErrorCodebMessageSidSM1
+    signature = compute_twilio_signature(url, pairs, "token")
+    assert verify_twilio_signature(url, MultiDict(pairs), signature, "token")
+    assert not verify_twilio_signature(url, MultiDict(pairs[:2]), signature, "token")
