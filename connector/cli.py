@@ -118,7 +118,10 @@ def sync(company_id: str) -> None:
     """Sync one company now and print the outcome."""
     from connector.sync import sync_company
 
-    result = sync_company(_services(), company_id, trigger="manual")
+    try:
+        result = sync_company(_services(), company_id, trigger="manual")
+    except LookupError:
+        raise click.ClickException(f"no company {company_id!r} (see `connector cases`)") from None
     click.echo(f"{result.outcome}: {result.api_calls} API calls, {result.invoices_changed} "
                f"changed, {result.invoices_closed} closed, {result.open_invoices} open")
     if result.outcome != "ok":

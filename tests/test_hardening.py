@@ -14,10 +14,15 @@ from connector.collection.messages import TemplateFailed, render
 from connector.collection.template_check import sample_context
 from connector.config import Settings
 from connector.models import Operator
+from tests import test_engine_channels, test_web_policy
 from tests.helpers import csrf_token
 from tests.test_web import PASSWORD, _operator_session
-from tests.test_engine_channels import wired  # noqa: F401 - a fixture
 from tests.test_web_templates import _company
+
+# Fixtures of other modules this file uses as well.
+wired = test_engine_channels.wired
+editor = test_web_policy.editor
+
 
 # 1. Templates can pin a CPU -------------------------------------------------------------------
 
@@ -474,3 +479,108 @@ def test_twilio_signature_uses_every_value_of_a_key_sorted():
     signature = compute_twilio_signature(url, pairs, "token")
     assert verify_twilio_signature(url, MultiDict(pairs), signature, "token")
     assert not verify_twilio_signature(url, MultiDict(pairs[:2]), signature, "token")
+
+
+# 12. Bad input: a clear message, nothing stored -----------------------------------------------
+
+@pytest.mark.parametrize("days", ["²", "1²", "9" * 5000])
+def test_policy_day_counts_with_odd_digits_are_refused(services, editor, days):
+    from tests.test_web_policy import _policy_events, _stored, form_fields
+
+    company_id, browser, url, token = editor
+    before = _stored(services, company_id)
+    for field in ("start_after_days", "consumer__1__delay_days"):
+        data = form_fields(before, **{field: days})
+        refused = browser.post(url, data={"csrf_token": token, "action": "save", **data})
+        assert refused.status_code == 200 and "Niet opgeslagen" in refused.text, field
+        assert "Vul een heel aantal dagen in" in refused.text
+    moved = browser.post(url, data={"csrf_token": token, "action": f"up:consumer:{days}",
+                                    **form_fields(before)})
+    assert moved.status_code == 200
+    assert _stored(services, company_id) == before
+    assert _policy_events(services, company_id) == []
+
+
+@pytest.mark.parametrize(("amount", "paid_on", "message"), [
+    ("NaN", "2026-01-05", "Vul een bedrag in"),
+    ("sNaN", "2026-01-05", "Vul een bedrag in"),
+    ("Infinity", "2026-01-05", "Vul een bedrag in"),
+    ("1e999999", "2026-01-05", "Vul een bedrag in"),
+    ("1.00", "0001-01-01", "te ver in het verleden"),
+])
+def test_payment_form_refuses_nan_and_ancient_dates(services, moneybird_emulator, amount,
+                                                    paid_on, message):
+    from connector.models import LedgerWrite
+
+    company_id, invoice_id = _synced_invoice(services, moneybird_emulator)
+    browser = _operator_session(services)
+    url = f"{services.settings.public_url}/companies/{company_id}/invoices/{invoice_id}"
+    page = browser.get(url).text
+    refused = browser.post(url, data={"payment-csrf_token": csrf_token(page),
+                                      "payment-amount": amount, "payment-paid_on": paid_on})
+    assert refused.status_code == 200 and message in refused.text
+    with services.db.session() as db:
+        assert list(db.scalars(select(LedgerWrite))) == []
+
+
+def test_payment_settings_ids_with_odd_digits_are_refused(services, moneybird_emulator):
+    from tests.helpers import connect_direct
+
+    company_id = connect_direct(services, moneybird_emulator)
+    browser = _operator_session(services)
+    url = f"{services.settings.public_url}/companies/{company_id}"
+    page = browser.get(url).text
+    refused = browser.post(f"{url}/payment-settings", data={
+        "csrf_token": csrf_token(page), "manual_payment_action": "",
+        "financial_account_id": "12²"})
+    assert refused.status_code in (200, 302) and refused.status_code != 500
+
+
+def test_huge_page_numbers_are_clamped(services, moneybird_emulator):
+    from tests.helpers import connect_direct
+
+    company_id = connect_direct(services, moneybird_emulator)
+    browser = _operator_session(services)
+    base = f"{services.settings.public_url}/companies/{company_id}"
+    for path in ("", "/cases", "/cases/handover"):
+        for page in ("100000000000000000000", "-5", "x"):
+            response = browser.get(f"{base}{path}", params={"page": page})
+            assert response.status_code in (200, 404), (path, page, response.status_code)
+
+
+def test_cli_refuses_bad_arguments_with_a_message(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from connector.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    for args in (["legal", "term", "0001-01-01"], ["legal", "term", "9999-12-31"],
+                 ["sync", "nonexistent"], ["operator", "add", "", "--password", "a long password"],
+                 ["operator", "add", "   ", "--password", "a long password"],
+                 ["operator", "set-password", "nobody@x.example", "--password", "a long password"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code != 0, args
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            args, result.exception)
+        assert "Traceback" not in result.output and result.output.strip(), args
+    from connector.db import Database
+
+    with Database(f"sqlite:///{tmp_path / 'c.sqlite3'}").session() as db:
+        assert db.scalars(select(Operator)).all() == []
+
+
+def test_demo_refuses_a_public_url_before_touching_anything(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    database = tmp_path / "demo.sqlite3"
+    env = {**os.environ, "PUBLIC_URL": "https://connector.partner.example",
+           "DATABASE_URL": f"sqlite:///{database}", "LETTER_DIR": str(tmp_path / "letters")}
+    done = subprocess.run([sys.executable, "-m", "connector.cli", "demo", "--port", "0",
+                           "--emulator-port", "0", "--exact-port", "0"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and "demo" in done.stderr
+    assert not database.exists()  # nothing migrated, no operator password reset

@@ -81,6 +81,16 @@ def case_or_404(db: Session, company_id: str, case_id: str) -> Case:
     return case
 
 
+MAX_PAGE = 10_000  # far past any real list; ?page=10**20 would overflow the SQL OFFSET
+
+
+def page_arg() -> int:
+    """The ``?page=`` of a paged list: a whole number from 1 to :data:`MAX_PAGE` (else 1 or
+    the maximum); a page past the end is simply empty."""
+    page = request.args.get("page", 1, type=int) or 1
+    return min(max(page, 1), MAX_PAGE)
+
+
 def login_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -31,6 +31,7 @@ from connector.web.access import (
     creditor_companies,
     login_required,
     operator_id,
+    page_arg,
     services,
 )
 from connector.web.cases import case_console, next_step_label
@@ -77,7 +78,7 @@ def _overdue(db: Session, company_id: str, page: int) -> tuple[list[Invoice], in
 @bp.get("/<company_id>")
 @login_required
 def show(company_id: str) -> str:
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     svc = services()
     with svc.db.session() as db:
         company = company_or_404(db, company_id)

@@ -62,7 +62,8 @@ class DutchSelectField(SelectField):
 def whole_days(text: str | None, *, high: int = 365) -> int:
     """A whole, non-negative number of days, or a ValidationError in the UI's language."""
     value = (text or "").strip()
-    if not value.isdigit():
+    # ASCII digits only ("²".isdigit() is True) and short (int() of 5,000 digits raises).
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
         raise ValidationError(_("Vul een heel aantal dagen in (0 of meer), bijvoorbeeld 7."))
     if int(value) > high:
         raise ValidationError(_("Hoogstens %(days)s dagen.", days=high))
@@ -264,7 +265,8 @@ class LogoTooLarge(ValueError):
 
 
 def normalise_logo(content: bytes) -> tuple[bytes, str] | None:
-    """The logo re-encoded to fit :data:`LOGO_BOX` (same format), or None if it is no PNG/JPEG.
+    """The logo, re-encoded to fit :data:`LOGO_BOX` (same format) when it is bigger; None if it
+    is no PNG/JPEG.
 
     Raises :class:`LogoTooLarge` before decoding when the header announces too many pixels.
     """
@@ -286,6 +288,8 @@ def normalise_logo(content: bytes) -> tuple[bytes, str] | None:
     if mime is None:
         return None
     with Image.open(io.BytesIO(content)) as image:
+        if image.width <= LOGO_BOX[0] and image.height <= LOGO_BOX[1]:
+            return content, mime  # already letterhead size: kept as uploaded
         image.load()
         if image.mode not in ("RGB", "RGBA", "L", "LA"):
             image = image.convert("RGBA" if mime == "image/png" else "RGB")
