@@ -584,3 +584,20 @@ def test_demo_refuses_a_public_url_before_touching_anything(tmp_path):
     assert done.returncode != 0
     assert "Traceback" not in done.stderr and "demo" in done.stderr
     assert not database.exists()  # nothing migrated, no operator password reset
+
+
+# 14. The demo honours LETTER_DIR --------------------------------------------------------------
+
+def test_the_demo_keeps_the_letter_dir_of_the_environment(tmp_path, monkeypatch):
+    from connector.channels.twilio_emulator import TwilioEmulator
+    from connector.config import load_settings
+    from connector.demo import wire_demo
+
+    monkeypatch.delenv("MONEYBIRD_BASE_URL", raising=False)
+    monkeypatch.delenv("EXACT_ONLINE_BASE_URL", raising=False)
+    own = tmp_path / "my-letters"
+    settings = wire_demo(load_settings({"LETTER_DIR": str(own)}),
+                         moneybird_url="http://127.0.0.1:1", exact_url="http://127.0.0.1:2",
+                         smtp_port=25, twilio=TwilioEmulator(), twilio_url="http://127.0.0.1:3")
+    assert settings.letter_dir == str(own)
+    assert settings.moneybird_base_url == "http://127.0.0.1:1"
