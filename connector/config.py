@@ -61,6 +61,8 @@ class Settings:
     # Only `connector demo` and the tests' own settings set this: the public demo secrets are
     # refused everywhere else, whatever PUBLIC_URL says (see connector.check_settings).
     allow_demo_secrets: bool = False
+    # /metrics wants "Authorization: Bearer <this>" when set; unset, only loopback clients.
+    metrics_token: str | None = None
 
     def replace(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -127,4 +129,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         twilio_whatsapp_content_sid=get("TWILIO_WHATSAPP_CONTENT_SID", "") or None,
         twilio_base_url=get("TWILIO_BASE_URL", defaults.twilio_base_url).rstrip("/"),
         session_cookie_secure=public_url.startswith("https://"),
+        metrics_token=get("METRICS_TOKEN", "") or None,
     )

@@ -601,3 +601,83 @@ def test_the_demo_keeps_the_letter_dir_of_the_environment(tmp_path, monkeypatch)
                          smtp_port=25, twilio=TwilioEmulator(), twilio_url="http://127.0.0.1:3")
     assert settings.letter_dir == str(own)
     assert settings.moneybird_base_url == "http://127.0.0.1:1"
+
+
+# 13. Headers, /metrics, logs ------------------------------------------------------------------
+
+def test_pages_carry_csp_and_frame_headers(services):
+    browser = _operator_session(services)
+    url = services.settings.public_url
+    for page in (browser.get(f"{url}/companies/"), requests.get(f"{url}/login", timeout=30)):
+        csp = page.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert "default-src 'self'" in csp and "object-src 'none'" in csp
+        assert page.headers["X-Frame-Options"] == "DENY"
+        assert page.headers["X-Content-Type-Options"] == "nosniff"
+        assert page.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_no_template_relies_on_inline_script():
+    """The CSP allows no inline script: confirmations come from static/confirm.js."""
+    import re
+    from pathlib import Path
+
+    from connector import TEMPLATES
+
+    for path in (Path(TEMPLATES) / "web").rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\son[a-z]+\s*=", text), path
+        assert not re.search(r"<script(?![^>]*\ssrc=)", text), path
+
+
+def test_metrics_want_the_token_when_one_is_set(make_services, moneybird_emulator):
+    services = make_services(moneybird_emulator, metrics_token="s3cret-metrics-token")
+    url = f"{services.settings.public_url}/metrics"
+    assert requests.get(url, timeout=30).status_code == 401
+    wrong = requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=30)
+    assert wrong.status_code == 401
+    right = requests.get(url, headers={"Authorization": "Bearer s3cret-metrics-token"},
+                         timeout=30)
+    assert right.status_code == 200 and "connector_" in right.text
+
+
+def test_metrics_without_a_token_only_for_loopback(services):
+    from connector.web.health import metrics_allowed
+
+    assert metrics_allowed(None, "127.0.0.1", None) and metrics_allowed(None, "::1", None)
+    assert not metrics_allowed(None, "203.0.113.7", None)
+    assert not metrics_allowed("t" * 20, "127.0.0.1", None)
+    assert metrics_allowed("t" * 20, "203.0.113.7", "Bearer " + "t" * 20)
+    assert requests.get(f"{services.settings.public_url}/metrics", timeout=30).status_code == 200
+
+
+def test_oauth_codes_stay_out_of_the_access_log(services, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    url = services.settings.public_url
+    requests.get(f"{url}/oauth/moneybird/callback?code=SECRET-CODE-123&state=STATE-456",
+                 timeout=30)
+    requests.get(f"{url}/login?next=/x&token=TOKEN-789", timeout=30)
+    text = caplog.text
+    assert "/oauth/moneybird/callback" in text  # the line is there, the code is not
+    assert "SECRET-CODE-123" not in text and "STATE-456" not in text and "TOKEN-789" not in text
+
+
+def test_debtor_addresses_stay_out_of_the_smtp_log(caplog):
+    import logging
+    import smtplib
+
+    from connector.channels.smtp_capture import CaptureSmtpServer
+
+    caplog.set_level(logging.INFO)
+    mail = CaptureSmtpServer()
+    mail.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", mail.port, timeout=30) as smtp:
+            smtp.sendmail("herinneringen@partner.example", ["klant.jansen@voorbeeld.example"],
+                          b"Subject: x\r\n\r\nhallo\r\n")
+    finally:
+        mail.stop()
+    assert mail.messages
+    assert "klant.jansen@voorbeeld.example" not in caplog.text

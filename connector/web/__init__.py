@@ -24,6 +24,7 @@ def register(app: Flask) -> None:
         message_templates,
         operator,
         policy,
+        security,
         webhooks,
     )
 
@@ -44,3 +45,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(operator.bp)
     csrf.exempt(webhooks.bp)
     filters.register(app)
+    security.init_app(app)
