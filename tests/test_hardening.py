@@ -681,3 +681,26 @@ def test_debtor_addresses_stay_out_of_the_smtp_log(caplog):
         mail.stop()
     assert mail.messages
     assert "klant.jansen@voorbeeld.example" not in caplog.text
+
+
+# 15. Lost answers come from fault injection, not from short timeouts ---------------------------
+
+def test_a_lost_answer_is_provoked_whatever_the_timeout(services, moneybird_emulator):
+    import time
+
+    from tests.conftest import EMULATOR_TIMEOUT
+
+    assert EMULATOR_TIMEOUT[1] >= 30  # slow answers on a loaded machine are no lost answers
+    assert services.providers.get("moneybird").timeout == EMULATOR_TIMEOUT
+    adm = moneybird_emulator.administration_ids()[0]
+    invoice = moneybird_emulator.invoices(adm)[0]["id"]
+    access, _refresh = moneybird_emulator.issue_token([adm])
+    moneybird_emulator.inject_lost_answer("POST", "/notes")
+    started = time.monotonic()
+    with pytest.raises(requests.ConnectionError):
+        requests.post(f"{moneybird_emulator.server.url}/api/v2/{adm}/sales_invoices/{invoice}"
+                      "/notes.json", json={"note": {"note": "Verloren antwoord"}},
+                      headers={"Authorization": f"Bearer {access}"}, timeout=EMULATOR_TIMEOUT)
+    assert time.monotonic() - started < EMULATOR_TIMEOUT[1]
+    notes = moneybird_emulator.notes(adm, invoice)
+    assert any(n["note"] == "Verloren antwoord" for n in notes)  # processed, the answer lost
