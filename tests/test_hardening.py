@@ -704,3 +704,16 @@ def test_a_lost_answer_is_provoked_whatever_the_timeout(services, moneybird_emul
     assert time.monotonic() - started < EMULATOR_TIMEOUT[1]
     notes = moneybird_emulator.notes(adm, invoice)
     assert any(n["note"] == "Verloren antwoord" for n in notes)  # processed, the answer lost
+
+
+def test_gunicorn_access_atoms_are_redacted_too():
+    import logging
+
+    from connector.web.security import RedactSecrets
+
+    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%(r)s %(q)s",
+                               None, None)
+    record.args = {"r": "GET /oauth/moneybird/callback?code=C0DE&state=S7 HTTP/1.1",
+                   "q": "code=C0DE&state=S7", "s": "302"}
+    RedactSecrets().filter(record)
+    assert "C0DE" not in record.getMessage() and "S7" not in record.getMessage()

@@ -41,15 +41,16 @@ from connector.channels.base import (
     InvoiceLine,
     OutgoingMessage,
 )
-from connector.config import INSTANCE_DIR, PROJECT_ROOT
+from connector.config import INSTANCE_DIR
 from connector.formatting import AMSTERDAM, money
+from connector.resources import TEMPLATES
 
 if TYPE_CHECKING:
     from connector.channels.email import EmailChannel
 
 log = logging.getLogger(__name__)
 
-LETTER_TEMPLATES = PROJECT_ROOT / "templates" / "letters"
+LETTER_TEMPLATES = TEMPLATES / "letters"
 DEFAULT_LETTER_DIR = INSTANCE_DIR / "letters"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 

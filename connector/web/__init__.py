@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
         collection,
         companies,
         connect,
+        dashboard,
         demo,
         filters,
         health,
@@ -43,6 +44,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(demo.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(operator.bp)
+    app.register_blueprint(dashboard.bp)
     csrf.exempt(webhooks.bp)
     filters.register(app)
     security.init_app(app)

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from connector import events
 from connector.db import Database
+from connector.emails import normalised_email
 from connector.models import Operator, utcnow
 from connector.web import login_limits
 from connector.web.access import operator_id, services
@@ -89,22 +90,17 @@ def logout() -> Response:
     return redirect(url_for("home.index"))
 
 
-def _check_email(email: str) -> str:
-    email = (email or "").strip()
-    local, _at, domain = email.partition("@")
-    if not local or "." not in domain or any(c.isspace() for c in email) or len(email) > 254:
-        raise ValueError("give a valid e-mail address, e.g. naam@partner.nl")
-    return email
-
-
 def _check_password(password: str) -> None:
     if len(password) < 10:
         raise ValueError("a password needs at least 10 characters")
 
 
 def add_operator(email: str, password: str, db: Database | None = None) -> str:
-    """Create an operator (used by ``connector operator add``); returns its id."""
-    email = _check_email(email)
+    """Create an operator (used by ``connector operator add``); returns its id.
+
+    The address must pass the sign-in form's rule (connector.emails), or nobody could sign in.
+    """
+    email = normalised_email(email)
     _check_password(password)
     with (db or services().db).session() as db:
         exists = db.scalars(

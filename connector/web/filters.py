@@ -29,6 +29,9 @@ LABELS = {
     "error": _l("mislukt"), "rejected": _l("geweigerd"), "interrupted": _l("onderbroken"),
     "schedule": _l("gepland"), "requested": _l("aangevraagd"),
     "manual": _l("handmatig"), "connect": _l("koppeling"),
+    # why a case closed without payment (connector.collection.backlog)
+    "backlog": _l("niet meegenomen bij live gaan"),
+    "time_barred": _l("mogelijk verjaard"),
 }
 
 # Codes of the pre-incasso engine, in words for the pages. The Dutch is the engine's own text

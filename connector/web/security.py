@@ -25,7 +25,8 @@ CONTENT_SECURITY_POLICY = "; ".join((
 ))
 # Query parameters whose values are secrets (OAuth codes and state, tokens of any kind).
 _SECRET_PARAMS = re.compile(
-    r"([?&](?:code|state|token|access_token|refresh_token|id_token|password)=)[^&\s\"]*",
+    r"((?:^|[?&])(?:code|state|token|access_token|refresh_token|id_token|password)=)"
+    r"[^&\s\"]*",
     re.IGNORECASE)
 
 
@@ -44,18 +45,22 @@ def redact_url(text: str) -> str:
 
 
 class RedactSecrets(logging.Filter):
-    """For the access log (werkzeug): a request line never shows an OAuth code or token."""
+    """For the access logs: a request line never shows an OAuth code or token."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = redact_url(record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(redact_url(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):  # gunicorn's access log passes its atoms by name
+            record.args = {k: redact_url(v) if isinstance(v, str) else v
+                           for k, v in record.args.items()}
         return True
 
 
 def init_app(app: Flask) -> None:
     app.after_request(secure_headers)
-    access_log = logging.getLogger("werkzeug")
-    if not any(isinstance(f, RedactSecrets) for f in access_log.filters):
-        access_log.addFilter(RedactSecrets())
+    for name in ("werkzeug", "gunicorn.access"):  # the dev server's and gunicorn's access logs
+        access_log = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in access_log.filters):
+            access_log.addFilter(RedactSecrets())
