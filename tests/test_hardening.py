@@ -717,3 +717,17 @@ def test_gunicorn_access_atoms_are_redacted_too():
                    "q": "code=C0DE&state=S7", "s": "302"}
     RedactSecrets().filter(record)
     assert "C0DE" not in record.getMessage() and "S7" not in record.getMessage()
+
+
+@pytest.mark.parametrize("command", ["worker", "serve"])
+def test_worker_and_serve_refuse_the_demo_secrets_with_a_message(tmp_path, command):
+    from click.testing import CliRunner
+
+    from connector.cli import main
+
+    result = CliRunner().invoke(main, [command, "--wait-for-schema", "0"],
+                                env={"DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite3'}",
+                                     "SECRET_KEY": "", "TOKEN_ENCRYPTION_KEYS": "",
+                                     "PUBLIC_URL": "http://127.0.0.1:5000"})
+    assert result.exit_code == 1 and "connector demo" in result.output
+    assert "Traceback" not in result.output
