@@ -731,3 +731,19 @@ def test_worker_and_serve_refuse_the_demo_secrets_with_a_message(tmp_path, comma
                                      "PUBLIC_URL": "http://127.0.0.1:5000"})
     assert result.exit_code == 1 and "connector demo" in result.output
     assert "Traceback" not in result.output
+
+
+def test_successful_sign_ins_do_not_use_up_the_client_limit(services):
+    from connector.models import RateCall
+    from connector.web import login_limits
+
+    with services.db.session() as db:
+        db.add(Operator(email="op@partner.example", password_hash=generate_password_hash(PASSWORD)))
+    url = services.settings.public_url
+    for _ in range(login_limits.MAX_PER_CLIENT + 2):
+        s = requests.Session()
+        done = s.post(f"{url}/login", data={"csrf_token": csrf_token(s.get(f"{url}/login").text),
+                                            "email": "op@partner.example", "password": PASSWORD})
+        assert done.url.endswith("/companies/"), done.status_code
+    with services.db.session() as db:
+        assert db.scalars(select(RateCall)).all() == []

@@ -46,9 +46,9 @@ def login() -> ResponseReturnValue:
         client = request.remote_addr or "unknown"
         # Counted before the password is checked, in one step: parallel guesses cannot all
         # slip in under the limit.
-        wait = login_limits.reserve_attempt(services().db, form.email.data, client)
-        if wait is not None:
-            minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        attempt = login_limits.reserve_attempt(services().db, form.email.data, client)
+        if attempt.wait is not None:
+            minutes = max(1, -(-int(attempt.wait.total_seconds()) // 60))
             flash(ngettext("Te veel mislukte pogingen. Probeer het over %(num)d minuut opnieuw.",
                            "Te veel mislukte pogingen. Probeer het over %(num)d minuten opnieuw.",
                            minutes), "error")
@@ -70,7 +70,7 @@ def login() -> ResponseReturnValue:
                 events.record(db, "operator.login", "Operator ingelogd",
                               actor=f"operator:{operator.email}")
         if accepted:
-            login_limits.clear(services().db, form.email.data)
+            login_limits.clear(services().db, form.email.data, attempt)
             return redirect(safe_next(form.next.data))
         login_limits.purge_expired(services().db)
         flash(_("E-mailadres of wachtwoord klopt niet."), "error")
