@@ -1,7 +1,7 @@
 """Hardening (#18): operator session versions; write-back keys unique per company.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0011
 Create Date: 2026-11-27 14:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
