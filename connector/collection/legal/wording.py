@@ -172,7 +172,15 @@ def _states_approved_term(rules: LetterRules, normal: str) -> bool:
 def _number(rules: LetterRules, word: str | None) -> int:
     if word is None:
         return 0
-    return int(word) if word.isdigit() else rules.number_words.get(word, 0)
+    return _digits(word) if word.isdigit() else rules.number_words.get(word, 0)
+
+
+def _digits(word: str) -> int:
+    """A number of days as written; a very long one is just "a lot" (int() of thousands of
+    digits raises, and "²".isdigit() is True but is no number)."""
+    if not word.isdecimal():
+        return 0
+    return int(word) if len(word) < 7 else 10**6
 
 
 def _deadline_dates(rules: LetterRules, sentence: str) -> list[tuple[date, str]]:
