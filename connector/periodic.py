@@ -7,14 +7,13 @@ the same file, stored under the same name).
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from connector.collection.fees import statement
+from connector.csv_export import statement_csv
 from connector.filestore import PRINT_FILE, STATEMENT, DbFileStore
 from connector.models import Company
 from connector.services import Services
@@ -51,16 +50,9 @@ def monthly_statements(services: Services, month: str) -> list[str]:
             result = statement(session, company.id, month)
         if not result.lines:
             continue
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(["datum", "omschrijving", "bedrag excl. btw"])
-        for line in result.lines:
-            writer.writerow([line.created_at.date().isoformat(), line.description,
-                             f"{line.amount:.2f}".replace(".", ",")])
-        writer.writerow(["", "totaal", f"{result.total:.2f}".replace(".", ",")])
         name = f"{company.id}/{month}.csv"
-        files.put(STATEMENT, name, buffer.getvalue().encode("utf-8"), company_id=company.id,
-                  meta={"month": month})
+        files.put(STATEMENT, name, statement_csv(result).encode("utf-8"),
+                  company_id=company.id, meta={"month": month})
         written.append(name)
     return written
 

@@ -207,7 +207,7 @@ def test_connector_sync_takes_the_lease_and_refuses_a_company_held_by_a_worker(
         [run] = db.scalars(select(SyncRun)).all()
         assert run.worker.startswith("cli:") and run.outcome == "ok"
     unknown = CliRunner().invoke(main, ["sync", "nope"])
-    assert unknown.exit_code == 1 and "no company nope" in unknown.output
+    assert unknown.exit_code == 1 and "no company 'nope'" in unknown.output
 
 
 def test_stopping_hands_back_claims_and_removes_the_heartbeat(services, moneybird_emulator):
