@@ -130,6 +130,12 @@ def test_a_sync_longer_than_the_stop_timeout_is_recorded_interrupted_and_handed_
     _calls_inside_runs(fleet, emulator)
 
 
+def _web(fleet: Fleet):
+    """A web process on the fleet's database (its own secret, as production requires)."""
+    fleet.services.settings = fleet.services.settings.replace(secret_key="s" * 48)
+    return create_app(services=fleet.services).test_client()
+
+
 def _health(client) -> tuple[int, int | None]:
     response = client.get("/healthz")
     return response.status_code, response.get_json()["workers"]
@@ -141,7 +147,7 @@ def test_healthz_counts_live_workers_and_turns_503_when_the_last_one_stops(
     emulator = make_moneybird_emulator(administrations=1, contacts=2, invoices=3,
                                        rate_limit=None)
     fleet = fleet_factory(emulator)
-    client = create_app(services=fleet.services).test_client()
+    client = _web(fleet)
     assert _health(client) == (503, 0)
     fleet.start(2)
     wait_until(lambda: _health(client) == (200, 2), timeout=60)
@@ -189,7 +195,7 @@ def test_migrations_and_workers_started_together_on_an_empty_database(empty_data
     try:
         for process in processes[:3]:
             assert process.wait(timeout=120) == 0
-        client = create_app(services=fleet.services).test_client()
+        client = _web(fleet)
         wait_until(lambda: _health(client) == (200, 3), timeout=90)
         assert all(p.poll() is None for p in processes[3:]), "a worker crashed"
     finally:
