@@ -29,6 +29,8 @@ from connector.models import (
     Hold,
     HoldKind,
     Invoice,
+    LedgerWrite,
+    LedgerWriteState,
     new_id,
     utcnow,
 )
@@ -215,6 +217,17 @@ def close_case(session: Session, case: Case, status: str, actor: str) -> None:
         # Ended without hand-over while still unpaid: the ledger's own reminders take over again.
         writeback.queue(session, case.invoice, "resume",
                         key=writeback.derived_key("resume", case.id))
+    elif case.invoice.ledger_paused or _pause_queued(session, case):
+        # Paid (or closed otherwise) while our pause is on it or on its way: no pause stays on a
+        # closed invoice. The outbox drops a pause still waiting and this resume with it.
+        writeback.queue(session, case.invoice, "resume",
+                        key=writeback.derived_key("resume", case.id))
+
+
+def _pause_queued(session: Session, case: Case) -> bool:
+    return session.scalar(select(LedgerWrite.id).where(
+        LedgerWrite.invoice_id == case.invoice_id, LedgerWrite.kind == "pause",
+        LedgerWrite.state != LedgerWriteState.DROPPED.value).limit(1)) is not None
 
 
 def _drop_planned(session: Session, case: Case, reason: str) -> None:
