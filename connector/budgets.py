@@ -123,11 +123,13 @@ class DbRateBudget:
                                   retry_at=utcnow() + timedelta(seconds=wait))
             time.sleep(max(wait, 0.01))
 
-    def _try(self, key: str, lane: Lane | None = None, *, take: bool = True) -> float:
-        """Take a call and return 0, or return how many seconds until ``lane`` has room."""
+    def _try(self, key: str, lane: Lane | None = None, *, take: bool = True,
+             need: int = 1) -> float:
+        """Take a call and return 0, or return how many seconds until ``lane`` has room (for
+        ``need`` calls, when only looking)."""
         full = f"{self.prefix}:{key}"
         now = utcnow()
-        top = ceiling(self.limit, lane)
+        top = max(ceiling(self.limit, lane) - (need - 1), 1)
         with self.db.session() as session:
             row = self._row(session, key)
             if row.blocked_until and row.blocked_until > now:
@@ -172,9 +174,10 @@ class DbRateBudget:
                 used = row.used
         return max(ceiling(self.limit, lane) - used, 0)
 
-    def next_room_at(self, key: str, lane: Lane) -> datetime:
-        """When ``lane`` may make its next call (now, if it has room)."""
-        return utcnow() + timedelta(seconds=max(self._try(key, lane, take=False), 0))
+    def next_room_at(self, key: str, lane: Lane, need: int = 1) -> datetime:
+        """When ``lane`` has room for ``need`` more calls (now, if it has)."""
+        wait = self._try(key, lane, take=False, need=need)
+        return utcnow() + timedelta(seconds=max(wait, 0))
 
     def per_window(self, lane: Lane) -> tuple[int, timedelta]:
         """How many calls ``lane`` gets per window, and the window."""

@@ -76,9 +76,11 @@ class Pacer:
 
     def allows(self, cost: int) -> bool:
         per_window = min(b.per_window(Lane.SEND)[0] for b in self.budgets)
-        if self.room() >= min(cost, per_window):
+        need = min(cost, per_window)
+        if self.room() >= need:
             return True
-        self.next_round = next_round(self.budgets, self.tenant_id)
+        waiting = min(waiting_writes(self.services, self.company_id), per_window - need)
+        self.next_round = next_round(self.budgets, self.tenant_id, need + waiting)
         return False
 
 
@@ -93,9 +95,9 @@ def waiting_writes(services: Services, company_id: str) -> int:
             )) or 0
 
 
-def next_round(budgets: list[Any], tenant_id: str) -> datetime:
-    """When the sending lane of this tenant has room again."""
-    return max(b.next_room_at(tenant_id, Lane.SEND) for b in budgets)
+def next_round(budgets: list[Any], tenant_id: str, need: int = 1) -> datetime:
+    """When the sending lane of this tenant has room for ``need`` calls again."""
+    return max(b.next_room_at(tenant_id, Lane.SEND, need) for b in budgets)
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,6 @@ def backlog_plan(services: Services, session: Session, company_id: str,
         # The first window is now; each further one adds a window to the plan.
         windows = math.ceil(calls / max(per_window, 1))
         seconds = max(seconds, (windows - 1) * window.total_seconds())
-    free = min(b.room(pacer.tenant_id, Lane.SEND) for b in pacer.budgets)
-    waiting = next_round(pacer.budgets, pacer.tenant_id) if free <= 0 else None
+    first = min(calls, 4)  # about one send
+    waiting = None if pacer.allows(first) else pacer.next_round
     return BacklogPlan(len(due_ids), calls, math.ceil(seconds / 60), waiting)

@@ -258,13 +258,33 @@ def _fresh_check(session: Session, write: LedgerWrite, invoice: Invoice) -> bool
                                       LedgerWrite.state == LedgerWriteState.PENDING.value)
             .with_for_update(skip_locked=True)).one_or_none()
     if closing is not None:
-        earlier = historical_step_note(write.payload, invoice.status, lead="Eerder: ")
-        closing.payload = {**closing.payload, "text": f"{closing.payload['text']} {earlier}."}
-        _drop(session, write, invoice, "opgenomen in de slotnotitie")
+        _fold(session, write, closing, invoice)
         return True
     write.payload = {**write.payload, "text": historical_step_note(write.payload,
                                                                    invoice.status)}
     return False
+
+
+def fold_step_notes(session: Session, invoice: Invoice, closing: LedgerWrite) -> None:
+    """The invoice closed: step notes not yet written go into the closing note, so the ledger
+    gets one note telling what was sent and what was true then, and nothing after it."""
+    if invoice.status == InvoiceStatus.OPEN.value:
+        return  # still open: what the step notes say is still true
+    waiting = session.scalars(
+        select(LedgerWrite).where(LedgerWrite.invoice_id == invoice.id,
+                                  LedgerWrite.kind == "note",
+                                  LedgerWrite.state == LedgerWriteState.PENDING.value,
+                                  LedgerWrite.id != closing.id)
+        .order_by(LedgerWrite.created_at).with_for_update(skip_locked=True))
+    for write in list(waiting):
+        if write.payload.get("about") == "step":
+            _fold(session, write, closing, invoice)
+
+
+def _fold(session: Session, write: LedgerWrite, closing: LedgerWrite, invoice: Invoice) -> None:
+    earlier = historical_step_note(write.payload, invoice.status, lead="Eerder: ")
+    closing.payload = {**closing.payload, "text": f"{closing.payload['text']} {earlier}."}
+    _drop(session, write, invoice, "opgenomen in de slotnotitie")
 
 
 def _latest_case(session: Session, invoice: Invoice) -> Case | None:

@@ -212,7 +212,10 @@ def close_case(session: Session, case: Case, status: str, actor: str) -> None:
     if status == "excluded":
         _note(session, case, f"Pre-incasso beëindigd: {reason}.", "closed", case.id)
     else:
-        _note(session, case, f"Pre-incasso beëindigd: factuur {reason}.", "closed", case.id)
+        closing = writeback.queue_note(session, case.invoice,
+                                       f"Pre-incasso beëindigd: factuur {reason}.",
+                                       key=writeback.derived_key("closed", case.id))
+        writeback.fold_step_notes(session, case.invoice, closing)
     if case.invoice.status == InvoiceStatus.OPEN.value:
         # Ended without hand-over while still unpaid: the ledger's own reminders take over again.
         writeback.queue(session, case.invoice, "resume",

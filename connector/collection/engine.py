@@ -271,6 +271,11 @@ def approve(session: Session, delivery: Delivery, actor: str) -> None:
     )
 
 
+def sendable(session: Session, company_id: str, today: date) -> list[str]:
+    """The deliveries the engine would send now if the budget had room for them all."""
+    return _sendable(session, company_id, today)
+
+
 def _sendable(session: Session, company_id: str, today: date) -> list[str]:
     live = settings_for(session, company_id).live
     query = (
