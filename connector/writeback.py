@@ -52,6 +52,8 @@ KINDS = ("note", "payment", "pause", "resume")
 # so it can go into the closing note instead of after it.
 WAIT_FOR_CLOSING = timedelta(seconds=3)
 CLOSING_GRACE = timedelta(minutes=2)
+# The closing note waits for step notes still on their way, at most this long after queuing.
+CLOSING_WAIT_MAX = timedelta(minutes=10)
 CLOSED_WORDS = {
     InvoiceStatus.PAID.value: "betaald",
     InvoiceStatus.CREDITED.value: "gecrediteerd",
@@ -227,6 +229,13 @@ def _fresh_check(session: Session, write: LedgerWrite, invoice: Invoice) -> bool
     step note for a closed invoice goes into the closing note while that still waits, or else
     says what was true when the step was sent, never a current open amount.
     """
+    if (write.kind == "note" and write.payload.get("about") == "closing"
+            and utcnow() - write.created_at < CLOSING_WAIT_MAX
+            and _step_notes_waiting(session, invoice, write)):
+        # A step note of this invoice is still on its way: it goes into this note (or, if it
+        # is being written right now, before it), so the closing note is the last word.
+        _defer(write)
+        return True
     if invoice.status == InvoiceStatus.OPEN.value:
         if write.kind == "pause" and _case_closed(session, invoice):
             _drop(session, write, invoice, "dossier gesloten")
@@ -248,8 +257,7 @@ def _fresh_check(session: Session, write: LedgerWrite, invoice: Invoice) -> bool
     if (case is not None and case.state != CaseState.CLOSED.value and invoice.closed_at
             and utcnow() - invoice.closed_at < CLOSING_GRACE):
         # The engine closes the case (and queues the closing note) a moment after the sync.
-        write.state, write.attempts = LedgerWriteState.PENDING.value, write.attempts - 1
-        write.next_attempt_at = utcnow() + WAIT_FOR_CLOSING
+        _defer(write)
         return True
     closing = None
     if case is not None:
@@ -285,6 +293,20 @@ def _fold(session: Session, write: LedgerWrite, closing: LedgerWrite, invoice: I
     earlier = historical_step_note(write.payload, invoice.status, lead="Eerder: ")
     closing.payload = {**closing.payload, "text": f"{closing.payload['text']} {earlier}."}
     _drop(session, write, invoice, "opgenomen in de slotnotitie")
+
+
+def _defer(write: LedgerWrite) -> None:
+    """Back in the queue for a moment, as if this attempt had not been claimed."""
+    write.state, write.attempts = LedgerWriteState.PENDING.value, write.attempts - 1
+    write.next_attempt_at = utcnow() + WAIT_FOR_CLOSING
+
+
+def _step_notes_waiting(session: Session, invoice: Invoice, closing: LedgerWrite) -> bool:
+    waiting = session.scalars(select(LedgerWrite).where(
+        LedgerWrite.invoice_id == invoice.id, LedgerWrite.kind == "note",
+        LedgerWrite.id != closing.id,
+        LedgerWrite.state.in_([LedgerWriteState.PENDING.value, LedgerWriteState.SENDING.value])))
+    return any(w.payload.get("about") == "step" for w in waiting)
 
 
 def _latest_case(session: Session, invoice: Invoice) -> Case | None:

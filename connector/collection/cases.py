@@ -214,7 +214,8 @@ def close_case(session: Session, case: Case, status: str, actor: str) -> None:
     else:
         closing = writeback.queue_note(session, case.invoice,
                                        f"Pre-incasso beëindigd: factuur {reason}.",
-                                       key=writeback.derived_key("closed", case.id))
+                                       key=writeback.derived_key("closed", case.id),
+                                       about="closing")
         writeback.fold_step_notes(session, case.invoice, closing)
     if case.invoice.status == InvoiceStatus.OPEN.value:
         # Ended without hand-over while still unpaid: the ledger's own reminders take over again.
