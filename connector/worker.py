@@ -175,7 +175,8 @@ class Worker:
                               coalesce=True, next_run_time=utcnow())
 
         every(self.tick, POLL_SECONDS, "syncs")
-        every(self.outbox, OUTBOX_SECONDS, "outbox")
+        every(self.outbox, self.services.settings.outbox_interval_seconds or OUTBOX_SECONDS,
+              "outbox")
         every(self.engine, self.services.settings.engine_interval_seconds or ENGINE_SECONDS,
               "engine")
         every(self.renew, max(self.lease_ttl.total_seconds() / 3, 1), "renew")
