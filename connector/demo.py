@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -16,7 +17,7 @@ from werkzeug.serving import run_simple
 from connector import create_app
 from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.channels.twilio_emulator import TwilioEmulator
-from connector.config import INSTANCE_DIR, load_settings
+from connector.config import load_settings
 from connector.models import Operator
 from connector.services import Services
 from connector.worker import Worker
@@ -55,7 +56,7 @@ def run_demo(
         moneybird_base_url=os.environ.get("MONEYBIRD_BASE_URL") or server.url,
         exact_online_base_url=os.environ.get("EXACT_ONLINE_BASE_URL") or exact_server.url,
         smtp_url=f"smtp://127.0.0.1:{mail.port}",
-        letter_dir=str(INSTANCE_DIR / "letters"),
+        letter_dir=str(Path(settings.data_dir) / "letters"),
         twilio_account_sid=twilio.account_sid,
         twilio_auth_token=twilio.auth_token,
         twilio_from="+3197010000000",

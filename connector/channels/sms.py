@@ -269,7 +269,8 @@ def default_whatsapp_variables(message: OutgoingMessage) -> dict[str, str]:
     """Variables of the approved template, mirroring templates/messages/whatsapp.txt.
 
     {{1}} recipient, {{2}} creditor, {{3}} total open, {{4}} number of invoices, {{5}} IBAN,
-    {{6}} payment reference.
+    {{6}} payment reference, {{7}} the debtor's page (its short link; the approved template
+    should end with "Betalen of reageren: {{7}}").
     """
     return {
         "1": message.recipient_name,
@@ -278,6 +279,7 @@ def default_whatsapp_variables(message: OutgoingMessage) -> dict[str, str]:
         "4": str(len(message.invoices)),
         "5": message.extra.get("iban", ""),
         "6": message.extra.get("reference", ""),
+        "7": message.extra.get("response_url", ""),
     }
 
 

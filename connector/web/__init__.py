@@ -16,6 +16,9 @@ def register(app: Flask) -> None:
         collection,
         companies,
         connect,
+        dashboard,
+        debtor,
+        debtor_responses,
         demo,
         filters,
         health,
@@ -42,5 +45,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(demo.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(operator.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(debtor.bp)
+    app.register_blueprint(debtor_responses.bp)
+    debtor_responses.register_globals(app)
     csrf.exempt(webhooks.bp)
+    csrf.exempt(debtor.bp)  # checks its CSRF token itself, to answer in the debtor's language
     filters.register(app)

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from connector import events
+from connector.emails import normalised_email
 from connector.models import Operator, utcnow
 from connector.web import login_limits
 from connector.web.access import services
@@ -80,7 +81,11 @@ def logout() -> Response:
 
 
 def add_operator(email: str, password: str) -> str:
-    """Create an operator (used by ``connector operator add``); returns its id."""
+    """Create an operator (used by ``connector operator add``); returns its id.
+
+    The address must pass the sign-in form's rule (connector.emails), or nobody could sign in.
+    """
+    email = normalised_email(email)
     if len(password) < 10:
         raise ValueError("a password needs at least 10 characters")
     with services().db.session() as db:

@@ -32,6 +32,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from connector.clock import today_nl
+from connector.emails import InvalidEmail, normalised_email
 
 PAYMENT_ACTIONS = [
     SelectChoice("", _l("Standaard van Moneybird (te koppelen betaling)")),
@@ -47,9 +48,23 @@ NEEDS = {
 }
 
 
+class SignInEmail:
+    """WTForms validator: the one e-mail rule of connector.emails (as `operator add` uses)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: FlaskForm, field: EmailField) -> None:
+        try:
+            normalised_email(field.data or "")
+        except InvalidEmail:
+            raise ValidationError(self.message) from None
+
+
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mailadres"), validators=[
-        DataRequired(_l("Vul je e-mailadres in.")), Email(_l("Dit is geen geldig e-mailadres."))])
+        DataRequired(_l("Vul je e-mailadres in.")),
+        SignInEmail(_l("Dit is geen geldig e-mailadres."))])
     password = PasswordField(_l("Wachtwoord"), validators=[
         DataRequired(_l("Vul je wachtwoord in."))])
     next = HiddenField()
