@@ -15,8 +15,10 @@ from connector.clock import today_nl
 from connector.collection.engine import run_company, sendable
 from connector.models import Case, Company, Delivery, LedgerWrite, SyncRun, SyncState, utcnow
 from connector.pacing import backlog_plan
-from connector.sync import sync_company
+from connector.sync import request_sync, sync_company
+from connector.worker import sync_one
 from providers.base import RateLimited
+from tests.helpers import connect_direct
 from tests.test_engine import World, at
 from tests.test_web import _operator_session
 
@@ -209,3 +211,27 @@ def test_the_company_page_shows_the_plan_and_the_wait_in_dutch(make_services,
     assert re.search(r"Wacht op de limiet van Moneybird, volgende ronde \d\d:\d\d", page)
     assert re.search(r"maar de synchronisatie wacht op de limiet van Moneybird", page)
     assert "shared rate budget" not in page and "direct door" not in page
+
+
+def test_a_webhook_sync_finds_room_when_the_backlog_filled_the_window(make_services,
+                                                                      moneybird_emulator):
+    services = make_services(moneybird_emulator, moneybird_rate_limit=20,
+                             moneybird_rate_window=60)
+    adm = moneybird_emulator.administration_ids()[0]
+    company_id = connect_direct(services, moneybird_emulator, adm)
+    budget = services.providers.get("moneybird").budget
+    with budget_lane(Lane.LEDGER_WRITE):  # the outbox took all its lane allows
+        while budget.room(adm, Lane.LEDGER_WRITE):
+            budget.acquire(adm)
+    with services.db.session() as db:
+        db.get(Company, company_id).sync_requested_at = None
+    sync_one(services, company_id)  # scheduled: waits for its lane
+    with services.db.session() as db:
+        assert db.scalars(select(SyncRun.outcome).where(
+            SyncRun.company_id == company_id)).all() == ["rate_limited"]
+        request_sync(db, company_id)  # a payment's webhook
+    sync_one(services, company_id)
+    with services.db.session() as db:
+        outcomes = db.scalars(select(SyncRun.outcome).where(
+            SyncRun.company_id == company_id).order_by(SyncRun.started_at)).all()
+    assert outcomes == ["rate_limited", "ok"]
