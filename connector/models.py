@@ -84,6 +84,9 @@ class Operator(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Sessions carry the version they were signed in with; sign-out and a new password bump it,
+    # which ends every copy of every earlier session cookie.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class GrantStatus(enum.StrEnum):
@@ -272,18 +275,20 @@ class LedgerWriteState(enum.StrEnum):
 class LedgerWrite(Base):
     """The write-back outbox: one note, payment, pause or resume for the source ledger.
 
-    ``key`` is unique: the same write is never queued twice, and the provider uses it to find a
-    write that landed although its answer was lost.
+    ``key`` is unique per company and always made by the server (random or derived from the
+    decision): the same write is never queued twice, and the provider uses it to find a write
+    that landed although its answer was lost.
     """
 
     __tablename__ = "ledger_writes"
-    __table_args__ = (Index("ix_ledger_writes_state_next", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_ledger_writes_state_next", "state", "next_attempt_at"),
+                      UniqueConstraint("company_id", "key"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
     invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # note, payment, pause, resume
-    key: Mapped[str] = mapped_column(String(80), unique=True)
+    key: Mapped[str] = mapped_column(String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20), default=LedgerWriteState.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -98,7 +98,9 @@ def _decimal(value: Any, where: str) -> Decimal:
 
 
 def _int(value: Any, where: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    text = str(value)
+    if (isinstance(value, bool) or not isinstance(value, int | str) or not text.isascii()
+            or not text.isdigit() or len(text) > 6):
         raise PolicyError(f"{where}: '{value}' is geen heel aantal dagen")
     number = int(value)
     if not low <= number <= high:

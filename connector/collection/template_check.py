@@ -33,12 +33,11 @@ from connector.collection.messages import (
     template_path,
     text_problems,
 )
+from connector.collection.sandbox import FORBIDDEN_NODES
 from connector.formatting import money
 
 MAX_TEMPLATE_BYTES = 20_000
 MAX_LOOP_DEPTH = 2
-# Macros can call themselves (a value doubling per call); the others pull in other templates.
-FORBIDDEN_NODES = (nodes.Macro, nodes.CallBlock, nodes.Import, nodes.FromImport, nodes.Extends)
 # Kinds that ask the debtor to pay: the creditor's own IBAN must be in the text.
 PAYMENT_TEMPLATES = frozenset({"profitletter_consumer", "profitletter_business", "stamp", "email",
                                "whatsapp"})
@@ -149,6 +148,13 @@ def _static_problems(name: str, body: str) -> list[str]:
         problems.append("Macro's, import, extends en recursieve lussen zijn in een sjabloon "
                         "niet toegestaan.")
     return problems
+
+
+def static_problems(name: str, body: str) -> list[str]:
+    """The checks that need no rendering; preview and PDF refuse to render when any is found."""
+    if not body.strip():
+        return ["Het sjabloon is leeg."]
+    return _static_problems(name, body)
 
 
 def _render_problem(exc: TemplateFailed, name: str) -> str:

@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
         message_templates,
         operator,
         policy,
+        security,
         webhooks,
     )
 
@@ -52,3 +53,4 @@ def register(app: Flask) -> None:
     csrf.exempt(webhooks.bp)
     csrf.exempt(debtor.bp)  # checks its CSRF token itself, to answer in the debtor's language
     filters.register(app)
+    security.init_app(app)

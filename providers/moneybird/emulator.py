@@ -31,7 +31,15 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import flask
 import requests
 
-from providers.emulator_server import DeliveryQueue, EmulatorServer, html_page, redirect_with
+from providers.emulator_server import (
+    LOST_ANSWER,
+    DeliveryQueue,
+    EmulatorServer,
+    drop_connection,
+    fault_kind,
+    html_page,
+    redirect_with,
+)
 from providers.moneybird import emulator_data as data
 from providers.moneybird.emulator_data import CENT, iso_date, iso_ts, money
 
@@ -946,6 +954,14 @@ class MoneybirdEmulator:
                 _Fault(method.upper(), path_contains, times, seconds=seconds, status=0)
             )
 
+    def inject_lost_answer(self, method: str, path_contains: str, times: int = 1) -> None:
+        """Process matching requests normally, then drop the connection: the answer is lost
+        (a timeout or a cut line), whatever timeout the client uses."""
+        with self._lock:
+            self._faults.append(
+                _Fault(method.upper(), path_contains, times, status=LOST_ANSWER)
+            )
+
     def inject_error(
         self, method: str, path_contains: str, status: int = 500, times: int = 1, body: Json = None
     ) -> None:
@@ -1655,9 +1671,8 @@ class MoneybirdEmulator:
 
     def _take_fault(self, kind: str, method: str, path: str) -> _Fault | None:
         for f in self._faults:
-            is_delay = f.status == 0
             if (
-                (kind == "delay") == is_delay
+                fault_kind(f.status) == kind
                 and f.method == method
                 and f.path_contains in path
                 and f.times > 0
@@ -1730,8 +1745,11 @@ class MoneybirdEmulator:
         delay = None
         with self._lock:
             delay = self._take_fault("delay", method, path)
+            lost = self._take_fault("lost", method, path)
         if delay is not None:
             time.sleep(delay.seconds)
+        if lost is not None:
+            drop_connection(flask.request.environ)
         return resp
 
     def _dispatch(
