@@ -1,0 +1,225 @@
+"""A first sync that needs more than one budget window: pages, checkpoints, resumption.
+
+The platforms' real rules, scaled in time only: Moneybird's 150 calls per window (we use 140)
+with a window of seconds instead of five minutes; Exact's 60 calls a minute (we use 55) with an
+emulator clock that runs ten times as fast. A limit is never raised.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from connector import leases
+from connector.clock import today_nl
+from connector.collection.cases import open_new_cases, policy_for
+from connector.models import Case, Company, Invoice, SyncRun, SyncState
+from connector.sync import sync_company
+from providers.http import Budgets, RateBudget
+from tests.helpers import connect_direct, unpaid
+from tests.test_exact import big_division, connect
+
+MONEYBIRD_LIMIT = 140  # our share of Moneybird's 150 per window
+WINDOW = 20.0  # seconds standing in for Moneybird's 300 (time scaled 15x)
+
+
+def _open_ids(services, company_id: str) -> set[str]:
+    with services.db.session() as db:
+        return set(db.scalars(select(Invoice.external_id).where(
+            Invoice.company_id == company_id, Invoice.status == "open")))
+
+
+def _sync_until_done(services, company_id: str, max_runs: int = 10) -> list:
+    """Run the sync the way the worker does: again when the budget allows the next call."""
+    results = []
+    for _ in range(max_runs):
+        result = sync_company(services, company_id, trigger="test")
+        results.append(result)
+        if result.outcome != "rate_limited":
+            return results
+        with services.db.session() as db:
+            retry_at = db.get(Company, company_id).next_sync_at
+        time.sleep(max((retry_at - datetime.now(UTC)).total_seconds(), 0) + 0.05)
+    return results
+
+
+def _posted_ids(emulator, adm: str) -> list[str]:
+    return [i for c in emulator.calls if c["method"] == "POST"
+            and c["path"].endswith("/sales_invoices/synchronization.json")
+            and c["administration_id"] == adm for i in c.get("ids", ())]
+
+
+def test_moneybird_first_sync_needing_three_windows_takes_three(
+    make_services, make_moneybird_emulator
+):
+    emulator = make_moneybird_emulator(administrations=1, contacts=5000, invoices=52_000,
+                                       rate_limit=150, rate_window=int(WINDOW))
+    services = make_services(emulator, moneybird_rate_limit=MONEYBIRD_LIMIT,
+                             moneybird_rate_window=int(WINDOW))
+    services.providers.get("moneybird").budget.max_wait = 0.5  # 10 s of 300, scaled
+    adm = emulator.administration_ids()[0]
+    company_id = connect_direct(services, emulator, adm)
+    expected = {i["id"] for i in unpaid(emulator, adm)}
+    # One list per run and one POST per 100: more than two windows' worth, less than three.
+    assert 2 * MONEYBIRD_LIMIT < math.ceil(len(expected) / 100) + 3 <= 3 * MONEYBIRD_LIMIT
+    emulator.reset_calls()
+
+    first = sync_company(services, company_id, trigger="test")
+    assert first.outcome == "rate_limited"
+    kept = _open_ids(services, company_id)
+    assert len(kept) >= 100 * (MONEYBIRD_LIMIT - 2), "the first window's pages were kept"
+    with services.db.session() as db:
+        run = db.scalars(select(SyncRun).where(SyncRun.company_id == company_id)).one()
+        assert run.error.startswith("wacht op de limiet van Moneybird, volgende ronde ")
+        assert db.get(SyncState, company_id).expected_invoices == len(expected)
+    # Meanwhile a kept invoice is paid and one not fetched yet is paid: the complete list of
+    # the next run judges both.
+    paid_kept = sorted(kept)[0]
+    paid_later = sorted(expected - kept)[0]
+    emulator.mark_paid(adm, paid_kept)
+    emulator.mark_paid(adm, paid_later)
+
+    rest = _sync_until_done(services, company_id)
+    runs = [first, *rest]
+    assert runs[-1].outcome == "ok"
+    assert 3 <= len(runs) <= 4, f"{len(runs)} windows for a first sync that needs three"
+    assert _open_ids(services, company_id) == expected - {paid_kept, paid_later}
+    with services.db.session() as db:
+        assert db.scalar(select(Invoice.status).where(Invoice.external_id == paid_kept)) == "paid"
+        assert db.scalar(select(func.count()).select_from(Invoice).where(
+            Invoice.external_id == paid_later)) == 0
+    fetched = Counter(_posted_ids(emulator, adm))
+    twice = {i for i, n in fetched.items() if n > 1}
+    assert twice <= {paid_kept}, "a committed page was fetched again"
+    assert not [c for c in emulator.calls if c["status"] == 429]
+
+
+def test_sync_cut_short_resumes_from_the_last_committed_page(make_services,
+                                                             make_moneybird_emulator):
+    emulator = make_moneybird_emulator(administrations=1, contacts=100, invoices=1500,
+                                       rate_limit=150, rate_window=300)
+    services = make_services(emulator)
+    adm = emulator.administration_ids()[0]
+    company_id = connect_direct(services, emulator, adm)
+    expected = {i["id"] for i in unpaid(emulator, adm)}
+    assert len(expected) > 400
+    emulator.reset_calls()
+    # The worker dies before its fifth call: half-way through the first sync.
+    calls_before_fault = 4
+    budget_calls = {"n": 0}
+    provider = services.providers.get("moneybird")
+    acquire = provider.budget.acquire
+
+    def failing_acquire(key: str) -> None:
+        budget_calls["n"] += 1
+        if budget_calls["n"] == calls_before_fault + 1:
+            raise RuntimeError("worker crashed")
+        acquire(key)
+
+    provider.budget.acquire = failing_acquire
+    try:
+        sync_company(services, company_id, trigger="test")
+    except RuntimeError:
+        pass  # the crash reaches the worker loop, which records nothing more
+    provider.budget.acquire = acquire
+    kept = _open_ids(services, company_id)
+    assert len(kept) == 300  # list + three pages committed, the fourth never fetched
+
+    assert sync_company(services, company_id, trigger="test").outcome == "ok"
+    assert _open_ids(services, company_id) == expected
+    fetched = Counter(_posted_ids(emulator, adm))
+    assert all(n == 1 for n in fetched.values()), "a committed page was fetched again"
+    assert set(fetched) == expected
+
+
+def test_a_sync_whose_lease_was_taken_over_writes_nothing_more(make_services,
+                                                               make_moneybird_emulator):
+    emulator = make_moneybird_emulator(administrations=1, contacts=100, invoices=1500)
+    services = make_services(emulator)
+    adm = emulator.administration_ids()[0]
+    company_id = connect_direct(services, emulator, adm)
+    assert len(unpaid(emulator, adm)) > 300
+    with services.db.session() as db:
+        company = db.get(Company, company_id)
+        company.lease_owner = "other-worker"
+    result = sync_company(services, company_id, trigger="test", worker="me")
+    assert result.outcome == "lease_lost"
+    assert _open_ids(services, company_id) == set()
+    with services.db.session() as db:
+        assert not db.scalar(select(func.count()).select_from(SyncRun))
+        leases.assert_held(db, company_id, None)  # the CLI runs without a lease
+        leases.assert_held(db, company_id, "other-worker")
+
+    # Taken over between two pages: the page in hand is not written.
+    with services.db.session() as db:
+        db.get(Company, company_id).lease_owner = "me"
+    provider = services.providers.get("moneybird")
+    acquire = provider.budget.acquire
+    seen = {"n": 0}
+
+    def takeover_after_two_pages(key: str) -> None:
+        seen["n"] += 1
+        if seen["n"] == 4:  # list, two POSTs committed; now another worker takes over
+            with services.db.session() as db:
+                db.get(Company, company_id).lease_owner = "new-owner"
+        acquire(key)
+
+    provider.budget.acquire = takeover_after_two_pages
+    result = sync_company(services, company_id, trigger="test", worker="me")
+    provider.budget.acquire = acquire
+    assert result.outcome == "lease_lost"
+    assert len(_open_ids(services, company_id)) == 200
+    with services.db.session() as db:
+        run = db.scalars(select(SyncRun)).one()
+        assert run.outcome == "running"  # the new holder records it as interrupted
+
+
+def test_exact_open_items_first_then_the_history(make_services, make_exact_emulator):
+    speed = 10.0  # the emulator's minute lasts 6 real seconds
+    emulator = make_exact_emulator(open_items=5000, accounts=900, clock_speed=speed)
+    services = make_services(exact=emulator)
+    division = big_division(emulator)
+    open_items = len(emulator.open_items(division))
+    emulator.add_settled_history(division, 70_000 - len(emulator._div(division)["items"]))
+    assert len(emulator._div(division)["items"]) == 70_000
+    company_id = connect(services, emulator, division)
+    provider = services.providers.get("exact_online")
+    minute = 60 / speed
+    daily = RateBudget(4_900, 86_400 / speed, max_wait=0)
+    emulator.reset_calls()
+
+    # A budget of exactly ⌈open / 1,000⌉ + 5 calls: enough for the first cases.
+    first_cases = math.ceil(open_items / 1000) + 5
+    provider.budgets = Budgets(RateBudget(first_cases, 86_400, max_wait=0), daily)
+    cut = sync_company(services, company_id, trigger="test")
+    assert cut.outcome == "rate_limited"
+    assert emulator.count_calls(division=division) <= first_cases
+    assert len(_open_ids(services, company_id)) == open_items
+    with services.db.session() as db:
+        opened = open_new_cases(db, company_id, today_nl(), policy_for(db, company_id))
+        assert opened, "the first cases open before the history is read"
+        assert db.scalar(select(func.count()).select_from(Case)) == len(opened)
+
+    # The real minutely limit (scaled in time) for the rest: it completes over several runs.
+    provider.budgets = Budgets(RateBudget(55, minute, max_wait=minute / 6), daily)
+    pay = emulator.open_items(division)[0]
+    emulator.pay_item(division, pay["ID"], Decimal(str(pay["AmountDC"])))
+    runs = _sync_until_done(services, company_id, max_runs=20)
+    assert runs[-1].outcome == "ok"
+    open_pages = [c for c in emulator.calls if "bulk/Cashflow/Receivables" in c["path"]]
+    assert len(open_pages) == math.ceil(open_items / 1000), "an open page was read twice"
+    terms_pages = emulator.count_calls(division=division, path_contains="PaymentTerms")
+    assert terms_pages == math.ceil(70_000 / 1000), "a feed page was read twice"
+    assert not [c for c in emulator.calls if c["status"] == 429]
+    assert not emulator.take_violations()
+    mirror = _open_ids(services, company_id)
+    assert mirror == {str(i["ID"]) for i in emulator.open_items(division)}
+    assert str(pay["ID"]) not in mirror
+    emulator.reset_calls()
+    assert sync_company(services, company_id, trigger="test").outcome == "ok"
+    assert emulator.count_calls(division=division) == 3
