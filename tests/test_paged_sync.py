@@ -7,22 +7,30 @@ emulator clock that runs ten times as fast. A limit is never raised.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from connector import leases
 from connector.clock import today_nl
 from connector.collection.cases import open_new_cases, policy_for
-from connector.models import Case, Company, Invoice, SyncRun, SyncState
+from connector.models import Case, Company, Event, Invoice, SyncRun, SyncState
 from connector.sync import sync_company
 from providers.http import Budgets, RateBudget
-from tests.helpers import connect_direct, unpaid
+from tests.conftest import PG_URL
+from tests.helpers import connect_direct, unpaid, wait_until
 from tests.test_exact import big_division, connect
+from tests.test_worker_processes import (  # noqa: F401 - fixtures
+    _no_overlapping_runs,
+    fleet_factory,
+    pg,
+)
 
 MONEYBIRD_LIMIT = 140  # our share of Moneybird's 150 per window
 WINDOW = 20.0  # seconds standing in for Moneybird's 300 (time scaled 15x)
@@ -122,10 +130,8 @@ def test_sync_cut_short_resumes_from_the_last_committed_page(make_services,
         acquire(key)
 
     provider.budget.acquire = failing_acquire
-    try:
+    with contextlib.suppress(RuntimeError):  # the crash ends the worker: nothing more recorded
         sync_company(services, company_id, trigger="test")
-    except RuntimeError:
-        pass  # the crash reaches the worker loop, which records nothing more
     provider.budget.acquire = acquire
     kept = _open_ids(services, company_id)
     assert len(kept) == 300  # list + three pages committed, the fourth never fetched
@@ -189,6 +195,7 @@ def test_exact_open_items_first_then_the_history(make_services, make_exact_emula
     assert len(emulator._div(division)["items"]) == 70_000
     company_id = connect(services, emulator, division)
     provider = services.providers.get("exact_online")
+    provider.timeout = (5.0, 30.0)  # the emulator scans 70,000 rows a page on a loaded machine
     minute = 60 / speed
     daily = RateBudget(4_900, 86_400 / speed, max_wait=0)
     emulator.reset_calls()
@@ -213,8 +220,11 @@ def test_exact_open_items_first_then_the_history(make_services, make_exact_emula
     assert runs[-1].outcome == "ok"
     open_pages = [c for c in emulator.calls if "bulk/Cashflow/Receivables" in c["path"]]
     assert len(open_pages) == math.ceil(open_items / 1000), "an open page was read twice"
-    terms_pages = emulator.count_calls(division=division, path_contains="PaymentTerms")
-    assert terms_pages == math.ceil(70_000 / 1000), "a feed page was read twice"
+    feed = [c["query"] for c in emulator.calls if "PaymentTerms" in c["path"]]
+    assert len(set(feed)) == len(feed), "a feed page was read twice"
+    # Every page once; a run that starts after the last page asks "anything newer?" once.
+    rows = len(emulator._div(division)["items"])  # 70,000 and what the payment added
+    assert len(feed) <= math.ceil(rows / 1000) + 1
     assert not [c for c in emulator.calls if c["status"] == 429]
     assert not emulator.take_violations()
     mirror = _open_ids(services, company_id)
@@ -223,3 +233,43 @@ def test_exact_open_items_first_then_the_history(make_services, make_exact_emula
     emulator.reset_calls()
     assert sync_company(services, company_id, trigger="test").outcome == "ok"
     assert emulator.count_calls(division=division) == 3
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL (TEST_DATABASE_URL)")
+def test_a_worker_killed_mid_first_sync_is_taken_over_from_the_last_page(
+    fleet_factory, make_moneybird_emulator  # noqa: F811 - the fixture imported above
+):
+    emulator = make_moneybird_emulator(administrations=1, contacts=600, invoices=6000)
+    adm = emulator.administration_ids()[0]
+    expected = {i["id"] for i in unpaid(emulator, adm)}
+    assert len(expected) > 1500
+    fleet = fleet_factory(emulator, LEASE_SECONDS="4")
+    [company_id] = fleet.connect_all(live=False)
+    emulator.reset_calls()
+    # Every page takes a while, so the worker is surely killed half-way.
+    emulator.inject_delay("POST", "sales_invoices/synchronization", 0.4, times=10**6)
+    fleet.start(1)
+    wait_until(lambda: len(_open_ids(fleet.services, company_id)) >= 500, timeout=90)
+    fleet.processes[0].kill()
+    fleet.processes[0].wait(timeout=10)
+    committed = _open_ids(fleet.services, company_id)
+    assert len(committed) < len(expected), "the first worker finished before it was killed"
+    killed_at = len(emulator.calls)
+
+    fleet.start(1)
+    wait_until(lambda: fleet.synced([company_id]), timeout=150)
+    assert _open_ids(fleet.services, company_id) == expected
+    fetched_after = [i for c in emulator.calls[killed_at:] if c["method"] == "POST"
+                     and c["path"].endswith("/sales_invoices/synchronization.json")
+                     for i in c.get("ids", ())]
+    assert fetched_after, "the second worker fetched nothing"
+    assert not set(fetched_after) & committed, "a committed page was fetched again"
+    assert len(fetched_after) == len(set(fetched_after))
+    _no_overlapping_runs(fleet.services)
+    with fleet.services.db.session() as db:
+        outcomes = Counter(db.scalars(select(SyncRun.outcome).where(
+            SyncRun.company_id == company_id)))
+        takeovers = db.scalar(select(func.count()).select_from(Event).where(
+            Event.kind == "lease.takeover", Event.company_id == company_id))
+    assert outcomes["interrupted"] == 1 and outcomes["ok"] >= 1
+    assert takeovers == 1
