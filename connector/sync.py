@@ -354,6 +354,7 @@ def _record_failure_held(
             platform = services.providers.get(company.provider).info.display_name
             wait = waiting_for_limit(platform, exc.retry_at)
             run.error = state.last_error = wait[:300]
+            run.open_invoices = _open_count(session, company_id)
             events.record(session, "sync.rate_limited", f"Synchronisatie: {wait}"[:500],
                           company_id=company_id, calls=calls)
             log.info("sync paused company=%s calls=%s until %s", company_id, calls,

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_decimal
 from sqlalchemy import func, select
 
 from connector import leases
@@ -22,9 +23,10 @@ from connector.clock import today_nl
 from connector.collection.cases import open_new_cases, policy_for
 from connector.models import Case, Company, Event, Invoice, SyncRun, SyncState
 from connector.sync import sync_company
+from providers.base import RateLimited
 from providers.http import Budgets, RateBudget
 from tests.conftest import PG_URL
-from tests.helpers import connect_direct, unpaid, wait_until
+from tests.helpers import connect_direct, oauth_connect, unpaid, wait_until
 from tests.test_exact import big_division, connect
 from tests.test_worker_processes import (  # noqa: F401 - fixtures
     _no_overlapping_runs,
@@ -70,6 +72,7 @@ def test_moneybird_first_sync_needing_three_windows_takes_three(
     services = make_services(emulator, moneybird_rate_limit=MONEYBIRD_LIMIT,
                              moneybird_rate_window=int(WINDOW))
     services.providers.get("moneybird").budget.max_wait = 0.5  # 10 s of 300, scaled
+    services.providers.get("moneybird").timeout = (5.0, 30.0)  # a big emulator, a busy machine
     adm = emulator.administration_ids()[0]
     company_id = connect_direct(services, emulator, adm)
     expected = {i["id"] for i in unpaid(emulator, adm)}
@@ -273,3 +276,36 @@ def test_a_worker_killed_mid_first_sync_is_taken_over_from_the_last_page(
             Event.kind == "lease.takeover", Event.company_id == company_id))
     assert outcomes["interrupted"] == 1 and outcomes["ok"] >= 1
     assert takeovers == 1
+
+
+def test_the_company_page_shows_a_first_sync_in_progress(make_services,
+                                                         make_moneybird_emulator):
+    emulator = make_moneybird_emulator(administrations=1, contacts=100, invoices=1500)
+    services = make_services(emulator)
+    app_url = services.settings.public_url
+    adm = emulator.administration_ids()[0]
+    browser, page = oauth_connect(app_url, emulator.server.url, administrations=[adm])
+    company_id = page.url.rsplit("/", 1)[1]
+    total = len(unpaid(emulator, adm))
+    provider = services.providers.get("moneybird")
+    acquire = provider.budget.acquire
+    calls = {"n": 0}
+
+    def spent_after_three_pages(key: str) -> None:
+        calls["n"] += 1
+        if calls["n"] > 4:
+            raise RateLimited("budget", retry_at=datetime(2026, 11, 27, 12, 15, tzinfo=UTC))
+        acquire(key)
+
+    provider.budget.acquire = spent_after_three_pages
+    assert sync_company(services, company_id, trigger="test").outcome == "rate_limited"
+    provider.budget.acquire = acquire
+
+    shown = browser.get(f"{app_url}/companies/{company_id}").text
+    assert f"Eerste synchronisatie loopt… 300 van {format_decimal(total, locale='nl')}" in shown
+    assert 'http-equiv="refresh"' in shown
+    assert "wacht op de limiet van Moneybird, volgende ronde 13:15" in shown
+
+    assert sync_company(services, company_id, trigger="test").outcome == "ok"
+    shown = browser.get(f"{app_url}/companies/{company_id}").text
+    assert "Eerste synchronisatie loopt" not in shown and 'http-equiv="refresh"' not in shown
