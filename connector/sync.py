@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -132,7 +132,8 @@ def sync_company(
         return SyncResult(company_id, "lease_lost", ledger.api_calls, changed, closed)
     except LedgerError as exc:
         _close_pages(pages)
-        return _record_failure(services, company_id, run_id, exc, ledger.api_calls, worker)
+        failed = _record_failure(services, company_id, run_id, exc, ledger.api_calls, worker)
+        return replace(failed, invoices_changed=changed, invoices_closed=closed)
 
     try:
         with db.session() as session:
