@@ -190,7 +190,7 @@ def test_a_sync_whose_lease_was_taken_over_writes_nothing_more(make_services,
 
 def test_exact_open_items_first_then_the_history(make_services, make_exact_emulator):
     speed = 10.0  # the emulator's minute lasts 6 real seconds
-    emulator = make_exact_emulator(open_items=5000, accounts=900, clock_speed=speed)
+    emulator = make_exact_emulator(open_items=5000, accounts=1000, clock_speed=speed)
     services = make_services(exact=emulator)
     division = big_division(emulator)
     open_items = len(emulator.open_items(division))

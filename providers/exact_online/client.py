@@ -108,34 +108,46 @@ class ExactLedger:
         """Open items first, then the change feeds; every page with the cursor after it.
 
         A first sync goes through phases (reference §5, "Recommended read strategy"):
-        ``debtors`` (accounts, addresses, contacts from their sync feeds), ``open`` (the open
-        receivables, ``bulk/Cashflow/Receivables?$filter=Status eq 20``, 1,000 a page: the
-        first cases can open after these) and ``history`` (``sync/Cashflow/PaymentTerms`` from
-        the start: closes what was paid meanwhile and fixes the feed's watermark). After that
-        every sync follows the feeds from their watermarks. Closing never needs the whole open
-        set: the payment-terms feed carries every settled term, so an open page committed in
-        one run and a payment in the next are both seen, whatever run they fall in.
+        ``accounts`` (the debtors from ``sync/CRM/Accounts``, 1,000 a page), ``open`` (the open
+        receivables, ``bulk/Cashflow/Receivables?$filter=Status eq 20``, 1,000 a page: the first
+        cases can open after these, at open pages + account pages), ``details`` (invoice
+        addresses and main contacts joined in) and ``history`` (``sync/Cashflow/PaymentTerms``
+        from the start: closes what was paid meanwhile and sets the feed's watermark). After
+        that every sync follows the feeds from their watermarks. Closing never needs the whole
+        open set: the payment-terms feed carries every settled term, so an open page committed
+        in one run and a payment in the next are both seen, whatever run they fall in.
         """
         state = _state(cursor.value)
         if "accounts" not in state and "phase" not in state:
-            state["phase"] = "debtors"  # a first sync
-        if state.get("phase") == "debtors":
-            yield self._initial_debtors(state)
+            state["phase"] = "accounts"  # a first sync
+        if state.get("phase") == "accounts":
+            yield self._initial_accounts(state)
         if state.get("phase") == "open":
             yield from self._open_items(state)
+        if state.get("phase") == "details":
+            yield self._initial_details(state)
         initial = state.get("phase") == "history"
         yield from self._term_pages(state)
         yield self._feeds(state, initial)
 
-    def _initial_debtors(self, state: dict[str, Any]) -> InvoiceChangesPage:
+    def _initial_accounts(self, state: dict[str, Any]) -> InvoiceChangesPage:
+        """The debtors as their accounts say, so the open items find them; the invoice address
+        and the contact person follow in the ``details`` phase, right after the open items."""
         accounts, state["accounts"] = self._since(
             "/sync/CRM/Accounts", ACCOUNT_FIELDS + ",Timestamp", 1)
+        state["phase"], state["open_next"] = "open", None
+        return InvoiceChangesPage(invoices=[], debtors=[mapping.debtor(a) for a in accounts],
+                                  deleted=[], cursor=json.dumps(state))
+
+    def _initial_details(self, state: dict[str, Any]) -> InvoiceChangesPage:
         addresses, state["addresses"] = self._since(
             "/sync/CRM/Addresses", ADDRESS_FIELDS + ",Timestamp", 1)
         contacts, state["contacts"] = self._since(
             "/sync/CRM/Contacts", CONTACT_FIELDS + ",Timestamp", 1)
+        accounts, state["accounts"] = self._since(
+            "/sync/CRM/Accounts", ACCOUNT_FIELDS + ",Timestamp", 1)
         state["details_checked_at"] = datetime.now(UTC).isoformat()
-        state["phase"], state["open_next"] = "open", None
+        state["phase"] = "history"
         return InvoiceChangesPage(invoices=[], debtors=_join(accounts, addresses, contacts),
                                   deleted=[], cursor=json.dumps(state))
 
@@ -149,7 +161,7 @@ class ExactLedger:
             params = None
             state["open_next"] = following
             if not following:
-                state["phase"] = "history"
+                state["phase"] = "details"
                 state.pop("open_next", None)
             yield InvoiceChangesPage(invoices=[mapping.invoice(r) for r in rows], debtors=[],
                                      deleted=[], cursor=json.dumps(state))
