@@ -18,7 +18,7 @@ import pytest
 from babel.numbers import format_decimal
 from sqlalchemy import func, select
 
-from connector import leases
+from connector import leases, tokens
 from connector.clock import today_nl
 from connector.collection.cases import open_new_cases, policy_for
 from connector.models import Case, Company, Event, Invoice, SyncRun, SyncState
@@ -55,6 +55,12 @@ def _sync_until_done(services, company_id: str, max_runs: int = 10) -> list:
             retry_at = db.get(Company, company_id).next_sync_at
         time.sleep(max((retry_at - datetime.now(UTC)).total_seconds(), 0) + 0.05)
     return results
+
+
+def _patient(services) -> None:
+    """Generous timeouts: these tests are about pages, not about lost answers."""
+    for key in ("moneybird", "exact_online"):
+        services.providers.get(key).timeout = (5.0, 60.0)
 
 
 def _posted_ids(emulator, adm: str) -> list[str]:
@@ -94,7 +100,7 @@ def test_moneybird_first_sync_needing_three_windows_takes_three(
     company_id = connect_direct(services, emulator, adm)
     provider = services.providers.get("moneybird")
     provider.budget = RateBudget(MONEYBIRD_LIMIT, 300, max_wait=0, clock=clock)
-    provider.timeout = (5.0, 60.0)  # a big emulator on a busy machine
+    _patient(services)
     expected = {i["id"] for i in unpaid(emulator, adm)}
     # One list per run and one POST per 100: more than two windows' worth, less than three.
     assert 2 * MONEYBIRD_LIMIT < math.ceil(len(expected) / 100) + 3 <= 3 * MONEYBIRD_LIMIT
@@ -140,6 +146,7 @@ def test_sync_cut_short_resumes_from_the_last_committed_page(make_services,
     emulator = make_moneybird_emulator(administrations=1, contacts=100, invoices=1500,
                                        rate_limit=150, rate_window=300)
     services = make_services(emulator)
+    _patient(services)
     adm = emulator.administration_ids()[0]
     company_id = connect_direct(services, emulator, adm)
     expected = {i["id"] for i in unpaid(emulator, adm)}
@@ -175,6 +182,7 @@ def test_a_sync_whose_lease_was_taken_over_writes_nothing_more(make_services,
                                                                make_moneybird_emulator):
     emulator = make_moneybird_emulator(administrations=1, contacts=100, invoices=1500)
     services = make_services(emulator)
+    _patient(services)
     adm = emulator.administration_ids()[0]
     company_id = connect_direct(services, emulator, adm)
     assert len(unpaid(emulator, adm)) > 300
@@ -213,9 +221,13 @@ def test_a_sync_whose_lease_was_taken_over_writes_nothing_more(make_services,
         assert run.outcome == "running"  # the new holder records it as interrupted
 
 
-def test_exact_open_items_first_then_the_history(make_services, make_exact_emulator):
+def test_exact_open_items_first_then_the_history(make_services, make_exact_emulator,
+                                                 monkeypatch):
     speed = 10.0  # the emulator's minute lasts 6 real seconds
     emulator = make_exact_emulator(open_items=5000, accounts=1000, clock_speed=speed)
+    # Token lifetimes run on the same scaled clock (600 s = 60 real seconds).
+    start = emulator._real_start
+    monkeypatch.setattr(tokens, "clock", lambda: start + (datetime.now(UTC) - start) * speed)
     services = make_services(exact=emulator)
     division = big_division(emulator)
     open_items = len(emulator.open_items(division))
@@ -223,7 +235,7 @@ def test_exact_open_items_first_then_the_history(make_services, make_exact_emula
     assert len(emulator._div(division)["items"]) == 70_000
     company_id = connect(services, emulator, division)
     provider = services.providers.get("exact_online")
-    provider.timeout = (5.0, 30.0)  # the emulator scans 70,000 rows a page on a loaded machine
+    _patient(services)  # the emulator scans 70,000 rows a page on a loaded machine
     minute = 60 / speed
     daily = RateBudget(4_900, 86_400 / speed, max_wait=0)
     emulator.reset_calls()
@@ -307,6 +319,7 @@ def test_the_company_page_shows_a_first_sync_in_progress(make_services,
                                                          make_moneybird_emulator):
     emulator = make_moneybird_emulator(administrations=1, contacts=100, invoices=1500)
     services = make_services(emulator)
+    _patient(services)
     app_url = services.settings.public_url
     adm = emulator.administration_ids()[0]
     browser, page = oauth_connect(app_url, emulator.server.url, administrations=[adm])
