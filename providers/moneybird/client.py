@@ -126,23 +126,32 @@ class MoneybirdLedger:
         del listed
         state = _cursor_state(cursor.value)
         value = json.dumps(state)
-        seen_debtors: set[str] = set()
-        for batch in chunks(gone):
-            page = self._page(batch, value, expected, seen_debtors)
-            returned = {inv.id for inv in page.invoices}
-            yield replace(page, deleted=[i for i in batch if i not in returned])
-        for batch in chunks(changed):
-            yield self._page(batch, value, expected, seen_debtors)
-
-        debtors: list[DebtorRecord] = []
         now = datetime.now(UTC)
         checked = state.get("contacts_checked_at")
-        if checked is None or now - datetime.fromisoformat(checked) >= CONTACTS_EVERY:
-            if check_contacts:
-                debtors = self._changed_debtors(known, seen_debtors)
+        contacts_due = checked is None or now - datetime.fromisoformat(checked) >= CONTACTS_EVERY
+        if contacts_due:
             state["contacts_checked_at"] = now.isoformat()
-        yield InvoiceChangesPage(invoices=[], debtors=debtors, deleted=[],
-                                 cursor=json.dumps(state), expected_total=expected)
+        final = json.dumps(state)
+        contacts_page = contacts_due and check_contacts
+        batches = [(batch, True) for batch in chunks(gone)]
+        batches += [(batch, False) for batch in chunks(changed)]
+        del gone, changed
+        seen_debtors: set[str] = set()
+        for number, (batch, was_open) in enumerate(batches, start=1):
+            # The last page carries the final cursor, unless the contact check follows.
+            last = number == len(batches) and not contacts_page
+            page = self._page(batch, final if last else value, expected, seen_debtors)
+            if was_open:
+                returned = {inv.id for inv in page.invoices}
+                page = replace(page, deleted=[i for i in batch if i not in returned])
+            yield page
+        if contacts_page:
+            debtors = self._changed_debtors(known, seen_debtors)
+            yield InvoiceChangesPage(invoices=[], debtors=debtors, deleted=[], cursor=final,
+                                     expected_total=expected)
+        elif not batches and final != value:
+            yield InvoiceChangesPage(invoices=[], debtors=[], deleted=[], cursor=final,
+                                     expected_total=expected)
 
     def _page(self, ids: list[str], cursor: str, expected: int,
               seen_debtors: set[str]) -> InvoiceChangesPage:
