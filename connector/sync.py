@@ -174,18 +174,42 @@ def _close_pages(pages: Iterator[InvoiceChangesPage]) -> None:
 class KnownInDatabase:
     """The mirror's open invoices and their debtors, read in chunks (flat memory).
 
-    Each question opens its own short session, so a provider may ask between API calls.
+    Each question opens its own short session, so a provider may ask between API calls. A small
+    tenant (up to ``SMALL`` open invoices) is read once, in one session: most syncs are small,
+    and each session is a round trip.
     """
+
+    SMALL = 2000
 
     def __init__(self, db: Database, company_id: str) -> None:
         self.db = db
         self.company_id = company_id
+        self._small: dict[str, str] | None = None
+        self._large = False
+        self._has_debtors: bool | None = None
 
     def _open(self) -> Any:
         return (Invoice.company_id == self.company_id,
                 Invoice.status == InvoiceStatus.OPEN.value)
 
+    def _snapshot(self) -> dict[str, str] | None:
+        """The open invoices' versions when there are few of them, else None (ask in chunks)."""
+        if self._small is None and not self._large:
+            with self.db.session() as session:
+                rows = session.execute(select(Invoice.external_id, Invoice.version).where(
+                    *self._open()).limit(self.SMALL + 1)).all()
+                self._has_debtors = bool(session.scalar(select(select(Invoice.id).where(
+                    *self._open(), Invoice.debtor_id.is_not(None)).exists())))
+            if len(rows) > self.SMALL:
+                self._large = True
+            else:
+                self._small = {r[0]: r[1] or "" for r in rows}
+        return self._small
+
     def open_invoice_versions(self, ids: Sequence[str]) -> dict[str, str]:
+        small = self._snapshot()
+        if small is not None:
+            return {i: small[i] for i in ids if i in small}
         found: dict[str, str] = {}
         with self.db.session() as session:
             for start in range(0, len(ids), CHUNK):
@@ -196,6 +220,10 @@ class KnownInDatabase:
         return found
 
     def open_invoice_ids(self) -> Iterator[str]:
+        small = self._snapshot()
+        if small is not None:
+            yield from list(small)
+            return
         after = ""
         while True:
             with self.db.session() as session:
@@ -221,9 +249,8 @@ class KnownInDatabase:
         return found
 
     def has_open_debtors(self) -> bool:
-        with self.db.session() as session:
-            return session.scalar(select(select(Invoice.id).where(
-                *self._open(), Invoice.debtor_id.is_not(None)).exists())) or False
+        self._snapshot()
+        return bool(self._has_debtors)
 
 
 def _apply(session: Session, company_id: str, changes: InvoiceChangesPage) -> tuple[int, int]:
