@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask
 
-from connector.config import PROJECT_ROOT, Settings, load_settings
+from connector.config import Settings, load_settings
+from connector.resources import PACKAGE_DIR, TEMPLATES
 from connector.services import Services
 
-TEMPLATES = PROJECT_ROOT / "templates"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+__all__ = ["TEMPLATES", "ConfigurationError", "check_settings", "create_app"]
 
 
 class ConfigurationError(Exception):
@@ -20,7 +19,15 @@ class ConfigurationError(Exception):
 
 
 def check_settings(settings: Settings) -> None:
+    """Refuse the public demo secrets outside ``connector demo`` (and off loopback even there):
+    a cookie signed with a published key would open the console."""
     host = urlsplit(settings.public_url).hostname or ""
+    if settings.uses_demo_secrets and not settings.allow_demo_secrets:
+        raise ConfigurationError(
+            "SECRET_KEY and TOKEN_ENCRYPTION_KEYS still hold the public demo values; only "
+            "`connector demo` may use them. Set your own: SECRET_KEY (a long random string) and "
+            "TOKEN_ENCRYPTION_KEYS (`connector keygen`), see README"
+        )
     if settings.uses_demo_secrets and host not in LOOPBACK_HOSTS:
         raise ConfigurationError(
             "SECRET_KEY and TOKEN_ENCRYPTION_KEYS still hold the public demo values while "
@@ -29,13 +36,17 @@ def check_settings(settings: Settings) -> None:
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    from connector.logs import ensure_logging
+
+    ensure_logging()  # e.g. under `gunicorn 'connector:create_app()'`: our set-up, not none
     settings = settings or (services.settings if services else load_settings())
     check_settings(settings)
     services = services or Services.from_settings(settings)
     app = Flask(
         __name__,
         template_folder=str(TEMPLATES),
-        static_folder=str(Path(__file__).parent / "web" / "static"),
+        static_folder=str(PACKAGE_DIR / "web" / "static"),
+        instance_path=settings.data_dir,  # never inside the installed package
     )
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -45,7 +56,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.extensions["connector"] = services
-    logging.getLogger("connector").setLevel(logging.INFO)
+    if settings.trusted_proxies:
+        from connector.web.proxies import TrustedProxyFix
+
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
 
     from connector.web import register
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sys
@@ -13,14 +14,25 @@ import click
 from connector.config import load_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from connector.config import Settings
     from connector.services import Services
+
+
+def _settings() -> Settings:
+    """The settings from the environment; a wrong value is a clear message, not a traceback."""
+    try:
+        return load_settings()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _services() -> Services:
     # Imported here so `connector --help` stays fast.
     from connector.services import Services
 
-    return Services.from_settings(load_settings())
+    return Services.from_settings(_settings())
 
 
 @click.group()
@@ -28,7 +40,7 @@ def main() -> None:
     """Pre-incasso connector: sync overdue invoices, write every step back."""
     from connector.logs import configure_logging
 
-    configure_logging(os.environ.get("LOG_FORMAT", "text"))
+    configure_logging()  # LOG_FORMAT: text or json
 
 
 @main.command()
@@ -40,21 +52,43 @@ def main() -> None:
 @click.option("--seed", default=1, show_default=True, help="Seed of the emulators' data.")
 def demo(port: int, emulator_port: int, exact_port: int, seed: int) -> None:
     """Run everything on this machine: emulators, database, web app and background sync."""
+    from connector import ConfigurationError
     from connector.demo import run_demo
 
-    run_demo(port=port, emulator_port=emulator_port, exact_port=exact_port, seed=seed)
+    try:
+        run_demo(port=port, emulator_port=emulator_port, exact_port=exact_port, seed=seed)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+SCHEMA_WAIT = click.option(
+    "--wait-for-schema", "schema_wait", default=60, show_default=True, type=click.IntRange(0),
+    help="Seconds to wait for `connector migrate` before giving up (0: do not wait).")
+
+
+def _require_schema(engine: Engine, timeout: float) -> None:
+    """Workers and the web app never migrate: they wait for the deploy step or refuse."""
+    from connector.db import SchemaNotReady, wait_for_schema
+
+    try:
+        wait_for_schema(engine, timeout, logging.getLogger("connector.cli"))
+    except SchemaNotReady as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()
-def worker() -> None:
+@SCHEMA_WAIT
+def worker(schema_wait: int) -> None:
     """Run the background sync and the write-back outbox in the foreground."""
-    from connector import check_settings
+    from connector import ConfigurationError, check_settings
     from connector.worker import Worker
 
     services = _services()
-    check_settings(services.settings)
-    services.db.upgrade()
-    click.echo("worker running; Ctrl-C stops it")
+    try:
+        check_settings(services.settings)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+    _require_schema(services.db.engine, schema_wait)
     Worker(services, lease_ttl=timedelta(seconds=services.settings.lease_seconds)).run_forever()
 
 
@@ -65,9 +99,50 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply all migrations."""
-    _services().db.upgrade()
-    click.echo("database is up to date")
+    """Apply all migrations (the same as `connector migrate`)."""
+    _migrate()
+
+
+@main.command()
+def migrate() -> None:
+    """The deploy step: apply the migrations, one process at a time (safe to run again)."""
+    _migrate()
+
+
+def _migrate() -> None:
+    from connector.db import Database, current_revisions
+    from connector.db import migrate as migrate_schema
+
+    database = Database(_settings().database_url)
+    try:
+        migrate_schema(database.engine)
+        revision = ", ".join(sorted(current_revisions(database.engine)))
+    finally:
+        database.dispose()
+    click.echo(f"database is up to date (revision {revision})")
+
+
+@main.command()
+@SCHEMA_WAIT
+def serve(schema_wait: int) -> None:
+    """Serve the web app under gunicorn: BIND, WEB_CONCURRENCY, TRUSTED_PROXIES, LOG_FORMAT."""
+    from connector import ConfigurationError, check_settings
+    from connector.db import Database
+    from connector.serve import ServeOptions
+    from connector.serve import serve as run_server
+
+    settings = _settings()
+    try:
+        options = ServeOptions.from_environ()
+        check_settings(settings)
+    except (ValueError, ConfigurationError) as exc:
+        raise click.ClickException(str(exc)) from None
+    database = Database(settings.database_url)
+    try:
+        _require_schema(database.engine, schema_wait)
+    finally:
+        database.dispose()
+    run_server(options)
 
 
 @main.group()
@@ -80,17 +155,31 @@ def operator() -> None:
 @click.password_option(help="At least 10 characters; asked for when not given.")
 def operator_add(email: str, password: str) -> None:
     """Add an operator who signs in with EMAIL and a password."""
-    from connector import create_app
+    from connector.db import migrate as migrate_schema
     from connector.web.auth import add_operator
 
     services = _services()
-    services.db.upgrade()
-    with create_app(services=services).app_context():
-        try:
-            add_operator(email, password)
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
+    migrate_schema(services.db.engine)  # under the migration lock, like `connector migrate`
+    try:
+        # No app needed (and none made): the demo secrets' refusal is no reason to refuse this.
+        add_operator(email, password, db=services.db)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"operator {email} added")
+
+
+@operator.command("set-password")
+@click.argument("email")
+@click.password_option(help="At least 10 characters; asked for when not given.")
+def operator_set_password(email: str, password: str) -> None:
+    """Give operator EMAIL a new password; every session of that operator ends."""
+    from connector.web.auth import set_password
+
+    try:
+        set_password(_services().db, email, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password of {email} changed; its sessions are signed out")
 
 
 @main.command()
@@ -99,7 +188,10 @@ def sync(company_id: str) -> None:
     """Sync one company now and print the outcome."""
     from connector.sync import sync_company
 
-    result = sync_company(_services(), company_id, trigger="manual")
+    try:
+        result = sync_company(_services(), company_id, trigger="manual")
+    except LookupError:
+        raise click.ClickException(f"no company {company_id!r} (see `connector cases`)") from None
     click.echo(f"{result.outcome}: {result.api_calls} API calls, {result.invoices_changed} "
                f"changed, {result.invoices_closed} closed, {result.open_invoices} open")
     if result.outcome != "ok":

@@ -6,14 +6,19 @@ defaults (SQLite under instance/, the emulators on loopback).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = PROJECT_ROOT / "instance"
+from connector.resources import data_dir
 
-# Fixed, public demo secrets: fine on loopback, refused when PUBLIC_URL is anything else.
+# The source tree's root: only meaningful in a checkout (tests, `make translations`).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# DATA_DIR as the process started with it (default ./instance): the database, letters, caches.
+INSTANCE_DIR = data_dir()
+
+# Fixed, public demo secrets: only `connector demo` (on loopback) may run with them.
 DEMO_ENCRYPTION_KEY = "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
 DEMO_SECRET_KEY = "demo-only-secret-key"  # noqa: S105
 
@@ -58,6 +63,14 @@ class Settings:
     twilio_base_url: str = "https://api.twilio.com"
     session_cookie_secure: bool = False
     demo: bool = False
+    data_dir: str = str(INSTANCE_DIR)
+    # Addresses/networks of reverse proxies whose X-Forwarded-* headers are believed; none: ignored.
+    trusted_proxies: tuple[str, ...] = ()
+    # Only `connector demo` and the tests' own settings set this: the public demo secrets are
+    # refused everywhere else, whatever PUBLIC_URL says (see connector.check_settings).
+    allow_demo_secrets: bool = False
+    # /metrics wants "Authorization: Bearer <this>" when set; unset, only loopback clients.
+    metrics_token: str | None = None
 
     def replace(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -74,10 +87,24 @@ def _split_keys(value: str) -> tuple[str, ...]:
     return tuple(k.strip() for k in value.split(",") if k.strip())
 
 
+def parse_networks(value: str) -> tuple[str, ...]:
+    """TRUSTED_PROXIES: comma-separated addresses or networks (``10.0.0.0/8``), checked here."""
+    networks = _split_keys(value)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"TRUSTED_PROXIES: {network!r} is not an IP address or network") from None
+    return networks
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment (``os.environ`` unless given)."""
     env = os.environ if environ is None else environ
-    defaults = Settings()
+    data = data_dir(env)
+    defaults = Settings(database_url=f"sqlite:///{data / 'connector.sqlite3'}",
+                        letter_dir=str(data / "letters"), data_dir=str(data))
 
     def get(name: str, default: str) -> str:
         return (env.get(name) or "").strip() or default  # empty counts as unset
@@ -124,4 +151,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         twilio_whatsapp_content_sid=get("TWILIO_WHATSAPP_CONTENT_SID", "") or None,
         twilio_base_url=get("TWILIO_BASE_URL", defaults.twilio_base_url).rstrip("/"),
         session_cookie_secure=public_url.startswith("https://"),
+        data_dir=defaults.data_dir,
+        trusted_proxies=parse_networks(get("TRUSTED_PROXIES", "")),
+        metrics_token=get("METRICS_TOKEN", "") or None,
     )

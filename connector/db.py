@@ -6,6 +6,8 @@ the demo process can share one file.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,8 +15,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -76,7 +79,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def alembic_config(engine: Engine) -> AlembicConfig:
+def alembic_config(engine: Engine | None) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -85,3 +88,87 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
+
+
+class SchemaNotReady(Exception):
+    """The database is not at the migrations' head: ``connector migrate`` has not run yet."""
+
+
+# pg_advisory_lock key of `connector migrate` (any constant; "conn" in ASCII).
+MIGRATION_LOCK_KEY = 0x636F6E6E
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    """The revisions the database is at (empty: never migrated); read without Alembic's logs."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return set()
+        return set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+
+
+def head_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory.from_config(alembic_config(None)).get_heads())
+
+
+def schema_is_current(engine: Engine) -> bool:
+    return current_revisions(engine) == head_revisions()
+
+
+def migrate(engine: Engine) -> None:
+    """``connector migrate``: bring the schema to head, one process at a time.
+
+    PostgreSQL: under a session advisory lock, so deploy steps started together on several
+    machines run one after the other (the later ones find nothing to do). SQLite: under an
+    exclusive lock on a file beside the database.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                upgrade(engine)
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                   {"key": MIGRATION_LOCK_KEY})
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        upgrade(engine)
+        return
+    import fcntl
+
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            upgrade(engine)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def wait_for_schema(engine: Engine, timeout: float, log: logging.Logger) -> None:
+    """Wait (at most ``timeout`` seconds) until ``connector migrate`` has brought the schema to
+    head; raise :class:`SchemaNotReady` with what to do otherwise. Never migrates."""
+    deadline = time.monotonic() + timeout
+    heads = head_revisions()
+    logged = False
+    while True:
+        try:
+            found = current_revisions(engine)
+        except OperationalError as exc:  # database not reachable (yet)
+            found, reason = set(), f"database unreachable ({type(exc.orig).__name__})"
+        else:
+            reason = f"schema at {', '.join(sorted(found)) or 'nothing'}, code needs " \
+                     f"{', '.join(sorted(heads))}"
+        if found == heads:
+            if logged:
+                log.info("database schema is ready")
+            return
+        if time.monotonic() >= deadline:
+            raise SchemaNotReady(f"the database is not ready: {reason}; run `connector migrate` "
+                                 "(the deploy step) first")
+        if not logged:
+            log.warning("waiting up to %d s for the database schema: %s; run `connector migrate`",
+                        timeout, reason)
+            logged = True
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))

@@ -1,5 +1,9 @@
 """Logging: plain text for people, or one JSON object a line (``LOG_FORMAT=json``).
 
+One set-up for every process (``connector worker``, ``connector serve`` and its gunicorn
+workers, or the app under another WSGI server): the app's info lines are kept, the scheduler's
+own chatter ("Running job ...", "executed successfully", every few seconds per job) is not.
+
 Log messages carry ids, counts and outcomes only; tokens, secrets and debtor data are kept out
 of them where they are written (see providers.http.describe_error and the record reprs).
 """
@@ -8,7 +12,30 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 from datetime import UTC, datetime
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# Libraries that log every routine step at INFO; their warnings and errors still show.
+QUIET_LOGGERS = ("apscheduler", "mail.log")  # mail.log: aiosmtpd, a line per connection
+
+# The debtor's page link is a key to its page: a request line in an access log must not keep it.
+_DEBTOR_LINK = re.compile(r"/b/[A-Za-z0-9_-]{8,}")
+
+
+def redact_links(text: str) -> str:
+    return _DEBTOR_LINK.sub("/b/[token]", text)
+
+
+class RedactDebtorLinks(logging.Filter):
+    """Replaces ``/b/<token>`` in every record (e.g. werkzeug's request lines) before output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/b/" in message:
+            record.msg, record.args = redact_links(message), None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,12 +51,34 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(style: str = "text") -> None:
+def log_format() -> str:
+    """``LOG_FORMAT`` from the environment: ``json`` or ``text`` (anything else)."""
+    return "json" if os.environ.get("LOG_FORMAT", "").strip().lower() == "json" else "text"
+
+
+def make_formatter(style: str | None = None) -> logging.Formatter:
+    return JsonFormatter() if (style or log_format()) == "json" else logging.Formatter(TEXT_FORMAT)
+
+
+def configure_logging(style: str | None = None) -> None:
+    """Send every logger's records to stderr in one format; ``style`` defaults to LOG_FORMAT."""
     handler = logging.StreamHandler()
-    if style == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(make_formatter(style))
+    handler.addFilter(RedactDebtorLinks())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    _quiet_libraries()
+
+
+def ensure_logging() -> None:
+    """Configure logging unless the process already has (CLI, gunicorn via us, pytest)."""
+    if not logging.getLogger().handlers:
+        configure_logging()
+    logging.getLogger("connector").setLevel(logging.INFO)
+    _quiet_libraries()
+
+
+def _quiet_libraries() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

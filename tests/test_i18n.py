@@ -9,7 +9,6 @@ import shutil
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -50,7 +49,7 @@ def test_pages_are_dutch_by_default_and_for_other_languages(services):
     for headers in ({}, {"Accept-Language": "de-DE,fr;q=0.8"}, {"Accept-Language": "nl"}):
         page = requests.get(f"{url}/", headers=headers).text
         assert '<html lang="nl">' in page
-        assert "<h1>Laatste herinnering, zonder kosten, in uw eigen naam</h1>" in page
+        assert "<h1>Laatste herinnering in uw eigen naam, kosteloos voor uw debiteur</h1>" in page
         assert 'aria-label="Taal"' in page
 
 
@@ -58,7 +57,7 @@ def test_accept_language_english_gives_english_pages(services):
     url = services.settings.public_url
     home = requests.get(f"{url}/", headers=EN).text
     assert '<html lang="en">' in home
-    assert "<h1>A last reminder, free of charge, in your own name</h1>" in home
+    assert "<h1>A last reminder in your own name, free for your debtor</h1>" in home
     assert "Connect Moneybird" in home
     browser = requests.Session()
     login = browser.get(f"{url}/login", headers={"Accept-Language": "en-US"}).text
@@ -161,40 +160,48 @@ def test_the_catalogue_holds_every_wrapped_string():
     assert len(found) > 100
 
 
-def test_mo_is_built_from_a_clean_checkout_and_rebuilt_when_the_po_changes(
+def test_mo_is_built_from_a_clean_checkout_into_the_data_dir_and_rebuilt_when_the_po_changes(
         services, tmp_path, monkeypatch):
     source = tmp_path / "translations"
     shutil.copytree(PO.parent.parent.parent, source,
                     ignore=shutil.ignore_patterns("*.mo"))  # as git checks it out
-    mo = source / "en" / "LC_MESSAGES" / "messages.mo"
-    assert not mo.exists()
     monkeypatch.setattr(i18n, "SOURCE_DIR", source)
+    data = tmp_path / "data"
+    settings = services.settings.replace(data_dir=str(data))
+    mo = data / "translations" / "en" / "LC_MESSAGES" / "messages.mo"
 
-    app = create_app(services=services)
+    app = create_app(settings=settings, services=services)
     assert mo.exists()
-    assert app.config["BABEL_TRANSLATION_DIRECTORIES"] == str(source)
+    assert not list(source.rglob("*.mo")), "nothing is written beside the sources"
+    assert app.config["BABEL_TRANSLATION_DIRECTORIES"] == str(data / "translations")
     page = app.test_client().get("/", headers=EN).get_data(as_text=True)
-    assert "<h1>A last reminder, free of charge, in your own name</h1>" in page
+    assert "<h1>A last reminder in your own name, free for your debtor</h1>" in page
 
     po = source / "en" / "LC_MESSAGES" / "messages.po"
     po.write_text(po.read_text(encoding="utf-8").replace(
-        '"A last reminder, free of charge, in your own name"',
+        '"A last reminder in your own name, free for your debtor"',
         '"One last reminder, at no cost"'), encoding="utf-8")
     later = time.time() + 5
     os.utime(po, (later, later))  # edited after the .mo was built
-    page = create_app(services=services).test_client().get("/", headers=EN)
+    page = create_app(settings=settings, services=services).test_client().get("/", headers=EN)
     assert "<h1>One last reminder, at no cost</h1>" in page.get_data(as_text=True)
 
 
-def test_compile_falls_back_to_the_instance_folder_when_the_package_is_read_only(
-        tmp_path, monkeypatch):
-    source = tmp_path / "package"
-    shutil.copytree(PO.parent.parent.parent, source, ignore=shutil.ignore_patterns("*.mo"))
-    fallback = tmp_path / "instance" / "translations"
-    monkeypatch.setattr(i18n.os, "access", lambda path, mode: Path(path) != source)
-    assert i18n.compile_translations(source, fallback) == fallback
-    assert (fallback / "en" / "LC_MESSAGES" / "messages.mo").exists()
-    assert not (source / "en" / "LC_MESSAGES" / "messages.mo").exists()
+def test_a_built_package_uses_its_own_compiled_catalogues_and_writes_nothing(tmp_path):
+    package = tmp_path / "package"
+    shutil.copytree(PO.parent.parent.parent, package, ignore=shutil.ignore_patterns("*.mo"))
+    cache = tmp_path / "data" / "translations"
+    # A package built without its .mo (it should not happen): compiled into the cache instead.
+    assert i18n.translation_directory(package, cache, built=True) == cache
+    assert (cache / "en" / "LC_MESSAGES" / "messages.mo").exists()
+    assert not list(package.rglob("*.mo"))
+
+    shutil.rmtree(cache)
+    i18n.compile_translations(package, package)  # what setup.py does at build time
+    before = {p: p.stat().st_mtime_ns for p in package.rglob("*")}
+    assert i18n.translation_directory(package, cache, built=True) == package
+    assert not cache.exists()
+    assert {p: p.stat().st_mtime_ns for p in package.rglob("*")} == before
 
 
 def test_page_money_and_dates_follow_the_ui_but_messages_stay_dutch(services):

@@ -42,8 +42,13 @@ def test_going_live_needs_a_valid_iban_first(services, moneybird_emulator):
                                                "iban": "nl91 abna 0417 1643 00",
                                                "phone": "0301234567"})
     assert "opgeslagen" in good.text
-    live = browser.post(f"{url}/collection/mode", data={"csrf_token": csrf_token(page),
-                                                        "live": "1"})
+    confirm = browser.post(f"{url}/collection/mode", data={"csrf_token": csrf_token(page),
+                                                           "live": "1"})
+    assert "Live gaan: wat er gaat gebeuren" in confirm.text  # never live without confirming
+    with services.db.session() as db:
+        assert not settings_for(db, company_id).live
+    live = browser.post(f"{url}/go-live", data={"csrf_token": csrf_token(confirm.text),
+                                                "terug": "instellingen"})
     assert "staat live" in live.text
     with services.db.session() as db:
         settings = settings_for(db, company_id)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import ColumnElement, and_, insert, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from connector import events, writeback
+from connector.collection import prescription
 from connector.collection.policy import Policy, default_policy, parse_policy, policy_to_json
 from connector.formatting import money, short_day
 from connector.models import (
@@ -35,6 +36,7 @@ from connector.models import (
 from providers.base import InvoiceStatus
 
 OPEN_CASE_STATES = (CaseState.ACTIVE, CaseState.ON_HOLD)
+TIME_BARRED = "time_barred"  # Case.closed_reason (connector.collection.prescription)
 CLOSE_REASONS = {
     InvoiceStatus.PAID.value: "betaald",
     InvoiceStatus.CREDITED.value: "gecrediteerd",
@@ -49,6 +51,9 @@ HOLD_LABELS = {
     HoldKind.PAUSE: "pauze",
     HoldKind.EXCLUDED: "debiteur uitgesloten",
     HoldKind.HANDOVER: "overgedragen aan incasso",
+    HoldKind.PAID_CHECK: "betaling wordt gecontroleerd",
+    HoldKind.PLAN_PROPOSAL: "voorstel betalingsregeling",
+    HoldKind.CALL_BACK: "terugbelverzoek",
 }
 
 
@@ -90,8 +95,18 @@ def active_holds(session: Session, case: Case) -> list[Hold]:
     )
 
 
+def not_time_barred(today: date) -> ColumnElement[bool]:
+    """Invoices whose claim is not time-barred (connector.collection.prescription): those that
+    are get no case; the creditor reviews them instead."""
+    consumer = prescription.oldest_chaseable_due_date("consumer", today)
+    other = prescription.oldest_chaseable_due_date("business", today)
+    return or_(and_(Debtor.kind == "consumer", Invoice.due_date >= consumer),
+               and_(Debtor.kind != "consumer", Invoice.due_date >= other))
+
+
 def open_new_cases(session: Session, company_id: str, today: date, policy: Policy) -> list[str]:
-    """A case per overdue invoice above the minimum, of a debtor that is not excluded.
+    """A case per overdue invoice above the minimum, of a debtor that is not excluded, whose
+    claim is not time-barred.
 
     Returns the ids of the new cases.
     """
@@ -113,6 +128,7 @@ def open_new_cases(session: Session, company_id: str, today: date, policy: Polic
             Invoice.open_amount >= policy.minimum_amount,
             Invoice.debtor_id.not_in(excluded),
             Case.id.is_(None),
+            not_time_barred(today),
         )
         .order_by(Invoice.due_date)
     ).all()
@@ -166,6 +182,10 @@ def refresh_cases(session: Session, company_id: str, today: date) -> None:
         if invoice.status != InvoiceStatus.OPEN.value:
             close_case(session, case, invoice.status, actor="system")
             continue
+        if case.last_step_on is None and prescription.is_time_barred(
+                invoice.due_date, case.variant, today):
+            _leave_time_barred(session, case)
+            continue
         if invoice.open_amount != case.principal:
             events.record(
                 session,
@@ -188,6 +208,19 @@ def refresh_cases(session: Session, company_id: str, today: date) -> None:
         if case.state in (CaseState.ACTIVE, CaseState.ON_HOLD):
             on_hold = any(h.ended_at is None for h in holds)
             case.state = (CaseState.ON_HOLD if on_hold else CaseState.ACTIVE).value
+
+
+def _leave_time_barred(session: Session, case: Case) -> None:
+    """A case whose claim became time-barred before anything went out: closed without a note
+    (nothing reached the debtor or the ledger); the invoice is listed for review instead."""
+    case.state, case.closed_reason, case.closed_at = (
+        CaseState.CLOSED.value, TIME_BARRED, utcnow())
+    _drop_planned(session, case, "mogelijk verjaard")
+    label = case.invoice.number or case.invoice.external_id
+    events.record(session, "case.closed",
+                  f"Dossier voor factuur {label} gesloten: mogelijk verjaard; niet automatisch "
+                  "aangemaand", company_id=case.company_id, subject_type="case",
+                  subject_id=case.id)
 
 
 def close_case(session: Session, case: Case, status: str, actor: str) -> None:

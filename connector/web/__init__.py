@@ -16,6 +16,9 @@ def register(app: Flask) -> None:
         collection,
         companies,
         connect,
+        dashboard,
+        debtor,
+        debtor_responses,
         demo,
         filters,
         health,
@@ -24,6 +27,7 @@ def register(app: Flask) -> None:
         message_templates,
         operator,
         policy,
+        security,
         webhooks,
     )
 
@@ -42,5 +46,11 @@ def register(app: Flask) -> None:
     app.register_blueprint(demo.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(operator.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(debtor.bp)
+    app.register_blueprint(debtor_responses.bp)
+    debtor_responses.register_globals(app)
     csrf.exempt(webhooks.bp)
+    csrf.exempt(debtor.bp)  # checks its CSRF token itself, to answer in the debtor's language
     filters.register(app)
+    security.init_app(app)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -16,7 +14,9 @@ from connector.clock import today_nl
 from connector.collection.cases import end_hold, place_hold, settings_for
 from connector.collection.engine import approve
 from connector.collection.fees import statement
+from connector.csv_export import statement_csv
 from connector.models import Case, Delivery, DeliveryState, Hold, HoldKind
+from connector.reports.loading import month_costs
 from connector.web.access import actor, case_or_404, company_or_404, login_required, services
 from connector.web.filters import hold_label
 from connector.web.forms import HoldForm, SenderForm, StampViaLedgerForm
@@ -35,6 +35,9 @@ def mode(company_id: str) -> Response:
     live = request.form.get("live") == "1"
     with services().db.session() as db:
         company_or_404(db, company_id)
+        if live:  # going live is a confirmation step with a summary (connector.web.dashboard)
+            return redirect(url_for("dashboard.confirm_live", company_id=company_id,
+                                    terug="instellingen"), code=303)
         settings = settings_for(db, company_id)
         if live and not (settings.sender or {}).get("iban"):
             flash(_("Vul eerst het IBAN van de schuldeiser in: zonder rekeningnummer gaat er "
@@ -154,17 +157,12 @@ def monthly_statement(company_id: str, month: str) -> str | Response:
     with services().db.session() as db:
         company = company_or_404(db, company_id)
         result = statement(db, company_id, month)
+        running = month_costs(db, [company_id], today_nl().strftime("%Y-%m"))
     if request.args.get("format") == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow(["datum", "omschrijving", "bedrag excl. btw"])
-        for line in result.lines:
-            writer.writerow([line.created_at.date().isoformat(), line.description,
-                             f"{line.amount:.2f}".replace(".", ",")])
-        writer.writerow(["", "totaal", f"{result.total:.2f}".replace(".", ",")])
-        return Response(out.getvalue(), mimetype="text/csv", headers={
+        return Response(statement_csv(result), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="overzicht-{month}.csv"'})
-    return render_template("web/statement.html", company=company, month=month, result=result)
+    return render_template("web/statement.html", company=company, month=month, result=result,
+                           running=running)
 
 
 def overview(db: Session, company_id: str) -> dict:

@@ -5,8 +5,10 @@ header), else the best match of the browser's Accept-Language, else Dutch. This 
 creditors and operators only; what debtors receive picks its own language per debtor.
 
 The English catalogue is ``connector/translations/en/LC_MESSAGES/messages.po``. Its compiled
-``.mo`` is not in git: the app compiles it at start when it is missing or older than the
-``.po``, so ``make demo`` and ``make test`` stay the only set-up commands.
+``.mo`` is not in git. A built package (wheel) ships it compiled at build time (``setup.py``);
+in a checkout the app compiles it at start, when missing or older than the ``.po``, into
+``DATA_DIR/translations``, so ``make demo`` and ``make test`` stay the only set-up commands.
+Nothing is ever written into the package directory.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from flask import Blueprint, Flask, abort, has_request_context, redirect, reques
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
+from connector.resources import BUILT, TRANSLATIONS
 from connector.web.auth import safe_next
 
 LANGUAGES = ("nl", "en")  # the first is the default and the source language
@@ -29,7 +32,7 @@ DEFAULT = LANGUAGES[0]
 SESSION_KEY = "lang"
 # Babel locales for money and dates on pages, per UI language.
 FORMAT_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
-SOURCE_DIR = Path(__file__).resolve().parent.parent / "translations"
+SOURCE_DIR = TRANSLATIONS
 DOMAIN = "messages"
 
 log = logging.getLogger(__name__)
@@ -82,26 +85,38 @@ def _compile(po_path: Path, mo_path: Path) -> None:
         raise
 
 
-def compile_translations(source: Path, fallback: Path) -> Path:
-    """(Re)build every .mo that is missing or older than its .po; returns the directory to load.
+def compile_translations(source: Path, cache: Path) -> Path:
+    """(Re)build in ``cache`` every .mo that is missing or older than its .po; returns ``cache``.
 
-    The .mo goes beside the .po when that directory is writable (a checkout), else into
-    ``fallback`` (e.g. the instance folder of an installed, read-only package).
+    ``source`` is only read: in a checkout it is the source tree, and an installed package is
+    no place for files written at run time (read-only, and left behind by an uninstall).
     """
-    target = source if os.access(source, os.W_OK) else fallback
     for po_path in sorted(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         relative = po_path.relative_to(source).with_suffix(".mo")
-        mo_path = target / relative
+        mo_path = cache / relative
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         _compile(po_path, mo_path)
         log.info("compiled %s", relative)
-    return target
+    return cache
+
+
+def shipped_catalogues(source: Path) -> bool:
+    """Whether ``source`` holds a compiled .mo for every .po (a built package does)."""
+    catalogues = list(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    return bool(catalogues) and all(po.with_suffix(".mo").is_file() for po in catalogues)
+
+
+def translation_directory(source: Path, cache: Path, built: bool) -> Path:
+    """Where Flask-Babel loads catalogues from: the package's own when built, else ``cache``."""
+    if built and shipped_catalogues(source):
+        return source
+    return compile_translations(source, cache)
 
 
 def init_app(app: Flask) -> None:
     """Flask-Babel with our locale selector and freshly compiled catalogues."""
-    directory = compile_translations(SOURCE_DIR, Path(app.instance_path) / "translations")
+    directory = translation_directory(SOURCE_DIR, Path(app.instance_path) / "translations", BUILT)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
     # One Babel per app: Flask-Babel caches loaded catalogues on the instance.

@@ -20,10 +20,11 @@ from werkzeug.wrappers import Response
 
 from connector.clock import today_nl
 from connector.collection.actions import save_policy
-from connector.collection.cases import settings_for
+from connector.collection.cases import policy_for, settings_for
+from connector.collection.fees import settle_fees
 from connector.collection.policy import PolicyError, default_policy, parse_policy
 from connector.models import CompanyTemplate
-from connector.web.access import actor, company_or_404, login_required, services
+from connector.web.access import actor, company_or_404, login_required, operator_id, services
 from connector.web.settings_forms import MAX_STEPS, PolicyForm, policy_form_data
 
 bp = Blueprint("policy", __name__, url_prefix="/companies/<company_id>/policy")
@@ -37,7 +38,7 @@ def _render(company: Any, form: PolicyForm, *, live: bool, draft: bool = False,
             problem: str | None = None) -> str:
     return render_template("web/policy.html", company=company, form=form, live=live,
                            draft=draft, problem=problem, variants=VARIANT_LABELS,
-                           max_steps=MAX_STEPS)
+                           max_steps=MAX_STEPS, may_set_fees=bool(operator_id()))
 
 
 def _templates(db: Session, company_id: str, stored: dict[str, Any]) -> list[str]:
@@ -74,7 +75,8 @@ def _restructure(draft: dict[str, Any], action: str) -> str | None:
         at = len(steps) - 1 if steps and steps[-1].get("channel") == "handover" else len(steps)
         steps.insert(at, dict(NEW_STEP))
         return None
-    if not index_text.isdigit() or int(index_text) >= len(steps):
+    if (not (index_text.isascii() and index_text.isdigit()) or len(index_text) > 3
+            or int(index_text) >= len(steps)):
         return _("Deze stap bestaat niet (meer).")
     index = int(index_text)
     if verb == "remove":
@@ -113,6 +115,8 @@ def update(company_id: str) -> str | Response:
         except PolicyError as exc:
             return _render(company, form, live=live,
                            problem=_("Niet opgeslagen: %(error)s.", error=exc))
+        # the partner sets the fees: a creditor's never count (see fees.settle_fees)
+        policy = settle_fees(policy, policy_for(db, company_id), may_set_fees=bool(operator_id()))
         dropped = save_policy(db, company_id, policy, actor(), today_nl())
     extra = (" " + ngettext("%(num)d geplande stap opnieuw gepland.",
                             "%(num)d geplande stappen opnieuw gepland.", dropped)

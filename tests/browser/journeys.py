@@ -117,9 +117,24 @@ def fill_sender(page: Page, name: str, iban: str, email: str = "", phone: str = 
     form.get_by_role("button", name="Opslaan", exact=True).click()
 
 
+def open_go_live(page: Page) -> None:
+    """From the company page, open the go-live confirmation with its computed summary."""
+    section(page, "Pre-incasso").get_by_role("link", name="Live gaan…").click()
+    expect(page.get_by_role("heading", name="Live gaan: wat er gaat gebeuren")).to_be_visible()
+
+
+def confirm_go_live(page: Page) -> None:
+    """On the confirmation page: confirm (a disabled button, e.g. without IBAN, is left)."""
+    button = page.get_by_role("button", name="Bevestigen en live gaan")
+    if button.is_enabled():
+        button.click()
+
+
 def go_live(page: Page) -> None:
-    """Switch pre-incasso from preview to live on the company page."""
-    section(page, "Pre-incasso").get_by_role("button", name="Live gaan").click()
+    """Switch pre-incasso from preview to live from the company page, through the confirmation;
+    back on the company page once confirmed, else on the confirmation page with its message."""
+    open_go_live(page)
+    confirm_go_live(page)
 
 
 def back_to_preview(page: Page) -> None:

@@ -27,7 +27,10 @@ def test_operator_signs_in_and_sees_every_company(page, services, moneybird_emul
     expect(companies).to_contain_text("Moneybird")
     shot(page, "operator-02-companies")
 
-    companies.get_by_role("link").first.click()
+    companies.get_by_role("link").first.click()  # the overview first, the settings a tab
+    expect(page.get_by_role("heading", name="Openstaand en achterstallig naar ouderdom")
+           ).to_be_visible()
+    page.get_by_role("link", name="Instellingen").click()
     expect(page.get_by_role("heading", name="Koppeling")).to_be_visible()
     page.get_by_role("button", name="Uitloggen").click()
     expect(page.get_by_role("link", name="Inloggen operator")).to_be_visible()

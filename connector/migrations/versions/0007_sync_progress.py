@@ -1,7 +1,7 @@
 """Sync progress: how many invoices a running pass will bring, where the platform tells.
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0009
 Create Date: 2026-11-27 14:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
