@@ -121,17 +121,20 @@ def release(services: Services, worker: str, company_id: str) -> None:
         ).values(lease_owner=None, lease_expires_at=None))
 
 
-def assert_held(session: Session, company_id: str, worker: str) -> None:
+def assert_held(session: Session, company_id: str, worker: str | None) -> None:
     """Lock the company row and raise :class:`LeaseLost` unless ``worker`` still holds it.
 
-    Called in the transaction that records sync progress, so a worker whose lease was taken
-    over (or handed back at a stop timeout) can never overwrite what the new holder did.
+    Called inside every transaction that commits sync progress, so a worker whose lease was
+    taken over (or handed back at a stop timeout: the owner is then empty) can never overwrite
+    what the new holder did. ``worker`` None is a caller running without a lease: allowed.
     """
-    owner, expires = session.execute(
-        select(Company.lease_owner, Company.lease_expires_at)
-        .where(Company.id == company_id).with_for_update()).one()
-    if owner != worker or expires is None or expires < utcnow():
-        raise LeaseLost(f"company {company_id}: lease no longer held by {worker}")
+    if worker is None:
+        return
+    owner = session.execute(
+        select(Company.lease_owner).where(Company.id == company_id).with_for_update()
+    ).scalar_one_or_none()
+    if owner != worker:
+        raise LeaseLost(f"company {company_id} is no longer leased by this worker")
 
 
 def claim_company(services: Services, worker: str, company_id: str,

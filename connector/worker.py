@@ -25,6 +25,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 
 from connector import connections, leases, periodic, sync
+from connector.budgets import Lane, budget_lane
 from connector.clock import today_nl
 from connector.collection.engine import run_company
 from connector.models import Company, Connection, Grant, utcnow
@@ -83,9 +84,14 @@ def sync_one(services: Services, company_id: str, worker: str | None = None) -> 
             company.next_sync_at = utcnow() + timedelta(
                 minutes=services.settings.sync_interval_minutes)
             return
+    # A sync a webhook (or a person) asked for is how a payment is seen: the first lane.
+    lane = Lane.PAYMENT_CHECK if trigger == "requested" else Lane.SCHEDULED_SYNC
     try:
-        result = sync.sync_company(services, company_id, trigger, worker=worker)
-        if result.outcome == "ok":
+        with budget_lane(lane):
+            result = sync.sync_company(services, company_id, trigger, worker=worker)
+        # A first sync cut short by the budget has committed pages: its cases open now.
+        if result.outcome == "ok" or (result.outcome == "rate_limited"
+                                      and result.invoices_changed):
             run_company(services, company_id)
     except leases.LeaseLost:
         # Taken over (or handed back at a stop timeout): the new holder owns the records now.
@@ -96,6 +102,12 @@ def sync_one(services: Services, company_id: str, worker: str | None = None) -> 
             company = session.get(Company, company_id)
             company.sync_requested_at = None
             company.next_sync_at = utcnow() + sync.RETRY_AFTER_ERROR
+
+
+def _sync_asked(services: Services, company_id: str) -> bool:
+    with services.db.session() as session:
+        return session.scalar(
+            select(Company.sync_requested_at).where(Company.id == company_id)) is not None
 
 
 class Worker:
@@ -168,7 +180,9 @@ class Worker:
                                                   self.lease_ttl):
                     # The lease lapsed (this worker was too slow): another worker may have it.
                     continue
-                if job == "sync":
+                if job == "sync" or _sync_asked(self.services, company_id):
+                    # A payment check waits for this company: it goes first (the engine
+                    # runs right after the sync).
                     sync_one(self.services, company_id, self.id)
                 else:
                     run_company(self.services, company_id)
@@ -264,8 +278,10 @@ class Worker:
                               max_instances=1, coalesce=True, next_run_time=utcnow())
 
         every(self.tick, POLL_SECONDS, "syncs")
-        every(self.outbox, OUTBOX_SECONDS, "outbox")
-        every(self.engine, ENGINE_SECONDS, "engine")
+        every(self.outbox, self.services.settings.outbox_interval_seconds or OUTBOX_SECONDS,
+              "outbox")
+        every(self.engine, self.services.settings.engine_interval_seconds or ENGINE_SECONDS,
+              "engine")
         scheduler.add_job(self._guarded(lambda: keep_alive(self.services)), "interval",
                           hours=KEEP_ALIVE_HOURS, id="keep_alive", max_instances=1,
                           coalesce=True)

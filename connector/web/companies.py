@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -12,6 +13,8 @@ from werkzeug.wrappers import Response
 
 from connector import connections, events, writeback
 from connector.clock import today_nl
+from connector.collection.cases import settings_for
+from connector.collection.engine import sendable
 from connector.models import (
     Case,
     Company,
@@ -23,7 +26,9 @@ from connector.models import (
     LedgerWrite,
     SyncRun,
     SyncState,
+    utcnow,
 )
+from connector.pacing import backlog_plan
 from connector.sync import request_sync
 from connector.web.access import (
     actor,
@@ -37,6 +42,7 @@ from connector.web.access import (
 from connector.web.cases import case_console, next_step_label
 from connector.web.collection import overview
 from connector.web.forms import HoldForm, NoteForm, PaymentForm, payment_settings_form
+from connector.web.i18n import format_locale
 from providers.base import InvoiceStatus
 
 bp = Blueprint("companies", __name__, url_prefix="/companies")
@@ -101,12 +107,47 @@ def show(company_id: str) -> str:
         settings_form = payment_settings_form(company.provider,
                                               data=company.payment_settings or {})
         preincasso = overview(db, company_id)
+        pacing = _pacing(svc, db, company, state)
+        first_sync = _first_sync_progress(db, company_id, state, connection)
     return render_template(
         "web/company.html", company=company, connection=connection, state=state, runs=runs,
         overdue=overdue, overdue_total=overdue_total, overdue_sum=overdue_sum, page=page,
         pages=max((overdue_total + PAGE_SIZE - 1) // PAGE_SIZE, 1), writes=writes, log=log,
-        today=today_nl(), settings_form=settings_form, preincasso=preincasso,
+        today=today_nl(), settings_form=settings_form, preincasso=preincasso, pacing=pacing,
+        first_sync=first_sync,
     )
+
+
+def _pacing(svc, db: Session, company: Company, state: SyncState | None) -> dict:
+    """What the page says about the API budget: sends spread over windows, and when the
+    platform's limit lets the next round start (for sends, or for a postponed sync)."""
+    plan = None
+    if settings_for(db, company.id).live:
+        plan = backlog_plan(svc, db, company.id, sendable(db, company.id, today_nl()))
+    now = utcnow()
+    sync_waits_until = (state.retry_at if state is not None and state.retry_at
+                        and state.retry_at > now else None)
+    return {"plan": plan, "sync_waits_until": sync_waits_until,
+            "next_round": sync_waits_until or (plan.next_round if plan else None)}
+
+
+def _first_sync_progress(
+    db: Session, company_id: str, state: SyncState | None, connection: object | None
+) -> dict[str, str] | None:
+    """A first sync still going (perhaps over several budget windows): how far it got.
+
+    The page refreshes itself while this is shown.
+    """
+    if connection is None or state is None or state.last_success_at is not None \
+            or state.last_started_at is None:
+        return None
+    if getattr(connection, "disconnected_at", None) is not None:
+        return None
+    fetched = db.scalar(select(func.count()).select_from(Invoice).where(
+        Invoice.company_id == company_id, Invoice.status == InvoiceStatus.OPEN.value)) or 0
+    expected = state.expected_invoices
+    return {"fetched": format_decimal(fetched, locale=format_locale()),
+            "expected": format_decimal(expected, locale=format_locale()) if expected else ""}
 
 
 @bp.post("/<company_id>/sync")
