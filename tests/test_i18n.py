@@ -111,7 +111,7 @@ def test_switch_remembers_the_choice_and_survives_sign_in(services):
     done = browser.post(f"{url}/login", data={"csrf_token": csrf_token(page),
                                              "email": "op@partner.example",
                                              "password": PASSWORD})
-    assert done.url.endswith("/companies/")
+    assert done.url.endswith("/operator/")
     assert '<html lang="en">' in done.text  # sign-in starts a new session, language kept
 
 

@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         connect,
         dashboard,
         demo,
+        errors,
         filters,
         health,
         home,
@@ -46,3 +47,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     csrf.exempt(webhooks.bp)
     filters.register(app)
+    errors.register(app)

@@ -50,7 +50,8 @@ def index() -> str:
         companies = list(db.scalars(query))
         for company in companies:
             _loaded = company.connection and company.connection.grant  # load for the template
-    return render_template("web/companies.html", companies=companies)
+    return render_template("web/companies.html", companies=companies,
+                           providers=list(services().providers))
 
 
 def _overdue(db: Session, company_id: str, page: int) -> tuple[list[Invoice], int]:

@@ -14,6 +14,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from connector import formatting
 from connector.web.i18n import format_locale
@@ -92,6 +93,46 @@ def tenant_word(key: str, plural: bool = False) -> str:
     return str(words[1] if plural else words[0])
 
 
+def _tenant_id_of(company: object) -> str | None:
+    from sqlalchemy import select
+
+    from connector.models import Connection
+    from connector.web.access import services
+
+    company_id = getattr(company, "id", None)
+    if not company_id:
+        return None
+    with services().db.session() as db:
+        return db.scalar(select(Connection.tenant_id).where(Connection.company_id == company_id))
+
+
+def _tenant_word_of(provider: str | None) -> str:
+    """The platform's own word for a ledger ("administratie", "divisie")."""
+    from connector.web.access import services
+
+    registry = services().providers
+    if provider not in registry:
+        return str(_l("administratie"))
+    return tenant_word(registry.get(provider).info.tenant_label)
+
+
+def company_label(company: object) -> Markup:
+    """A company's name with its platform and ledger code, so two of the same name differ.
+
+    Reads the connection when it is already loaded, else asks the database: a page renders
+    after its database session closed, where a lazy load would fail.
+    """
+    name = getattr(company, "name", "") or "–"
+    provider = getattr(company, "provider", None)
+    connection = getattr(company, "__dict__", {}).get("connection")
+    tenant_id = connection.tenant_id if connection is not None else _tenant_id_of(company)
+    parts = [platform(provider)]
+    if tenant_id:
+        parts.append(f"{_tenant_word_of(provider)} {tenant_id}")
+    return Markup('{} <span class="muted company-code">({})</span>').format(
+        name, " · ".join(parts))
+
+
 def label(value: str | None) -> str:
     """Words for the codes we store, in the UI's language; an unknown code is shown as it is."""
     text = LABELS.get(value or "")
@@ -153,6 +194,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(platform, "platform")
     app.add_template_filter(tenant_word, "tenant_word")
+    app.add_template_filter(company_label, "company_label")
     app.add_template_filter(long_day, "long_day")
     for function in (channel_label, case_state, hold_label, template_label, lang_label):
         app.add_template_filter(function)
