@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import requests
 from sqlalchemy import select
 
-from connector.models import Company
+from connector.models import Case, Company
 from connector.web import home
 from tests.helpers import oauth_connect
+from tests.test_web import _operator_session
 
 
 def test_unknown_page_shows_the_branded_404_with_a_way_back(services):
@@ -51,3 +55,36 @@ def test_creditor_can_add_another_platform_and_same_names_are_told_apart(
     assert "Pakket of administratie toevoegen" in listing
     assert f"Moneybird · administratie {first}" in listing
     assert f"Moneybird · administratie {second}" in listing
+
+
+RAW = ("— system", "— creditor", "— operator:", "(stamp)", "(letter)", "(email)", "legal-nl",
+       "status 20", "profitletter_consumer", "profitletter_business")
+
+
+def test_pages_show_no_internal_codes(services, moneybird_emulator):
+    from tests.test_web_dashboard import _prepared
+
+    company_id = _prepared(services, moneybird_emulator)
+    browser = _operator_session(services)
+    base = f"{services.settings.public_url}/companies/{company_id}"
+    with services.db.session() as db:
+        invoice_id = db.scalar(select(Case.invoice_id).where(Case.company_id == company_id))
+    for path in ("", "/dashboard", "/cases", "/debtors", "/policy", f"/invoices/{invoice_id}"):
+        page = browser.get(f"{base}{path}", timeout=30)
+        assert page.status_code == 200, path
+        visible = re.sub(r"<[^>]+>", " ", page.text)  # codes in value="…" are fine
+        shown = [raw for raw in RAW if raw in visible]
+        assert not shown, (path, shown)
+
+
+def test_pages_address_the_creditor_formally():
+    """"u", never "je/jij/jouw": in page templates and the strings of the web modules."""
+    root = Path(__file__).resolve().parent.parent
+    informal = re.compile(r"\b(je|jij|jou|jouw|Je|Jij|Jouw)\b")
+    found = []
+    for path in [*(root / "templates" / "web").rglob("*.html"),
+                 *(root / "connector" / "web").glob("*.py")]:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if informal.search(line) and not line.lstrip().startswith("#"):
+                found.append(f"{path.name}:{number}")
+    assert not found, found

@@ -76,7 +76,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> Response:
     _clear_session()
-    flash(_("Je bent uitgelogd."), "info")
+    flash(_("U bent uitgelogd."), "info")
     return redirect(url_for("home.index"))
 
 

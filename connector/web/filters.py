@@ -133,6 +133,21 @@ def company_label(company: object) -> Markup:
         name, " · ".join(parts))
 
 
+ACTORS = {"system": _l("automatisch"), "creditor": _l("u"), "debtor": _l("debiteur")}
+
+
+def actor_label(actor: str | None) -> str:
+    """Who did it, in words: the stored actor codes ("system", "operator:…") are internal."""
+    actor = actor or "system"
+    kind, _sep, who = actor.partition(":")
+    if kind == "operator":
+        return str(_l("partner (%(who)s)", who=who)) if who else str(_l("partner"))
+    if kind == "worker":
+        return str(ACTORS["system"])
+    words = ACTORS.get(actor)
+    return str(words) if words is not None else str(_l("automatisch"))
+
+
 def label(value: str | None) -> str:
     """Words for the codes we store, in the UI's language; an unknown code is shown as it is."""
     text = LABELS.get(value or "")
@@ -195,6 +210,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(platform, "platform")
     app.add_template_filter(tenant_word, "tenant_word")
     app.add_template_filter(company_label, "company_label")
+    app.add_template_filter(actor_label, "actor_label")
     app.add_template_filter(long_day, "long_day")
     for function in (channel_label, case_state, hold_label, template_label, lang_label):
         app.add_template_filter(function)
