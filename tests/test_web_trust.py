@@ -88,3 +88,27 @@ def test_pages_address_the_creditor_formally():
             if informal.search(line) and not line.lstrip().startswith("#"):
                 found.append(f"{path.name}:{number}")
     assert not found, found
+
+
+def test_exact_pages_never_claim_its_reminders_were_paused(make_services, exact_emulator):
+    from connector import writeback
+    from connector.collection.engine import run_company
+    from connector.models import Invoice
+    from connector.sync import sync_company
+    from tests.test_exact import big_division, connect
+
+    services = make_services(exact=exact_emulator)
+    company_id = connect(services, exact_emulator, big_division(exact_emulator))
+    sync_company(services, company_id)
+    run_company(services, company_id)  # preview: cases open
+    with services.db.session() as db:
+        case = db.scalars(select(Case).where(Case.company_id == company_id)).first()
+        invoice = db.get(Invoice, case.invoice_id)
+        writeback.queue(db, invoice, "pause", key=writeback.derived_key("pause", case.id))
+        invoice_id = invoice.id
+    browser = _operator_session(services)
+    base = f"{services.settings.public_url}/companies/{company_id}"
+    for page in (browser.get(base, timeout=30).text,
+                 browser.get(f"{base}/invoices/{invoice_id}", timeout=30).text):
+        assert "gepauzeerd" not in page, re.findall(r".{120}gepauzeerd.{40}", page, re.S)
+        assert "Exact Online kan zijn eigen herinneringen niet via de koppeling pauzeren" in page

@@ -133,6 +133,31 @@ def company_label(company: object) -> Markup:
         name, " · ".join(parts))
 
 
+def pauses_own_reminders(provider: str | None) -> bool:
+    """Whether the platform lets us pause its own reminders (a capability, not a name test):
+    where it cannot, pages tell the creditor to switch them off, never that we paused them."""
+    from connector.web.access import services
+
+    registry = services().providers
+    return provider in registry and registry.get(provider).info.capabilities.pause_own_reminders
+
+
+def event_text(event: object, provider: str | None) -> str:
+    """An event's message as the page shows it. The log says "reminders paused" when a case
+    starts; on a platform that cannot pause them (Exact Online) that would be untrue, so the
+    page says what the creditor must do instead."""
+    kind = getattr(event, "kind", "")
+    if kind in ("writeback.pause.queued", "writeback.resume.queued") and not (
+            pauses_own_reminders(provider)):
+        name = platform(provider)
+        if kind == "writeback.pause.queued":
+            return str(_l("%(platform)s kan zijn eigen herinneringen niet via de koppeling "
+                          "pauzeren: zet ze zelf uit voor deze debiteur", platform=name))
+        return str(_l("Herinneringen van %(platform)s: zet ze zelf weer aan als u dat wilt",
+                      platform=name))
+    return getattr(event, "message", "")
+
+
 ACTORS = {"system": _l("automatisch"), "creditor": _l("u"), "debtor": _l("debiteur")}
 
 
@@ -211,6 +236,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(tenant_word, "tenant_word")
     app.add_template_filter(company_label, "company_label")
     app.add_template_filter(actor_label, "actor_label")
+    app.add_template_filter(event_text, "event_text")
+    app.add_template_global(pauses_own_reminders, "pauses_own_reminders")
     app.add_template_filter(long_day, "long_day")
     for function in (channel_label, case_state, hold_label, template_label, lang_label):
         app.add_template_filter(function)
