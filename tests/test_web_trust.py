@@ -8,9 +8,10 @@ from pathlib import Path
 import requests
 from sqlalchemy import select
 
-from connector.models import Case, Company
+from connector.collection.cases import settings_for
+from connector.models import Case, Company, Delivery, utcnow
 from connector.web import home
-from tests.helpers import oauth_connect
+from tests.helpers import csrf_token, oauth_connect
 from tests.test_web import _operator_session
 
 
@@ -112,3 +113,75 @@ def test_exact_pages_never_claim_its_reminders_were_paused(make_services, exact_
                  browser.get(f"{base}/invoices/{invoice_id}", timeout=30).text):
         assert "gepauzeerd" not in page, re.findall(r".{120}gepauzeerd.{40}", page, re.S)
         assert "Exact Online kan zijn eigen herinneringen niet via de koppeling pauzeren" in page
+
+
+IBAN = "NL91ABNA0417164300"
+
+
+def _planned_company(services, moneybird_emulator) -> str:
+    from tests.test_web_dashboard import _prepared
+
+    return _prepared(services, moneybird_emulator)
+
+
+def _waiting(services, company_id: str) -> list[Delivery]:
+    with services.db.session() as db:
+        return list(db.scalars(select(Delivery).where(
+            Delivery.company_id == company_id, Delivery.state == "planned",
+            Delivery.approved_by.is_(None)).order_by(Delivery.due_on, Delivery.created_at)))
+
+
+def test_approval_is_refused_without_iban_or_connection_and_says_why(
+        services, moneybird_emulator):
+    company_id = _planned_company(services, moneybird_emulator)
+    browser = _operator_session(services)
+    base = f"{services.settings.public_url}/companies/{company_id}"
+    token = csrf_token(browser.get(base).text)
+    delivery = _waiting(services, company_id)[0]
+    refused = browser.post(f"{base}/deliveries/{delivery.id}/approve", data={"csrf_token": token})
+    assert "Het IBAN van de schuldeiser ontbreekt" in refused.text
+    console = browser.post(f"{services.settings.public_url}/operator/approvals/{delivery.id}",
+                           data={"csrf_token": token})
+    assert "Het IBAN van de schuldeiser ontbreekt" in console.text
+    with services.db.session() as db:
+        assert db.get(Delivery, delivery.id).approved_by is None
+        settings_for(db, company_id).sender = {"name": "Zoet B.V.", "iban": IBAN}
+        db.get(Company, company_id).connection.disconnected_at = utcnow()
+    refused = browser.post(f"{base}/deliveries/{delivery.id}/approve", data={"csrf_token": token})
+    assert "De koppeling met het boekhoudpakket is verbroken" in refused.text
+    with services.db.session() as db:
+        assert db.get(Delivery, delivery.id).approved_by is None
+
+
+def test_bulk_approval_shows_count_and_cost_before_and_approves_only_the_chosen(
+        services, moneybird_emulator):
+    company_id = _planned_company(services, moneybird_emulator)
+    with services.db.session() as db:
+        settings_for(db, company_id).sender = {"name": "Zoet B.V.", "iban": IBAN}
+    browser = _operator_session(services)
+    base = f"{services.settings.public_url}/companies/{company_id}"
+    page = browser.get(base).text
+    waiting = _waiting(services, company_id)
+    assert len(waiting) >= 3
+    assert f"Alle {len(waiting)} wachtende stappen goedkeuren" in page
+    chosen = [d.id for d in waiting[:2]]
+    summary = browser.post(f"{base}/deliveries/approve", data={
+        "csrf_token": csrf_token(page), "scope": "selected", "delivery": chosen})
+    assert "2 stappen goedkeuren · kosten €\xa00,00 excl. btw" in summary.text  # e-mails: free
+    assert {d.id for d in _waiting(services, company_id)} >= set(chosen)  # nothing yet
+    done = browser.post(f"{base}/deliveries/approve", data={
+        "csrf_token": csrf_token(summary.text), "confirm": "1",
+        "delivery": re.findall(r'name="delivery" value="(\w+)"', summary.text)})
+    assert "2 stappen goedgekeurd" in done.text
+    left = {d.id for d in _waiting(services, company_id)}
+    assert left == {d.id for d in waiting[2:]}
+    # all: the count and the partner's fees shown before, then approved
+    page = browser.get(base).text
+    everything = browser.post(f"{base}/deliveries/approve", data={
+        "csrf_token": csrf_token(page), "scope": "all"})
+    assert f"{len(left)} stappen goedkeuren" in everything.text
+    ids = re.findall(r'name="delivery" value="(\w+)"', everything.text)
+    assert set(ids) == left
+    browser.post(f"{base}/deliveries/approve", data={
+        "csrf_token": csrf_token(everything.text), "confirm": "1", "delivery": ids})
+    assert _waiting(services, company_id) == []

@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
     from connector.web import (
         auth,
         branding,
+        bulk,
         cases,
         collection,
         companies,
@@ -45,6 +46,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(operator.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(bulk.bp)
     csrf.exempt(webhooks.bp)
     filters.register(app)
     errors.register(app)

@@ -1,0 +1,79 @@
+"""Bulk approval of planned steps: select several (or all), see the count and the cost, confirm.
+
+Nothing is approved on the first post: the creditor first sees how many steps and what they
+cost (the partner's fees, excl. VAT), then confirms. Steps that cannot go out are refused with
+the reason (see ``connector.collection.approval``).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from werkzeug.wrappers import Response
+
+from connector.collection import approval
+from connector.web.access import actor, company_or_404, login_required, services
+from connector.web.filters import money
+
+bp = Blueprint("bulk", __name__, url_prefix="/companies/<company_id>")
+# The refusals of connector.collection.approval in the UI's language.
+REASONS = {
+    approval.NOT_PLANNED: _l("Deze stap is niet meer gepland."),
+    approval.DISCONNECTED: _l("De koppeling met het boekhoudpakket is verbroken: er kan niets "
+                              "uitgaan tot u opnieuw koppelt."),
+    approval.NO_IBAN: _l("Het IBAN van de schuldeiser ontbreekt: vul het in bij Afzender, "
+                         "anders weet de debiteur niet waar hij kan betalen."),
+}
+MAX_IDS = 1000  # a form never carries more; more is refused, not truncated silently
+
+
+def reason_text(reason: str) -> str:
+    text = REASONS.get(reason)
+    return str(text) if text is not None else reason
+
+
+@bp.post("/deliveries/approve")
+@login_required
+def approve(company_id: str) -> str | Response:
+    everything = request.form.get("scope") == "all" and request.form.get("confirm") != "1"
+    ids = request.form.getlist("delivery")
+    back = redirect(url_for("companies.show", company_id=company_id, _anchor="preincasso"))
+    if len(ids) > MAX_IDS:
+        flash(_("Te veel stappen tegelijk; kies er hoogstens %(num)d.", num=MAX_IDS), "error")
+        return back
+    if not everything and not ids:
+        flash(_("Kies eerst de stappen die u wilt goedkeuren."), "error")
+        return back
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        if request.form.get("confirm") != "1":
+            waiting = {d.id: d for d in approval.awaiting(db, company_id)}
+            chosen = list(waiting.values()) if everything else [
+                waiting[i] for i in dict.fromkeys(ids) if i in waiting]
+            if not chosen:
+                flash(_("Deze stappen wachten niet meer op goedkeuring."), "error")
+                return back
+            blocked = {}
+            for delivery in chosen:
+                reason = approval.why_not(db, delivery)
+                if reason is not None:
+                    blocked[reason] = blocked.get(reason, 0) + 1
+            for delivery in chosen:
+                _loaded = delivery.debtor
+            return render_template(
+                "web/bulk_approve.html", company=company, chosen=chosen,
+                cost=approval.cost_of(db, company_id, chosen), everything=everything,
+                blocked={reason_text(reason): count for reason, count in blocked.items()})
+        result = approval.approve_many(db, company_id, None if everything else ids, actor())
+    if result.approved:
+        flash(ngettext("%(num)d stap goedgekeurd (kosten %(cost)s excl. btw); hij gaat uit op de "
+                       "geplande dag.",
+                       "%(num)d stappen goedgekeurd (kosten %(cost)s excl. btw); ze gaan uit op "
+                       "de geplande dag.", result.approved, cost=money(result.fees)), "success")
+    for reason, count in result.refused.items():
+        flash(ngettext("%(num)d stap niet goedgekeurd: %(reason)s",
+                       "%(num)d stappen niet goedgekeurd: %(reason)s", count,
+                       reason=reason_text(reason)), "error")
+    return back
