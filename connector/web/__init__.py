@@ -10,6 +10,7 @@ csrf = CSRFProtect()
 
 def register(app: Flask) -> None:
     from connector.web import (
+        alert_settings,
         auth,
         branding,
         bulk,
@@ -47,6 +48,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(operator.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(bulk.bp)
+    app.register_blueprint(alert_settings.bp)
     csrf.exempt(webhooks.bp)
     filters.register(app)
     errors.register(app)

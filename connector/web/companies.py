@@ -31,6 +31,7 @@ from connector.web.access import (
     operator_id,
     services,
 )
+from connector.web.alert_settings import switches
 from connector.web.cases import case_console, next_step_label
 from connector.web.collection import overview
 from connector.web.forms import HoldForm, NoteForm, PaymentForm, payment_settings_form
@@ -99,11 +100,13 @@ def show(company_id: str) -> str:
         settings_form = payment_settings_form(company.provider,
                                               data=company.payment_settings or {})
         preincasso = overview(db, company_id)
+        alert_switches = switches(db, company_id)
     return render_template(
         "web/company.html", company=company, connection=connection, state=state, runs=runs,
         overdue=overdue, overdue_total=overdue_total, overdue_sum=overdue_sum, page=page,
         pages=max((overdue_total + PAGE_SIZE - 1) // PAGE_SIZE, 1), writes=writes, log=log,
         today=today_nl(), settings_form=settings_form, preincasso=preincasso,
+        alert_switches=alert_switches,
     )
 
 
