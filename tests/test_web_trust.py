@@ -185,3 +185,26 @@ def test_bulk_approval_shows_count_and_cost_before_and_approves_only_the_chosen(
     browser.post(f"{base}/deliveries/approve", data={
         "csrf_token": csrf_token(everything.text), "confirm": "1", "delivery": ids})
     assert _waiting(services, company_id) == []
+
+
+def test_repeated_warnings_are_summarised_in_the_log():
+    import logging
+
+    from connector.logs import RepeatSummary
+
+    now = [0.0]
+    summary = RepeatSummary(window=60, clock=lambda: now[0])
+
+    def warn(message: str) -> logging.LogRecord:
+        return logging.LogRecord("connector.x", logging.WARNING, __file__, 1, message, (), None)
+
+    shown = []
+    for second in range(120):  # one warning a second for two minutes
+        now[0] = float(second)
+        record = warn("mail server unreachable")
+        if summary.filter(record):
+            shown.append(record.getMessage())
+    assert shown == ["mail server unreachable",
+                     "mail server unreachable (en nog 59× in de 60 s ervoor)"]
+    info = logging.LogRecord("connector.x", logging.INFO, __file__, 1, "tick", (), None)
+    assert summary.filter(info) and summary.filter(info)  # info lines are never held back
