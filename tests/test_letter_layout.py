@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from connector.channels.base import InvoiceLine, OutgoingMessage
 from connector.channels.letter import PartnerIdentity, group_iban, render_letter_pdf
-from connector.collection.messages import build_context, render
+from connector.collection.messages import build_context, render, single_periods
 
 IBAN = "NL91ABNA0417164300"
 CREDITOR = "Bakkerij Zoet B.V."
@@ -65,3 +65,15 @@ def test_no_sentence_twice_and_no_double_period_after_a_name(kind: str, lang: st
     flat = re.sub(r"\s+", " ", text)
     twice = {s for s in _sentences(text) if flat.count(s) > 1}
     assert not twice, twice
+
+
+@pytest.mark.parametrize(("name", "lang"), [("whatsapp", "en"), ("stamp", "nl")])
+def test_a_name_ending_in_a_period_gets_no_second_period(name: str, lang: str) -> None:
+    invoices = [InvoiceLine("2026-0400", "02-02-2026", "04-03-2026", Decimal("186.50"))]
+    context, _ = build_context(
+        template=name, lang=lang, debtor_kind="business", recipient="Café De Hoek V.O.F.",
+        creditor=CREDITOR, creditor_contact="030 123 45 67", iban=group_iban(IBAN),
+        partner="Incasso Partners B.V.", invoices=invoices, phone=None, today=date(2026, 4, 20))
+    body = render(name, name, context, lang=lang).body
+    assert "B.V.." not in body and "B.V." in body
+    assert single_periods("Wacht even... of niet.") == "Wacht even... of niet."
