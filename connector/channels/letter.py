@@ -490,6 +490,11 @@ def mark_posted(store: LetterStore, delivery_ids: Iterable[str], posted_on: date
         raise PrintQueueError("unknown letter in the batch")
     if any(e and e.withdrawn_on for e in entries):
         raise PrintQueueError("a withdrawn letter is in the batch")
+    early = [e.delivery_id for e in entries if e and e.posted_on is None
+             and posted_on < e.queue_day]
+    if early:  # a letter cannot have gone into the post before it existed
+        raise PrintQueueError(f"{len(early)} letter(s) cannot be posted before they were made: "
+                              f"{', '.join(early)}")
     late = [e.delivery_id for e in entries if e and e.posted_on is None and posted_on > e.post_by]
     if late:
         raise PrintQueueError(
