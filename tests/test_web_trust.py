@@ -208,3 +208,35 @@ def test_repeated_warnings_are_summarised_in_the_log():
                      "mail server unreachable (en nog 59× in de 60 s ervoor)"]
     info = logging.LogRecord("connector.x", logging.INFO, __file__, 1, "tick", (), None)
     assert summary.filter(info) and summary.filter(info)  # info lines are never held back
+
+
+def test_template_preview_warns_when_the_iban_is_missing(services, moneybird_emulator):
+    from tests.helpers import connect_direct
+
+    company_id = connect_direct(services, moneybird_emulator)
+    browser = _operator_session(services)
+    url = f"{services.settings.public_url}/companies/{company_id}/templates/email/nl"
+    page = browser.get(url).text
+    assert "Uw IBAN ontbreekt" in page
+    with services.db.session() as db:
+        settings_for(db, company_id).sender = {"name": "Zoet B.V.", "iban": IBAN}
+    assert "Uw IBAN ontbreekt" not in browser.get(url).text
+
+
+def test_a_failing_template_form_keeps_the_page_and_shows_the_error_at_the_field(
+        services, moneybird_emulator):
+    from tests.helpers import connect_direct
+
+    company_id = connect_direct(services, moneybird_emulator)
+    browser = _operator_session(services)
+    url = f"{services.settings.public_url}/companies/{company_id}/templates/email/nl"
+    page = browser.get(url).text
+    empty = browser.post(url, data={"csrf_token": csrf_token(page), "body": "  ",
+                                    "save": "Opslaan"})
+    assert empty.status_code == 400
+    assert 'id="body-error">Het sjabloon is leeg.' in empty.text
+    assert 'aria-describedby="body-error"' in empty.text
+    # an expired form: the branded page says what to do, never a bare "Bad Request"
+    expired = browser.post(url, data={"csrf_token": "expired", "body": "Mijn lange tekst",
+                                      "save": "Opslaan"})
+    assert expired.status_code == 400 and "Het formulier was verlopen" in expired.text

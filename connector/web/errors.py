@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, send_from_directory
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 log = logging.getLogger(__name__)
-BRANDED = (403, 404, 405, 500)
+BRANDED = (400, 403, 404, 405, 500)
 FALLBACK = """<!doctype html><html lang="nl"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Er ging iets mis · Pre-incasso connector</title></head>
@@ -27,7 +28,8 @@ FALLBACK = """<!doctype html><html lang="nl"><head><meta charset="utf-8">
 def _page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     try:
-        return render_template("web/error.html", code=code), code
+        expired = isinstance(error, CSRFError)
+        return render_template("web/error.html", code=code, expired=expired), code
     except Exception:  # the layout itself failed: still no traceback for the user
         log.exception("the branded error page could not be rendered")
         return FALLBACK, code
@@ -36,6 +38,7 @@ def _page(error: HTTPException) -> tuple[str, int]:
 def register(app: Flask) -> None:
     for code in BRANDED:
         app.register_error_handler(code, _page)
+    app.register_error_handler(CSRFError, _page)
 
     @app.get("/favicon.ico")
     def favicon() -> Response:
