@@ -240,3 +240,24 @@ def test_a_failing_template_form_keeps_the_page_and_shows_the_error_at_the_field
     expired = browser.post(url, data={"csrf_token": "expired", "body": "Mijn lange tekst",
                                       "save": "Opslaan"})
     assert expired.status_code == 400 and "Het formulier was verlopen" in expired.text
+
+
+def test_after_disconnecting_running_cases_are_visibly_stopped_without_actions(
+        services, moneybird_emulator):
+    company_id = _planned_company(services, moneybird_emulator)
+    browser = _operator_session(services)
+    base = f"{services.settings.public_url}/companies/{company_id}"
+    page = browser.get(base).text
+    assert "collection.approve" not in page and "/approve" in page  # actions while connected
+    browser.post(f"{base}/disconnect", data={"csrf_token": csrf_token(page)})
+    page = browser.get(base).text
+    assert 'id="preincasso-stopped"' in page and "lopende dossiers gaan niet verder" in page
+    assert "/approve" not in page and "Live gaan" not in page
+    assert "staat stil" in page
+    with services.db.session() as db:
+        case = db.scalars(select(Case).where(Case.company_id == company_id,
+                                             Case.state == "active")).first()
+    invoice_page = browser.get(f"{base}/invoices/{case.invoice_id}").text
+    assert 'id="case-stopped"' in invoice_page
+    assert "/holds" not in invoice_page and "/approve" not in invoice_page
+    assert "/handover" not in invoice_page and "/skip" not in invoice_page
