@@ -261,3 +261,25 @@ def test_after_disconnecting_running_cases_are_visibly_stopped_without_actions(
     assert 'id="case-stopped"' in invoice_page
     assert "/holds" not in invoice_page and "/approve" not in invoice_page
     assert "/handover" not in invoice_page and "/skip" not in invoice_page
+
+
+def test_a_refused_sender_form_keeps_what_was_typed_with_errors_at_the_fields(
+        services, moneybird_emulator):
+    from tests.helpers import connect_direct
+
+    company_id = connect_direct(services, moneybird_emulator)
+    browser = _operator_session(services)
+    base = f"{services.settings.public_url}/companies/{company_id}"
+    page = browser.get(base).text
+    refused = browser.post(f"{base}/sender", data={
+        "csrf_token": csrf_token(page), "name": "Zoet Bakkerij B.V.",
+        "iban": "NL91ABNA0417164301", "email": "boekhouding@zoet.example",
+        "phone": "030 123 4567"})
+    assert refused.status_code == 400
+    text = refused.text
+    assert 'value="Zoet Bakkerij B.V."' in text and 'value="boekhouding@zoet.example"' in text
+    assert re.search(r'id="iban-error">[^<]*IBAN klopt niet', text)
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*autofocus[^>]*id="iban"|'
+                     r'<input[^>]*id="iban"[^>]*autofocus', text), "the error is scrolled into view"
+    with services.db.session() as db:
+        assert not (settings_for(db, company_id).sender or {}).get("iban")

@@ -74,14 +74,15 @@ def approve_delivery(company_id: str, delivery_id: str) -> Response:
 
 @bp.post("/sender")
 @login_required
-def sender(company_id: str) -> Response:
+def sender(company_id: str) -> Response | tuple[str, int]:
     form = SenderForm()
     with services().db.session() as db:
         company_or_404(db, company_id)
         if not form.validate_on_submit():
-            for field, errors in form.errors.items():
-                flash(f"{getattr(form, field).label.text}: {' '.join(map(str, errors))}", "error")
-            return _back(company_id, "afzender")
+            from connector.web.companies import company_page  # the page imports this module
+
+            flash(_("Niet opgeslagen: controleer de gemarkeerde velden bij Afzender."), "error")
+            return company_page(company_id, sender_form=form), 400
         settings = settings_for(db, company_id)
         settings.sender = {k: (getattr(form, k).data or "").strip()
                            for k in ("name", "iban", "email", "phone")}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -77,6 +79,12 @@ def _overdue(db: Session, company_id: str, page: int) -> tuple[list[Invoice], in
 @bp.get("/<company_id>")
 @login_required
 def show(company_id: str) -> str:
+    return company_page(company_id)
+
+
+def company_page(company_id: str, *, sender_form: Any = None) -> str:
+    """The settings page; ``sender_form``: a refused sender form, shown with what was typed
+    and its errors next to the fields (a redirect would lose both)."""
     page = max(request.args.get("page", 1, type=int), 1)
     svc = services()
     with svc.db.session() as db:
@@ -100,6 +108,8 @@ def show(company_id: str) -> str:
         settings_form = payment_settings_form(company.provider,
                                               data=company.payment_settings or {})
         preincasso = overview(db, company_id)
+        if sender_form is not None:
+            preincasso["sender_form"] = sender_form
         alert_switches = switches(db, company_id)
     return render_template(
         "web/company.html", company=company, connection=connection, state=state, runs=runs,
