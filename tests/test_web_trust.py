@@ -283,3 +283,36 @@ def test_a_refused_sender_form_keeps_what_was_typed_with_errors_at_the_fields(
                      r'<input[^>]*id="iban"[^>]*autofocus', text), "the error is scrolled into view"
     with services.db.session() as db:
         assert not (settings_for(db, company_id).sender or {}).get("iban")
+
+
+def test_several_debtors_are_excluded_or_paused_at_once(services, moneybird_emulator):
+    from datetime import timedelta
+
+    from connector.clock import today_nl
+    from connector.models import Debtor, Hold
+
+    company_id = _planned_company(services, moneybird_emulator)
+    browser = _operator_session(services)
+    base = f"{services.settings.public_url}/companies/{company_id}"
+    page = browser.get(f"{base}/debtors").text
+    ids = re.findall(r'name="debtor" value="(\w+)" form="bulk-debtors"', page)
+    assert len(ids) >= 4
+    excluded = browser.post(f"{base}/debtors/bulk", data={
+        "csrf_token": csrf_token(page), "bulk_action": "exclude", "reason": "Vaste klanten",
+        "debtor": ids[:2]})
+    assert "2 debiteuren uitgesloten" in excluded.text
+    no_date = browser.post(f"{base}/debtors/bulk", data={
+        "csrf_token": csrf_token(page), "bulk_action": "pause", "reason": "Even wachten",
+        "debtor": ids[2:4], "until": "gisteren"})
+    assert "geldige einddatum" in no_date.text
+    until = (today_nl() + timedelta(days=14)).isoformat()
+    paused = browser.post(f"{base}/debtors/bulk", data={
+        "csrf_token": csrf_token(page), "bulk_action": "pause", "reason": "Even wachten",
+        "debtor": [*ids[2:4], "not-ours"], "until": until})
+    assert "2 debiteuren gepauzeerd" in paused.text
+    with services.db.session() as db:
+        holds = {(h.debtor_id, h.kind) for h in db.scalars(select(Hold).where(
+            Hold.company_id == company_id, Hold.ended_at.is_(None)))}
+        assert {(i, "excluded") for i in ids[:2]} <= holds
+        assert {(i, "pause") for i in ids[2:4]} <= holds
+        assert db.get(Debtor, ids[4]) is None or (ids[4], "pause") not in holds

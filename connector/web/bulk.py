@@ -7,12 +7,16 @@ the reason (see ``connector.collection.approval``).
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from connector.clock import today_nl
 from connector.collection import approval
 from connector.web.access import actor, company_or_404, login_required, services
 from connector.web.filters import money
@@ -76,4 +80,68 @@ def approve(company_id: str) -> str | Response:
         flash(ngettext("%(num)d stap niet goedgekeurd: %(reason)s",
                        "%(num)d stappen niet goedgekeurd: %(reason)s", count,
                        reason=reason_text(reason)), "error")
+    return back
+
+
+# -- several debtors at once: exclude or pause ---------------------------------------------
+
+DEBTOR_ACTIONS = ("exclude", "pause")
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+@bp.post("/debtors/bulk")
+@login_required
+def debtors(company_id: str) -> Response:
+    """Exclude or pause the ticked debtors of this company, with one reason for all."""
+    from connector.collection.actions import ActionRefused, exclude_debtor
+    from connector.collection.cases import place_hold
+    from connector.models import Debtor, HoldKind
+
+    back = redirect(url_for("cases.debtors", company_id=company_id))
+    ids = list(dict.fromkeys(request.form.getlist("debtor")))[:MAX_IDS]
+    action = request.form.get("bulk_action", "")
+    reason = (request.form.get("reason") or "").strip()[:200]
+    if action not in DEBTOR_ACTIONS:
+        flash(_("Kies wat er met de debiteuren moet gebeuren."), "error")
+        return back
+    if not ids:
+        flash(_("Kies eerst de debiteuren."), "error")
+        return back
+    if not reason:
+        flash(_("Geef een reden; die komt bij elke debiteur in het logboek."), "error")
+        return back
+    until = None
+    if action == "pause":
+        until = _day(request.form.get("until", ""))
+        if until is None or until < today_nl():
+            flash(_("Vul een geldige einddatum van de pauze in."), "error")
+            return back
+    done = skipped = 0
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        for debtor in db.scalars(select(Debtor).where(Debtor.company_id == company_id,
+                                                      Debtor.id.in_(ids))):
+            try:
+                if action == "exclude":
+                    exclude_debtor(db, debtor, reason, actor())
+                else:
+                    place_hold(db, HoldKind.PAUSE, reason, actor(), debtor=debtor, until=until)
+                done += 1
+            except (ActionRefused, ValueError):
+                skipped += 1
+    if action == "exclude":
+        flash(ngettext("%(num)d debiteur uitgesloten.", "%(num)d debiteuren uitgesloten.", done),
+              "success")
+    else:
+        flash(ngettext("%(num)d debiteur gepauzeerd.", "%(num)d debiteuren gepauzeerd.", done),
+              "success")
+    if skipped:
+        flash(ngettext("%(num)d debiteur overgeslagen (al uitgesloten).",
+                       "%(num)d debiteuren overgeslagen (al uitgesloten).", skipped), "info")
     return back
