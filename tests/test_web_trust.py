@@ -316,3 +316,31 @@ def test_several_debtors_are_excluded_or_paused_at_once(services, moneybird_emul
         assert {(i, "excluded") for i in ids[:2]} <= holds
         assert {(i, "pause") for i in ids[2:4]} <= holds
         assert db.get(Debtor, ids[4]) is None or (ids[4], "pause") not in holds
+
+
+def test_operator_sends_all_failed_steps_again_but_not_the_possibly_sent(
+        services, moneybird_emulator):
+    company_id = _planned_company(services, moneybird_emulator)
+    waiting = _waiting(services, company_id)
+    failed, ambiguous = [d.id for d in waiting[:3]], waiting[3].id
+    with services.db.session() as db:
+        for delivery_id in failed:
+            db.get(Delivery, delivery_id).state = "failed"
+        db.get(Delivery, ambiguous).state = "ambiguous"
+    browser = _operator_session(services)
+    url = services.settings.public_url
+    page = browser.get(f"{url}/operator/problems").text
+    assert "Alle 3 mislukte stappen opnieuw versturen" in page
+    ids = re.findall(r'name="delivery" value="(\w+)"', page)
+    assert sorted(ids) == sorted(failed)
+    kept = browser.post(f"{url}/operator/problems/again-failed",
+                        data={"csrf_token": csrf_token(page), "delivery": ids})
+    assert "3 stappen blijven staan" in kept.text  # no IBAN yet: they would fail again
+    with services.db.session() as db:
+        settings_for(db, company_id).sender = {"name": "Zoet B.V.", "iban": IBAN}
+    done = browser.post(f"{url}/operator/problems/again-failed",
+                        data={"csrf_token": csrf_token(page), "delivery": [*ids, ambiguous]})
+    assert "3 mislukte stappen gaan bij de volgende ronde opnieuw mee" in done.text
+    with services.db.session() as db:
+        assert {db.get(Delivery, i).state for i in failed} == {"planned"}
+        assert db.get(Delivery, ambiguous).state == "ambiguous"

@@ -33,6 +33,11 @@ def why_not(session: Session, delivery: Delivery) -> str | None:
     """Why this planned step cannot be approved now, or None when it can."""
     if delivery.state != DeliveryState.PLANNED.value:
         return NOT_PLANNED
+    return blocker(session, delivery)
+
+
+def blocker(session: Session, delivery: Delivery) -> str | None:
+    """What stops this step from going out whatever its state (no connection, no IBAN)."""
     company = session.get(Company, delivery.company_id)
     connection = company.connection if company is not None else None
     if connection is None or connection.status == "disconnected":

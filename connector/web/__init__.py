@@ -48,6 +48,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(operator.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(bulk.bp)
+    app.register_blueprint(bulk.console_bp)
     app.register_blueprint(alert_settings.bp)
     csrf.exempt(webhooks.bp)
     filters.register(app)

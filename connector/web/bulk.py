@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -18,7 +18,13 @@ from werkzeug.wrappers import Response
 
 from connector.clock import today_nl
 from connector.collection import approval
-from connector.web.access import actor, company_or_404, login_required, services
+from connector.web.access import (
+    actor,
+    company_or_404,
+    login_required,
+    operator_id,
+    services,
+)
 from connector.web.filters import money
 
 bp = Blueprint("bulk", __name__, url_prefix="/companies/<company_id>")
@@ -145,3 +151,44 @@ def debtors(company_id: str) -> Response:
         flash(ngettext("%(num)d debiteur overgeslagen (al uitgesloten).",
                        "%(num)d debiteuren overgeslagen (al uitgesloten).", skipped), "info")
     return back
+
+
+# -- the console: send every failed step again -------------------------------------------
+
+console_bp = Blueprint("bulk_console", __name__, url_prefix="/operator")
+
+
+@console_bp.post("/problems/again-failed")
+@login_required
+def again_failed() -> Response:
+    """Plan every failed step again (nothing of them went out, so none is sent twice); steps
+    whose cause is still there (no IBAN, disconnected) stay on the list with the reason.
+    Possibly-sent steps are never included: those need a person to check each one."""
+    from connector.collection import problems
+    from connector.models import Delivery, DeliveryState
+
+    if not operator_id():
+        abort(404)  # the console does not exist for a creditor
+    ids = set(request.form.getlist("delivery"))
+    with services().db.session() as db:
+        failed = [d for d in db.scalars(select(Delivery).where(
+            Delivery.state == DeliveryState.FAILED.value, Delivery.id.in_(ids)))]
+        blocked = {d.id: approval.blocker(db, d) for d in failed}
+    again = kept = 0
+    for delivery_id, reason in blocked.items():
+        if reason is not None:
+            kept += 1
+            continue
+        try:
+            problems.send_again(services(), delivery_id, actor())
+            again += 1
+        except problems.ProblemError:
+            continue
+    flash(ngettext("%(num)d mislukte stap gaat bij de volgende ronde opnieuw mee.",
+                   "%(num)d mislukte stappen gaan bij de volgende ronde opnieuw mee.", again),
+          "success")
+    if kept:
+        flash(ngettext("%(num)d stap blijft staan: de oorzaak (geen IBAN of geen koppeling) is "
+                       "er nog.", "%(num)d stappen blijven staan: de oorzaak (geen IBAN of geen "
+                       "koppeling) is er nog.", kept), "error")
+    return redirect(url_for("operator.problem_list"))
