@@ -111,7 +111,9 @@ def test_exact_pages_never_claim_its_reminders_were_paused(make_services, exact_
     base = f"{services.settings.public_url}/companies/{company_id}"
     for page in (browser.get(base, timeout=30).text,
                  browser.get(f"{base}/invoices/{invoice_id}", timeout=30).text):
+        assert "Exact Online: open" in page or "Exact Online kan" in page
         assert "gepauzeerd" not in page, re.findall(r".{120}gepauzeerd.{40}", page, re.S)
+        assert "status 20" not in page  # Exact's receivable code in words
         assert "Exact Online kan zijn eigen herinneringen niet via de koppeling pauzeren" in page
 
 
