@@ -19,7 +19,15 @@ class ConfigurationError(Exception):
 
 
 def check_settings(settings: Settings) -> None:
+    """Refuse the public demo secrets outside ``connector demo`` (and off loopback even there):
+    a cookie signed with a published key would open the console."""
     host = urlsplit(settings.public_url).hostname or ""
+    if settings.uses_demo_secrets and not settings.allow_demo_secrets:
+        raise ConfigurationError(
+            "SECRET_KEY and TOKEN_ENCRYPTION_KEYS still hold the public demo values; only "
+            "`connector demo` may use them. Set your own: SECRET_KEY (a long random string) and "
+            "TOKEN_ENCRYPTION_KEYS (`connector keygen`), see README"
+        )
     if settings.uses_demo_secrets and host not in LOOPBACK_HOSTS:
         raise ConfigurationError(
             "SECRET_KEY and TOKEN_ENCRYPTION_KEYS still hold the public demo values while "

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from connector.services import Services
 
 log = logging.getLogger(__name__)
+# aiosmtpd logs every SMTP command line at INFO ("RCPT TO:<address>"): debtor data.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 

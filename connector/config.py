@@ -18,7 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # DATA_DIR as the process started with it (default ./instance): the database, letters, caches.
 INSTANCE_DIR = data_dir()
 
-# Fixed, public demo secrets: fine on loopback, refused when PUBLIC_URL is anything else.
+# Fixed, public demo secrets: only `connector demo` (on loopback) may run with them.
 DEMO_ENCRYPTION_KEY = "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
 DEMO_SECRET_KEY = "demo-only-secret-key"  # noqa: S105
 
@@ -66,6 +66,11 @@ class Settings:
     data_dir: str = str(INSTANCE_DIR)
     # Addresses/networks of reverse proxies whose X-Forwarded-* headers are believed; none: ignored.
     trusted_proxies: tuple[str, ...] = ()
+    # Only `connector demo` and the tests' own settings set this: the public demo secrets are
+    # refused everywhere else, whatever PUBLIC_URL says (see connector.check_settings).
+    allow_demo_secrets: bool = False
+    # /metrics wants "Authorization: Bearer <this>" when set; unset, only loopback clients.
+    metrics_token: str | None = None
 
     def replace(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -148,4 +153,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_cookie_secure=public_url.startswith("https://"),
         data_dir=defaults.data_dir,
         trusted_proxies=parse_networks(get("TRUSTED_PROXIES", "")),
+        metrics_token=get("METRICS_TOKEN", "") or None,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -103,6 +104,27 @@ def companies_for_tenants(
             and c.disconnected_at is None
         ]
     return connect_tenants(services, grant_id, connected) if connected else []
+
+
+ORPHAN_AFTER = timedelta(hours=1)  # a connect is finished (or abandoned) well within this
+
+
+def forget_orphan_grants(services: Services, older_than: timedelta = ORPHAN_AFTER) -> int:
+    """Forget the tokens of grants no company has used since they were made (a failed or
+    abandoned connect): live tokens nobody uses are only a risk. Returns how many."""
+    cutoff = utcnow() - older_than
+    forgotten = 0
+    with services.db.session() as session:
+        candidates = session.scalars(select(Grant).where(
+            Grant.status != GrantStatus.REVOKED.value, Grant.created_at < cutoff,
+            ~Grant.connections.any()))
+        for grant in candidates:
+            grant.access_token_enc = grant.refresh_token_enc = None
+            grant.status = GrantStatus.REVOKED.value
+            grant.status_reason = "koppelen niet afgemaakt"
+            forgotten += 1
+            log.info("forgot the tokens of unused grant %s", grant.id)
+    return forgotten
 
 
 def _forget_if_unused(grant: Grant) -> None:

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import run_simple
 
-from connector import create_app
+from connector import check_settings, create_app
 from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.channels.twilio_emulator import TwilioEmulator
-from connector.config import load_settings
+from connector.config import Settings, load_settings
 from connector.models import Operator
 from connector.services import Services
 from connector.worker import Worker
@@ -31,8 +30,11 @@ def run_demo(
     from providers.exact_online.emulator import ExactEmulator
     from providers.moneybird.emulator import MoneybirdEmulator
 
-    settings = load_settings()
     public_url = os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{port}"
+    # The demo may use the public demo secrets, on loopback only: refused here, before any
+    # emulator starts or the database is migrated or the demo operator's password is reset.
+    settings = load_settings().replace(public_url=public_url, allow_demo_secrets=True, demo=True)
+    check_settings(settings)
     emulator = MoneybirdEmulator(
         seed=seed,
         client_id=settings.moneybird_client_id,
@@ -51,18 +53,8 @@ def run_demo(
     mail.start()
     twilio = TwilioEmulator()
     twilio_server = twilio.serve("127.0.0.1", 0)
-    settings = settings.replace(
-        public_url=public_url,
-        moneybird_base_url=os.environ.get("MONEYBIRD_BASE_URL") or server.url,
-        exact_online_base_url=os.environ.get("EXACT_ONLINE_BASE_URL") or exact_server.url,
-        smtp_url=f"smtp://127.0.0.1:{mail.port}",
-        letter_dir=str(Path(settings.data_dir) / "letters"),
-        twilio_account_sid=twilio.account_sid,
-        twilio_auth_token=twilio.auth_token,
-        twilio_from="+3197010000000",
-        twilio_base_url=twilio_server.url,
-        demo=True,
-    )
+    settings = wire_demo(settings, moneybird_url=server.url, exact_url=exact_server.url,
+                         smtp_port=mail.port, twilio=twilio, twilio_url=twilio_server.url)
     services = Services.from_settings(settings)
     services.db.upgrade()
     password = _demo_operator(services)
@@ -95,6 +87,21 @@ def run_demo(
         exact_server.shutdown()
         twilio_server.shutdown()
         mail.stop()
+
+
+def wire_demo(settings: Settings, *, moneybird_url: str, exact_url: str, smtp_port: int,
+              twilio: TwilioEmulator, twilio_url: str) -> Settings:
+    """The demo's settings pointed at its local emulators. What the environment sets for the
+    rest stays: LETTER_DIR above all, so two demos from one checkout keep two print queues."""
+    return settings.replace(
+        moneybird_base_url=os.environ.get("MONEYBIRD_BASE_URL") or moneybird_url,
+        exact_online_base_url=os.environ.get("EXACT_ONLINE_BASE_URL") or exact_url,
+        smtp_url=f"smtp://127.0.0.1:{smtp_port}",
+        twilio_account_sid=twilio.account_sid,
+        twilio_auth_token=twilio.auth_token,
+        twilio_from="+3197010000000",
+        twilio_base_url=twilio_url,
+    )
 
 
 def _demo_operator(services: Services) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,23 @@ from typing import Any
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # Libraries that log every routine step at INFO; their warnings and errors still show.
 QUIET_LOGGERS = ("apscheduler", "mail.log")  # mail.log: aiosmtpd, a line per connection
+
+# The debtor's page link is a key to its page: a request line in an access log must not keep it.
+_DEBTOR_LINK = re.compile(r"/b/[A-Za-z0-9_-]{8,}")
+
+
+def redact_links(text: str) -> str:
+    return _DEBTOR_LINK.sub("/b/[token]", text)
+
+
+class RedactDebtorLinks(logging.Filter):
+    """Replaces ``/b/<token>`` in every record (e.g. werkzeug's request lines) before output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/b/" in message:
+            record.msg, record.args = redact_links(message), None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -75,6 +93,7 @@ def configure_logging(style: str | None = None) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(make_formatter(style))
     handler.addFilter(RepeatSummary())
+    handler.addFilter(RedactDebtorLinks())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

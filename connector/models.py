@@ -84,6 +84,9 @@ class Operator(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Sessions carry the version they were signed in with; sign-out and a new password bump it,
+    # which ends every copy of every earlier session cookie.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class GrantStatus(enum.StrEnum):
@@ -271,18 +274,20 @@ class LedgerWriteState(enum.StrEnum):
 class LedgerWrite(Base):
     """The write-back outbox: one note, payment, pause or resume for the source ledger.
 
-    ``key`` is unique: the same write is never queued twice, and the provider uses it to find a
-    write that landed although its answer was lost.
+    ``key`` is unique per company and always made by the server (random or derived from the
+    decision): the same write is never queued twice, and the provider uses it to find a write
+    that landed although its answer was lost.
     """
 
     __tablename__ = "ledger_writes"
-    __table_args__ = (Index("ix_ledger_writes_state_next", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_ledger_writes_state_next", "state", "next_attempt_at"),
+                      UniqueConstraint("company_id", "key"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
     invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # note, payment, pause, resume
-    key: Mapped[str] = mapped_column(String(80), unique=True)
+    key: Mapped[str] = mapped_column(String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20), default=LedgerWriteState.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -403,6 +408,10 @@ class HoldKind(enum.StrEnum):
     PAUSE = "pause"
     EXCLUDED = "excluded"  # a debtor the creditor never wants chased
     HANDOVER = "handover"
+    # Placed by the debtor's own answer on its page (connector.debtor_page.responses).
+    PAID_CHECK = "paid_check"  # says it has paid: wait for the payment to show in the ledger
+    PLAN_PROPOSAL = "plan_proposal"  # proposed a payment plan: waits for the creditor's answer
+    CALL_BACK = "call_back"  # asked to be called back in a time window
 
 
 class Hold(Base):
@@ -584,6 +593,58 @@ class PartnerSettings(Base):
     updated_by: Mapped[str] = mapped_column(String(100))
 
 
+# ---------------------------------------------------------------------------------------------
+# The debtor's page: a link behind every message, and what the debtor answered there.
+
+
+class DebtorLink(Base):
+    """The link behind one delivery: only a hash of its token is stored.
+
+    The token itself is derived from the app's secret key and ``salt`` (so the demo and a
+    re-rendered letter show the same link) and is never written to the database or a log.
+    """
+
+    __tablename__ = "debtor_links"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), unique=True)
+    debtor_id: Mapped[str] = mapped_column(ForeignKey("debtors.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    salt: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    delivery: Mapped[Delivery] = relationship()
+
+
+class DebtorResponse(Base):
+    """One answer a debtor gave on its page: paid, dispute, plan or call-back.
+
+    One row per delivery and kind; a correction updates the row (counted, bounded). Free text
+    is kept as text and escaped wherever it is shown.
+    """
+
+    __tablename__ = "debtor_responses"
+    __table_args__ = (UniqueConstraint("delivery_id", "kind"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    debtor_id: Mapped[str] = mapped_column(ForeignKey("debtors.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # paid, dispute, plan, callback
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    text: Mapped[str | None] = mapped_column(Text)
+    # open; plans: proposed → accepted | refused
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    corrections: Mapped[int] = mapped_column(Integer, default=0)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    delivery: Mapped[Delivery] = relationship()
+    debtor: Mapped[Debtor] = relationship()
 class AlertSent(Base):
     """One e-mail alert or weekly summary sent to a creditor, by its dedup key (#16).
 

@@ -6,8 +6,6 @@ safe to run more than once (the same inputs give the same file).
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,6 +14,7 @@ from sqlalchemy import select
 
 from connector.collection.fees import statement
 from connector.config import INSTANCE_DIR
+from connector.csv_export import statement_csv
 from connector.models import Company
 from connector.services import Services
 
@@ -48,16 +47,9 @@ def monthly_statements(services: Services, month: str, out_dir: Path | None = No
             result = statement(session, company.id, month)
             if not result.lines:
                 continue
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, delimiter=";")
-            writer.writerow(["datum", "omschrijving", "bedrag excl. btw"])
-            for line in result.lines:
-                writer.writerow([line.created_at.date().isoformat(), line.description,
-                                 f"{line.amount:.2f}".replace(".", ",")])
-            writer.writerow(["", "totaal", f"{result.total:.2f}".replace(".", ",")])
             path = out_dir / company.id / f"{month}.csv"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(buffer.getvalue())
+            path.write_text(statement_csv(result))
             written.append(path)
     return written
 

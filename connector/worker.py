@@ -20,10 +20,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 
-from connector import alerts, leases, periodic, sync
+from connector import alerts, connections, leases, periodic, sync
 from connector.clock import today_nl
 from connector.collection.engine import run_company
-from connector.models import Company, Grant, utcnow
+from connector.models import Company, Connection, Grant, utcnow
 from connector.services import Services
 from connector.writeback import process_outbox
 from providers.base import LedgerError
@@ -55,10 +55,13 @@ logging.getLogger("apscheduler.scheduler").addFilter(_SkipNoise())
 
 
 def keep_alive(services: Services) -> int:
-    """Refresh grants idle for a week, so an unused refresh token never expires."""
+    """Refresh grants idle for a week, so an unused refresh token never expires; only grants a
+    connected company uses (an abandoned connect's grant is left to expire and be forgotten)."""
     refreshed = 0
     with services.db.session() as session:
-        grants = list(session.scalars(select(Grant).where(Grant.status == "active")))
+        in_use = select(Connection.grant_id).where(Connection.disconnected_at.is_(None))
+        grants = list(session.scalars(select(Grant).where(Grant.status == "active",
+                                                          Grant.id.in_(in_use))))
     for grant in grants:
         try:
             refreshed += services.tokens(grant).keep_alive(KEEP_ALIVE_AGE)
@@ -171,6 +174,9 @@ class Worker:
         every(lambda: alerts.run(self.services), ALERT_SECONDS, "alerts")  # and weekly summary
         scheduler.add_job(keep_alive, "interval", hours=KEEP_ALIVE_HOURS, id="keep_alive",
                           args=[self.services], max_instances=1, coalesce=True)
+        scheduler.add_job(connections.forget_orphan_grants, "interval", minutes=15,
+                          id="orphan_grants", args=[self.services], max_instances=1,
+                          coalesce=True)
         # Several workers may all run these: the files they write are the same each time.
         scheduler.add_job(lambda: periodic.daily_print_file(self.services, today_nl()), "cron",
                           hour=16, minute=0, timezone="Europe/Amsterdam", id="print_file")

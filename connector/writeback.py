@@ -56,6 +56,13 @@ def derived_key(*parts: str) -> str:
     return f"PI-{digest}"
 
 
+def form_key(company_id: str, invoice_id: str, kind: str, submission: str) -> str:
+    """The key for a write a person asked for in a form: derived from the form's one-time
+    submission token (so submitting twice queues one write) inside its own namespace, so no
+    token a client sends can reproduce a key of the engine's."""
+    return derived_key("form", company_id, invoice_id, kind, submission)
+
+
 def queue(
     session: Session,
     invoice: Invoice,
@@ -65,11 +72,16 @@ def queue(
     actor: str = "system",
     **payload: str,
 ) -> LedgerWrite:
-    """Store one write for the outbox; the same key is never queued twice."""
+    """Store one write for the outbox; the same key is never queued twice for one company.
+
+    ``key`` is always the server's (:func:`new_key`, :func:`derived_key`, :func:`form_key`),
+    never a value a form or request supplied.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown ledger write kind {kind!r}")
     key = key or new_key()
-    existing = session.scalars(select(LedgerWrite).where(LedgerWrite.key == key)).one_or_none()
+    existing = session.scalars(select(LedgerWrite).where(
+        LedgerWrite.company_id == invoice.company_id, LedgerWrite.key == key)).one_or_none()
     if existing is not None:
         return existing
     write = LedgerWrite(company_id=invoice.company_id, invoice_id=invoice.id, kind=kind, key=key,

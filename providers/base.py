@@ -236,6 +236,9 @@ class WebhookEvent:
     entity_type: str | None
     entity_id: str | None
     delivery_id: str | None  # the platform's idempotency key, for deduplication
+    # Names one signed delivery (e.g. a digest of timestamp + body): a replay with a new or no
+    # idempotency key is still recognised. None where the platform gives nothing to go on.
+    replay_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,31 @@ Shared by the platform emulators (and the Twilio one): each has a Flask ``app`` 
 
 from __future__ import annotations
 
+import contextlib
 import html
+import socket
 import threading
 import time
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from werkzeug.serving import make_server
+
+LOST_ANSWER = -1  # a fault's status for "processed, then the connection dropped: no answer"
+
+
+def fault_kind(status: int) -> str:
+    """What an injected fault does: hold the answer back, lose it, or answer an error."""
+    return "delay" if status == 0 else "lost" if status == LOST_ANSWER else "error"
+
+
+def drop_connection(environ: dict[str, Any]) -> None:
+    """Close the client's connection before any answer is written: the request was processed,
+    the answer is lost (what a timeout or a cut line does), whatever the client's timeout."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already gone: lost all the same
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 class Servable(Protocol):

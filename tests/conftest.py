@@ -25,6 +25,7 @@ pytest_plugins = ["tests.fixtures_moneybird", "tests.fixtures_exact"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+EMULATOR_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds for calls to the emulators
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -127,9 +128,10 @@ def make_services(database_url: str, live_server: LiveServer) -> Iterator[Callab
             settings = settings.replace(exact_online_base_url=exact.server.url)
         settings = settings.replace(**overrides)
         svc = Services.from_settings(settings)
-        # Tight timeouts so tests of lost answers stay fast.
-        svc.providers.get("moneybird").timeout = (2.0, 1.5)
-        svc.providers.get("exact_online").timeout = (2.0, 1.5)
+        # Generous timeouts: a loaded machine must not turn a slow answer into a lost one.
+        # Tests of lost answers provoke the loss (emulator.inject_lost_answer).
+        svc.providers.get("moneybird").timeout = EMULATOR_TIMEOUT
+        svc.providers.get("exact_online").timeout = EMULATOR_TIMEOUT
         live_server.app = create_app(services=svc)
         made.append(svc)
         return svc

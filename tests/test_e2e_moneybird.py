@@ -83,22 +83,30 @@ def test_connect_sync_webhook_and_write_back(running, big_emulator, artifacts):
         assert db.scalars(select(SyncRun).where(SyncRun.trigger == "requested")).first()
 
     # 4. A note and a payment through the invoice page land exactly once, although the
-    #    first attempt of each times out after Moneybird applied it.
+    #    first answer of each is lost after Moneybird applied it.
     invoice = next(i for i in unpaid(emulator, adm) if i["id"] != target["id"])
     with services.db.session() as db:
         local_id = db.scalars(select(Invoice.id).where(Invoice.external_id == invoice["id"])).one()
     invoice_url = f"{app_url}/companies/{company_id}/invoices/{local_id}"
-    emulator.inject_delay("POST", "/notes", 3.0)
-    emulator.inject_delay("POST", "/payments", 3.0)
+    emulator.inject_lost_answer("POST", "/notes")
+    emulator.inject_lost_answer("POST", "/payments")
     form = browser.get(invoice_url).text
-    note_key = re.search(r'name="note-key" type="hidden" value="(PI-[0-9A-F]+)"', form).group(1)
+    # The form carries a one-time submission token; the key is the server's, derived from it.
+    note_token = re.search(r'name="note-submission" type="hidden" value="([\w-]+)"',
+                           form).group(1)
     for _ in range(2):  # a double submit queues one write
-        browser.post(invoice_url, data={"note-csrf_token": csrf_token(form), "note-key": note_key,
+        browser.post(invoice_url, data={"note-csrf_token": csrf_token(form),
+                                        "note-submission": note_token,
                                         "note-text": "Pre-incasso: laatste herinnering verstuurd"})
-    pay_key = re.search(r'name="payment-key" type="hidden" value="(PI-[0-9A-F]+)"', form).group(1)
+    pay_token = re.search(r'name="payment-submission" type="hidden" value="([\w-]+)"',
+                          form).group(1)
     browser.post(invoice_url, data={"payment-csrf_token": csrf_token(form),
-                                    "payment-key": pay_key, "payment-amount": "10.00",
+                                    "payment-submission": pay_token, "payment-amount": "10.00",
                                     "payment-paid_on": time.strftime("%Y-%m-%d")})
+    with services.db.session() as db:
+        keys = {w.kind: w.key for w in db.scalars(select(LedgerWrite))}
+    assert len(keys) == 2 and note_token not in keys.values()
+    note_key, pay_key = keys["note"], keys["payment"]
 
     def written() -> bool:
         with services.db.session() as db:

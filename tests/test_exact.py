@@ -141,7 +141,7 @@ def test_payment_booked_once_when_journal_and_account_are_set(make_services, exa
                                                    Invoice.open_amount > 20)).first()
         key = writeback.queue_payment(db, invoice, Decimal("10.00"),
                                       datetime.now(UTC).date()).key
-    exact_emulator.inject_delay("POST", "BankEntries", 3.0)
+    exact_emulator.inject_lost_answer("POST", "BankEntries")
     writeback.process_outbox(services)
     booked = [p for p in exact_emulator.payments(division) if key in (p.get("Description") or "")]
     assert len(booked) == 1 and Decimal(str(booked[0]["AmountFC"])) == Decimal("10.00")
@@ -157,7 +157,7 @@ def test_note_once_even_after_a_timeout(make_services, exact_emulator):
     with services.db.session() as db:
         invoice = db.scalars(select(Invoice).where(Invoice.company_id == company_id)).first()
         key = writeback.queue_note(db, invoice, "Pre-incasso: brief verstuurd").key
-    exact_emulator.inject_delay("POST", "CommunicationNotes", 3.0)
+    exact_emulator.inject_lost_answer("POST", "CommunicationNotes")
     writeback.process_outbox(services)
     notes = [n for n in exact_emulator.notes(division) if key in n["Subject"]]
     assert len(notes) == 1

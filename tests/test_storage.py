@@ -66,8 +66,9 @@ def test_settings_from_environment():
 
 
 def test_demo_secrets_refused_off_loopback():
-    check_settings(Settings())  # the demo on 127.0.0.1
+    check_settings(Settings(allow_demo_secrets=True))  # connector demo on 127.0.0.1
     with pytest.raises(ConfigurationError, match="demo"):
-        check_settings(Settings(public_url="https://connector.partner.example"))
+        check_settings(Settings(public_url="https://connector.partner.example",
+                                allow_demo_secrets=True))
     check_settings(Settings(public_url="https://connector.partner.example",
                             secret_key="s" * 32, token_encryption_keys=(generate_key(),)))

@@ -170,10 +170,13 @@ def test_webhook_valid_event_requests_a_sync_once(services, hooked):
              "entity_type": "SalesInvoice", "entity_id": "1", "state": "paid", "entity": {}}
     assert _post(url, event, secret).status_code == 200
     assert _requested(services, company_id)
+    with services.db.session() as db:  # the key and the signed delivery (#18 finding 10)
+        receipts = len(list(db.scalars(select(WebhookReceipt))))
+    assert receipts == 2
     duplicate = _post(url, event, secret)
     assert duplicate.status_code == 200 and duplicate.text == "duplicate"
     with services.db.session() as db:
-        assert len(list(db.scalars(select(WebhookReceipt)))) == 1
+        assert len(list(db.scalars(select(WebhookReceipt)))) == receipts
 
 
 @pytest.mark.parametrize("problem", ["bad-signature", "stale", "other-tenant", "unsigned"])

@@ -53,9 +53,9 @@ def test_note_and_payment_written_once(services, moneybird_emulator):
 
 def test_timed_out_first_attempt_does_not_duplicate(services, moneybird_emulator):
     adm, _, invoice = _setup(services, moneybird_emulator)
-    # The ledger applies the write but answers after our read timeout (1.5 s in tests).
-    moneybird_emulator.inject_delay("POST", "/notes", 3.0)
-    moneybird_emulator.inject_delay("POST", "/payments", 3.0)
+    # The ledger applies the write but its answer is lost (the connection drops).
+    moneybird_emulator.inject_lost_answer("POST", "/notes")
+    moneybird_emulator.inject_lost_answer("POST", "/payments")
     note_key = _queue(services, invoice, "note", text="Pre-incasso: brief verstuurd")
     pay_key = _queue(services, invoice, "payment", amount=Decimal("2.50"))
 

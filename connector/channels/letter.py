@@ -99,6 +99,14 @@ LABELS: dict[str, dict[str, str]] = {
         "no_costs": "Aan deze brief zijn geen kosten verbonden.",
         "stamp_title": "LAATSTE HERINNERING",
         "stamp_line": "hierna overdracht aan",
+        "respond_title": "Betalen of reageren",
+        "respond_text": "Scan de QR-code of ga naar",
+        "respond_what": "Daar kunt u betalen, of laten weten dat u al betaald heeft, het niet "
+                        "eens bent met de factuur, een betalingsregeling wilt of teruggebeld "
+                        "wilt worden.",
+        "genuine": "Twijfelt u of deze brief echt is? Bel {creditor} op het nummer dat u zelf "
+                   "kent (van uw factuur of hun website), niet op een nummer uit deze brief. "
+                   "Betaal alleen aan {creditor} zelf.",
     },
     "en": {
         "on_behalf": "on behalf of",
@@ -124,6 +132,13 @@ LABELS: dict[str, dict[str, str]] = {
         "no_costs": "This letter is free of charge.",
         "stamp_title": "FINAL REMINDER",
         "stamp_line": "next, transfer to",
+        "respond_title": "Pay or respond",
+        "respond_text": "Scan the QR code or go to",
+        "respond_what": "There you can pay, or tell us that you have already paid, disagree "
+                        "with the invoice, would like a payment plan or a call back.",
+        "genuine": "Not sure this letter is genuine? Call {creditor} on a number you know "
+                   "yourself (from your invoice or their website), not one from this letter. "
+                   "Only ever pay {creditor} itself.",
     },
 }
 MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
@@ -249,7 +264,28 @@ def _context(message: OutgoingMessage, partner: PartnerIdentity, lang: str,
             for i in message.invoices
         ],
         "total": money(message.total),
+        # The debtor's page: printed as a short URL and as a QR code of that same URL.
+        "response_url": _response_url(extra.get("response_url", "")),
+        "response_qr": _url_qr(_response_url(extra.get("response_url", ""))),
+        "genuine": LABELS[lang]["genuine"].format(creditor=message.creditor_name),
+        "structured_ref": extra.get("payment_reference", ""),
     }
+
+
+_RESPONSE_URL = re.compile(r"^https?://[A-Za-z0-9.:\-]+(/[A-Za-z0-9._~\-/]*)?$")
+
+
+def _response_url(url: str) -> str:
+    """Only a plain http(s) link is printed (and encoded): never markup or a script URL."""
+    return url if _RESPONSE_URL.match(url or "") else ""
+
+
+def _url_qr(url: str) -> str:
+    if not url:
+        return ""
+    import segno  # small, but only letters need it
+
+    return segno.make(url, error="m").svg_data_uri(scale=3, border=4)
 
 
 @functools.cache

@@ -95,6 +95,11 @@ Params = Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]]
 
 
 def _pairs(params: Params) -> list[tuple[str, str]]:
+    """Every (key, value) pair: a form (werkzeug ``MultiDict``) gives all values of a repeated
+    key, not only the first that ``items()`` would give."""
+    getlist = getattr(params, "getlist", None)
+    if callable(getlist) and isinstance(params, Mapping):
+        return [(key, value) for key in params for value in getlist(key)]
     if isinstance(params, Mapping):
         pairs: list[tuple[str, str]] = []
         for key, value in params.items():
@@ -109,7 +114,8 @@ def _pairs(params: Params) -> list[tuple[str, str]]:
 def compute_twilio_signature(url: str, params: Params, auth_token: str) -> str:
     """Twilio's X-Twilio-Signature: base64(HMAC-SHA1(token, url + sorted key+value pairs)).
 
-    Like Twilio's own validators, a repeated identical key=value pair counts once.
+    As Twilio's RequestValidator: keys sorted, and for each key all its values sorted; a
+    repeated identical key=value pair counts once.
     """
     data = url + "".join(k + v for k, v in sorted(set(_pairs(params))))
     digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
@@ -269,7 +275,8 @@ def default_whatsapp_variables(message: OutgoingMessage) -> dict[str, str]:
     """Variables of the approved template, mirroring templates/messages/whatsapp.txt.
 
     {{1}} recipient, {{2}} creditor, {{3}} total open, {{4}} number of invoices, {{5}} IBAN,
-    {{6}} payment reference.
+    {{6}} payment reference, {{7}} the debtor's page (its short link; the approved template
+    should end with "Betalen of reageren: {{7}}").
     """
     return {
         "1": message.recipient_name,
@@ -278,6 +285,7 @@ def default_whatsapp_variables(message: OutgoingMessage) -> dict[str, str]:
         "4": str(len(message.invoices)),
         "5": message.extra.get("iban", ""),
         "6": message.extra.get("reference", ""),
+        "7": message.extra.get("response_url", ""),
     }
 
 

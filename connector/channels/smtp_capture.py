@@ -7,6 +7,7 @@ connection dropped after DATA) to exercise the channel's rejected/uncertain outc
 
 from __future__ import annotations
 
+import logging
 import threading
 import warnings
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+# aiosmtpd logs every SMTP command line at INFO ("RCPT TO:<debtor address>"): debtor data.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 # AUTH without TLS is what this loopback-only test server offers on purpose.
 warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS",

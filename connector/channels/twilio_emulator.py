@@ -68,6 +68,9 @@ class TwilioEmulator:
         self.callback_statuses = callback_statuses
         self.messages: list[dict[str, Any]] = []
         self.callbacks: list[dict[str, Any]] = []  # what was posted, and the answer
+        # Extra (key, value) pairs posted with every status callback; a key may repeat, as in
+        # Twilio's real callbacks, and is signed the way Twilio's RequestValidator checks it.
+        self.callback_extra: list[tuple[str, str]] = []
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._jobs: queue.Queue[tuple[str, dict[str, str]] | None] = queue.Queue()
@@ -270,14 +273,15 @@ class TwilioEmulator:
             if job is None:
                 return
             url, params = job
-            signature = compute_twilio_signature(url, params, self.auth_token)
+            posted = [*params.items(), *self.callback_extra]
+            signature = compute_twilio_signature(url, posted, self.auth_token)
             with self._lock:
                 for m in self.messages:
                     if m["sid"] == params["MessageSid"]:
                         m["status"] = params["MessageStatus"]
             try:
                 answer: int | str = requests.post(
-                    url, data=params, headers={"X-Twilio-Signature": signature,
+                    url, data=posted, headers={"X-Twilio-Signature": signature,
                                                "User-Agent": "TwilioProxy/1.1"}, timeout=5
                 ).status_code
             except requests.RequestException as exc:

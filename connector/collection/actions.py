@@ -186,7 +186,8 @@ def hand_over(session: Session, case: Case, reason: str, actor: str) -> Hold:
     hold = place_hold(session, HoldKind.HANDOVER, reason, actor, case=case)
     invoice = case.invoice
     pause_key = writeback.derived_key("pause", case.id)
-    paused = session.scalars(select(LedgerWrite).where(LedgerWrite.key == pause_key)).first()
+    paused = session.scalars(select(LedgerWrite).where(
+        LedgerWrite.company_id == invoice.company_id, LedgerWrite.key == pause_key)).first()
     if not invoice.ledger_paused and paused is None:
         writeback.queue(session, invoice, "pause", key=pause_key, actor=actor)
     return hold

@@ -51,6 +51,9 @@ HOLD_LABELS = {
     HoldKind.PAUSE: "pauze",
     HoldKind.EXCLUDED: "debiteur uitgesloten",
     HoldKind.HANDOVER: "overgedragen aan incasso",
+    HoldKind.PAID_CHECK: "betaling wordt gecontroleerd",
+    HoldKind.PLAN_PROPOSAL: "voorstel betalingsregeling",
+    HoldKind.CALL_BACK: "terugbelverzoek",
 }
 
 

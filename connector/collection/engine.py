@@ -39,6 +39,7 @@ from connector.collection.cases import (
     settings_for,
 )
 from connector.collection.messages import (
+    Rendered,
     TemplateFailed,
     build_context,
     message_language,
@@ -55,6 +56,11 @@ from connector.collection.stamp_step import (
     plan_stamp,
     with_invoice_pdfs,
 )
+from connector.config import Settings
+from connector.debtor_page import links
+from connector.debtor_page.messages import with_link
+from connector.debtor_page.payment import grouped, rf_reference
+from connector.debtor_page.responses import check_plans
 from connector.formatting import money, short_day
 from connector.models import (
     Case,
@@ -109,6 +115,7 @@ def run_company(services: Services, company_id: str, now: datetime | None = None
         policy = policy_for(session, company_id)
         result.opened = len(open_new_cases(session, company_id, today, policy))
         refresh_cases(session, company_id, today)
+        check_plans(session, company_id, today)  # a missed term of a payment plan resumes
         _mark_lost_sends_ambiguous(session, company_id, now)
         _handover_due(session, company_id, today, policy)
         result.planned = plan(session, company_id, today, policy)
@@ -374,7 +381,7 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
             return "skipped"
         try:
             partner = current_partner(session, services.settings).name
-            message = _compose(session, delivery, today, partner)
+            message = _compose(session, delivery, today, partner, services.settings)
         except (TemplateFailed, ValueError) as exc:
             delivery.state, delivery.skip_reason = DeliveryState.FAILED.value, str(exc)[:200]
             events.record(
@@ -444,7 +451,8 @@ def is_payment_term_letter(delivery: Delivery) -> bool:
     return delivery.template.startswith("profitletter")
 
 
-def _compose(session: Session, delivery: Delivery, today: date, partner: str) -> OutgoingMessage:
+def _compose(session: Session, delivery: Delivery, today: date, partner: str,
+             app_settings: Settings | None = None) -> OutgoingMessage:
     settings = settings_for(session, delivery.company_id)
     sender = settings.sender or {}
     debtor: Debtor = delivery.debtor
@@ -462,6 +470,11 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
     if delivery.channel in ("letter", "stamp", "email", "whatsapp") and not sender.get("iban"):
         raise ValueError("het IBAN van de schuldeiser ontbreekt (instellingen van het bedrijf)")
     lang = message_language(settings.language, debtor.country)
+    # The debtor's page behind this message (not for a call: nobody reads a link there).
+    response_url = ""
+    if app_settings is not None and delivery.channel != "call":
+        response_url = links.url_for_delivery(session, delivery, app_settings.public_url,
+                                              app_settings.secret_key)
     lines = [
         InvoiceLine(
             i.number or i.external_id,
@@ -477,7 +490,7 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
         else debtor.name,
         creditor=creditor, creditor_contact=sender.get("phone") or sender.get("email") or "",
         iban=sender.get("iban", ""), partner=partner, invoices=lines, phone=debtor.phone,
-        today=today, vat_increase=settings.vat_increase)
+        today=today, vat_increase=settings.vat_increase, response_url=response_url)
     if facts.bik is not None:
         delivery.bik_amount = facts.bik
     override = session.get(CompanyTemplate, (delivery.company_id, delivery.template, lang))
@@ -485,6 +498,9 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
                       source=override.body if override is not None else None)
     # A consumer letter that is not a valid 14-day letter would cost the creditor its right
     # to collection costs later: refuse it rather than send it.
+    body = with_link(rendered.body, delivery.channel, response_url, lang)
+    if body != rendered.body:
+        rendered = Rendered(subject=rendered.subject, body=body)
     problems = text_problems(rendered.body, debtor_kind=debtor.kind, lang=lang, facts=facts,
                              vat_increase=settings.vat_increase)
     if problems:
@@ -529,6 +545,10 @@ def _compose(session: Session, delivery: Delivery, today: date, partner: str) ->
                 "creditor_address": sender.get("address", ""),
                 "creditor_kvk": sender.get("kvk", ""),
                 "creditor_logo": logo_data_uri(settings.logo, settings.logo_mime),
+                "response_url": response_url,
+                # One invoice: its ISO 11649 reference (several: the invoice numbers above).
+                "payment_reference": grouped(rf_reference(invoices[0]))
+                if len(invoices) == 1 else "",
             }.items()
             if value
         },

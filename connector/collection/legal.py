@@ -1039,7 +1039,15 @@ _PAST = re.compile(r"\b(had|hadden|was|waren|vervaldatum|vervallen|verlopen|vers
 def _number(word: str | None) -> int:
     if word is None:
         return 0
-    return int(word) if word.isdigit() else _NUMBER_WORDS.get(word, 0)
+    return _digits(word) if word.isdigit() else _NUMBER_WORDS.get(word, 0)
+
+
+def _digits(word: str) -> int:
+    """A number of days as written; a very long one is just "a lot" (int() of thousands of
+    digits raises, and "²".isdigit() is True but is no number)."""
+    if not word.isdecimal():
+        return 0
+    return int(word) if len(word) < 7 else 10**6
 
 
 def _deadline_dates(sentence: str) -> list[tuple[date, str]]:
@@ -1216,7 +1224,7 @@ _PAST_EN = re.compile(r"\b(was|were|had|expired|fell\s+due|overdue)\b")
 def _number_en(word: str | None) -> int:
     if word is None:
         return 0
-    return int(word) if word.isdigit() else _NUMBER_WORDS_EN.get(word, 0)
+    return _digits(word) if word.isdigit() else _NUMBER_WORDS_EN.get(word, 0)
 
 
 def _english_amount(amount: Decimal) -> re.Pattern[str]:

@@ -131,7 +131,13 @@ def bik(amount: Decimal, vat_increase: bool) -> None:
 @click.option("--email", is_flag=True, help="Sent by e-mail instead of ordinary post.")
 def term(posted_on: date, email: bool) -> None:
     """The 14-day term of a consumer letter sent on YYYY-MM-DD (art. 6:96 lid 6 BW)."""
-    result = rules.term_for_letter(posted_on, delivery="email" if email else "post")
+    try:
+        result = rules.term_for_letter(posted_on, delivery="email" if email else "post")
+    except (rules.HolidayDataError, OverflowError):
+        # No reliable Dutch holiday data for that year (or the term runs past year 9999).
+        raise click.ClickException(
+            f"cannot compute a term for a letter sent on {posted_on.isoformat()}: Dutch "
+            "holiday data is only reliable for current years") from None
     click.echo(f"Sent:               {_day(result.posted_on)} by {'e-mail' if email else 'post'}")
     click.echo(f"Presumed delivery:  {_day(result.presumed_delivery)}")
     extended = " (moved to the next working day)" if result.extended_by_atw else ""

@@ -176,6 +176,7 @@ def build_context(
     phone: str | None,
     today: date,
     vat_increase: bool = False,
+    response_url: str = "",
 ) -> tuple[dict[str, Any], LegalFacts]:
     """The variables a message template sees, and the legal facts behind them.
 
@@ -196,6 +197,8 @@ def build_context(
         "total": total,
         "phone": phone,
         "lang": lang,
+        # The debtor's page behind this message (connector.debtor_page): pay or answer there.
+        "response_url": response_url,
     }
     facts = LegalFacts()
     if template.startswith("profitletter"):

@@ -49,6 +49,11 @@ class Policy:
     minimum_amount: Decimal = Decimal("25.00")
     consumer: tuple[Step, ...] = field(default_factory=tuple)
     business: tuple[Step, ...] = field(default_factory=tuple)
+    # What a debtor may propose on its page as a payment plan (the creditor still decides).
+    plan_max_terms: int = 6
+    plan_first_within_days: int = 30  # the first term falls at most this many days ahead
+    plan_term_days: int = 30  # days between terms
+    plan_grace_days: int = 5  # a term counts as missed this many days after its date
 
     def steps(self, variant: str) -> tuple[Step, ...]:
         return self.consumer if variant == "consumer" else self.business
@@ -93,7 +98,9 @@ def _decimal(value: Any, where: str) -> Decimal:
 
 
 def _int(value: Any, where: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    text = str(value)
+    if (isinstance(value, bool) or not isinstance(value, int | str) or not text.isascii()
+            or not text.isdigit() or len(text) > 6):
         raise PolicyError(f"{where}: '{value}' is geen heel aantal dagen")
     number = int(value)
     if not low <= number <= high:
@@ -142,4 +149,11 @@ def parse_policy(data: dict[str, Any]) -> Policy:
         minimum_amount=_decimal(data.get("minimum_amount", "25.00"), "minimumbedrag"),
         consumer=variants["consumer"],
         business=variants["business"],
+        plan_max_terms=_int(data.get("plan_max_terms", 6), "betalingsregeling, termijnen", 2, 24),
+        plan_first_within_days=_int(data.get("plan_first_within_days", 30),
+                                    "betalingsregeling, eerste termijn binnen", 1, 90),
+        plan_term_days=_int(data.get("plan_term_days", 30),
+                            "betalingsregeling, dagen tussen termijnen", 7, 92),
+        plan_grace_days=_int(data.get("plan_grace_days", 5),
+                             "betalingsregeling, coulance", 0, 30),
     )

@@ -5,20 +5,27 @@ Jinja's :class:`ImmutableSandboxedEnvironment` already refuses internals (``__cl
 creditor typed into a web form, so this sandbox also bounds what one render can cost: every
 string or list an expression builds (``*``, ``+``, ``~``) is capped, ``range()`` is short,
 ``%``-formatting and the string methods and filters that pad or repeat (``center``,
-``format``, ``indent`` …) are not available, and only a short list of filters is. Loop depth
-and macros are checked before saving (:mod:`connector.collection.template_check`).
+``format``, ``indent`` …) are not available, and only a short list of filters is.
+
+Every template compiled here (default files, a company's saved text, a preview) is also refused
+macros, call blocks, imports, extends and recursive loops (a macro calling itself doubles its
+work per level), and every ``for`` loop draws from one step budget per render
+(:data:`MAX_LOOP_STEPS`), so nested loops over a long value stop early instead of pinning a CPU.
+Loop depth and the friendlier reasons are checked before saving
+(:mod:`connector.collection.template_check`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined, Template, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.nodes import Concat
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connector import TEMPLATES
@@ -26,6 +33,11 @@ from connector.formatting import money
 
 MAX_VALUE = 50_000  # characters (or items) in any one value an expression builds
 MAX_RANGE = 1_000
+MAX_LOOP_STEPS = 10_000  # loop iterations per render, all loops (and includes) together
+# Constructs that let a template multiply its own work or pull in other templates.
+FORBIDDEN_NODES = (nodes.Macro, nodes.CallBlock, nodes.Import, nodes.FromImport, nodes.Extends)
+# Not a Jinja identifier, so a template cannot name it.
+_BUDGET_VAR = "loop budget"
 SAFE_FILTERS = ("abs", "capitalize", "count", "d", "default", "dictsort", "e", "escape",
                 "first", "float", "groupby", "int", "items", "last", "length", "list", "lower",
                 "map", "max", "min", "reject", "rejectattr", "reverse", "round", "select",
@@ -56,14 +68,67 @@ class _CheckedConcat(CodeGenerator):
         self.write(")")
 
 
+class LoopBudget:
+    """The loop steps one render may still take (shared with the templates it includes)."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, steps: int = MAX_LOOP_STEPS) -> None:
+        self.left = steps
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise SecurityError(f"lussen mogen samen hoogstens {MAX_LOOP_STEPS} keer draaien")
+
+
+class BudgetedTemplate(Template):
+    """A template whose every render starts with a fresh :class:`LoopBudget`."""
+
+    def new_context(self, vars: dict[str, Any] | None = None, shared: bool = False,
+                    locals: dict[str, Any] | None = None) -> Context:
+        vars = dict(vars or {})
+        if not isinstance(vars.get(_BUDGET_VAR), LoopBudget):
+            vars[_BUDGET_VAR] = LoopBudget()  # an include (shared) keeps its parent's budget
+        return super().new_context(vars, shared, locals)
+
+
+def refuse_unbounded(ast: nodes.Template) -> None:
+    """Raise :class:`SecurityError` for constructs no message template may use."""
+    if any(True for _ in ast.find_all(FORBIDDEN_NODES)) or any(
+            loop.recursive for loop in ast.find_all(nodes.For)):
+        raise SecurityError("macro's, import, extends en recursieve lussen zijn in een "
+                            "sjabloon niet toegestaan")
+
+
 class MessageSandbox(ImmutableSandboxedEnvironment):
     """Immutable sandbox with bounded values; see the module docstring."""
 
     code_generator_class = _CheckedConcat
+    template_class = BudgetedTemplate
     intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def checked_value(self, value: Any) -> Any:
         return checked(value)
+
+    def bounded_loop(self, context: Context, iterable: Iterable[Any]) -> Iterator[Any]:
+        """What a ``for`` loop iterates over: the items, each one paid from the budget."""
+        budget = context.get(_BUDGET_VAR)
+        if not isinstance(budget, LoopBudget):
+            budget = LoopBudget()
+        for item in iterable:
+            budget.spend()
+            yield item
+
+    def _generate(self, source: nodes.Template, name: str | None, filename: str | None,
+                  defer_init: bool = False) -> str:
+        """Compile with the refusals above and every loop drawing from the budget."""
+        refuse_unbounded(source)
+        for loop in source.find_all(nodes.For):
+            loop.iter = nodes.Call(nodes.EnvironmentAttribute("bounded_loop"),
+                                   [nodes.ContextReference(), loop.iter], [], None, None,
+                                   lineno=loop.lineno)
+        return super()._generate(source, name, filename, defer_init)
 
     def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
         if operator_name == "**" and isinstance(right, int | float) and abs(right) > 64:
@@ -141,4 +206,5 @@ def make_sandbox() -> MessageSandbox:
     return env
 
 
-__all__ = ["MAX_RANGE", "MAX_VALUE", "MessageSandbox", "checked", "make_sandbox"]
+__all__ = ["FORBIDDEN_NODES", "MAX_LOOP_STEPS", "MAX_RANGE", "MAX_VALUE", "MessageSandbox",
+           "checked", "make_sandbox", "refuse_unbounded"]

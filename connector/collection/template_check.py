@@ -33,19 +33,18 @@ from connector.collection.messages import (
     template_path,
     text_problems,
 )
+from connector.collection.sandbox import FORBIDDEN_NODES
 from connector.formatting import money
 
 MAX_TEMPLATE_BYTES = 20_000
 MAX_LOOP_DEPTH = 2
-# Macros can call themselves (a value doubling per call); the others pull in other templates.
-FORBIDDEN_NODES = (nodes.Macro, nodes.CallBlock, nodes.Import, nodes.FromImport, nodes.Extends)
 # Kinds that ask the debtor to pay: the creditor's own IBAN must be in the text.
 PAYMENT_TEMPLATES = frozenset({"profitletter_consumer", "profitletter_business", "stamp", "email",
                                "whatsapp"})
 # Which debtors a template serves (and is checked for); the Profitletters are per kind.
 KINDS = {"profitletter_consumer": ("consumer",), "profitletter_business": ("business",)}
 BASE_VARIABLES = ("recipient", "debtor_kind", "creditor", "creditor_contact", "iban", "partner",
-                  "reference", "invoices", "total", "phone", "lang")
+                  "reference", "invoices", "total", "phone", "lang", "response_url")
 LETTER_VARIABLES = ("term_wording", "last_day", "costs_due_from")
 CONSUMER_LETTER_VARIABLES = ("bik", "bik_includes_vat")
 # An SMS is read on a lock screen: no amount, invoice number or word that gives the debt away.
@@ -87,6 +86,10 @@ class Sample:
     partner: str = "Incassopartner"
 
 
+# As long as a real link (public URL + /b/ + a 22-character token): SMS length is checked with it.
+SAMPLE_RESPONSE_URL = "https://mijn.partner.example/b/AbCdEfGhIjKlMnOpQrStUv"
+
+
 def sample_invoices() -> list[InvoiceLine]:
     return [
         InvoiceLine("2026-0412", "02-02-2026", "04-03-2026", Decimal("186.50")),
@@ -103,7 +106,7 @@ def sample_context(name: str, kind: str, lang: str, today: date | None = None
         template=name, lang=lang, debtor_kind=kind, recipient=recipient,
         creditor=sample.creditor, creditor_contact="030 123 45 67", iban=sample.iban,
         partner=sample.partner, invoices=sample_invoices(), phone="06 12345678",
-        today=today or today_nl())
+        today=today or today_nl(), response_url=SAMPLE_RESPONSE_URL)
 
 
 def _loop_depth(node: nodes.Node, depth: int = 0) -> int:
@@ -145,6 +148,13 @@ def _static_problems(name: str, body: str) -> list[str]:
         problems.append("Macro's, import, extends en recursieve lussen zijn in een sjabloon "
                         "niet toegestaan.")
     return problems
+
+
+def static_problems(name: str, body: str) -> list[str]:
+    """The checks that need no rendering; preview and PDF refuse to render when any is found."""
+    if not body.strip():
+        return ["Het sjabloon is leeg."]
+    return _static_problems(name, body)
 
 
 def _render_problem(exc: TemplateFailed, name: str) -> str:

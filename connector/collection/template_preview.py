@@ -18,7 +18,7 @@ from connector.channels.email import text_to_html
 from connector.clock import today_nl
 from connector.collection.cases import settings_for
 from connector.collection.messages import TemplateFailed, build_context, render, text_problems
-from connector.collection.template_check import sample_context
+from connector.collection.template_check import SAMPLE_RESPONSE_URL, sample_context
 from connector.formatting import short_day
 from connector.models import Case, CaseState, Company
 
@@ -116,7 +116,9 @@ def build_preview(
             else debtor.name,
             creditor=creditor, creditor_contact=sender.get("phone") or sender.get("email") or "",
             iban=sender.get("iban", ""), partner=partner, invoices=[line], phone=debtor.phone,
-            today=today, vat_increase=settings.vat_increase)
+            today=today, vat_increase=settings.vat_increase,
+            # an example link: the real one is made when the message goes out
+            response_url=SAMPLE_RESPONSE_URL)
         preview = Preview(demo=False, case_id=case.id)
         address = tuple(x for x in (debtor.name, debtor.address_line,
                                     f"{debtor.postal_code or ''} {debtor.city or ''}".strip())

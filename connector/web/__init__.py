@@ -19,6 +19,8 @@ def register(app: Flask) -> None:
         companies,
         connect,
         dashboard,
+        debtor,
+        debtor_responses,
         demo,
         errors,
         filters,
@@ -28,6 +30,7 @@ def register(app: Flask) -> None:
         message_templates,
         operator,
         policy,
+        security,
         webhooks,
     )
 
@@ -50,6 +53,11 @@ def register(app: Flask) -> None:
     app.register_blueprint(bulk.bp)
     app.register_blueprint(bulk.console_bp)
     app.register_blueprint(alert_settings.bp)
+    app.register_blueprint(debtor.bp)
+    app.register_blueprint(debtor_responses.bp)
+    debtor_responses.register_globals(app)
     csrf.exempt(webhooks.bp)
+    csrf.exempt(debtor.bp)  # checks its CSRF token itself, to answer in the debtor's language
     filters.register(app)
     errors.register(app)
+    security.init_app(app)

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
-from connector.models import Case, Company
+from connector.models import Case, Company, Operator
 from connector.services import Services
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,7 +27,23 @@ def services() -> Services:
 
 
 def operator_id() -> str | None:
-    return session.get("operator_id")
+    """The signed-in operator, if the operator still exists and the session's version is the
+    operator's current one (sign-out and a new password bump it). Checked once per request."""
+    claimed = session.get("operator_id")
+    if not claimed:
+        return None
+    if g.get("operator_checked") != claimed:
+        with services().db.session() as db:
+            operator = db.get(Operator, claimed)
+            valid = operator is not None and operator.session_version == session.get(
+                "operator_version")
+        g.operator_checked = claimed
+        g.operator_valid = valid
+    if not g.operator_valid:
+        for key in ("operator_id", "operator_email", "operator_version"):
+            session.pop(key, None)
+        return None
+    return claimed
 
 
 def creditor_companies() -> list[str]:
@@ -63,6 +79,16 @@ def case_or_404(db: Session, company_id: str, case_id: str) -> Case:
     if case is None or case.company_id != company_id:
         abort(404)
     return case
+
+
+MAX_PAGE = 10_000  # far past any real list; ?page=10**20 would overflow the SQL OFFSET
+
+
+def page_arg() -> int:
+    """The ``?page=`` of a paged list: a whole number from 1 to :data:`MAX_PAGE` (else 1 or
+    the maximum); a page past the end is simply empty."""
+    page = request.args.get("page", 1, type=int) or 1
+    return min(max(page, 1), MAX_PAGE)
 
 
 def login_required(view: F) -> F:

@@ -11,10 +11,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from connector import events
+from connector.db import Database
 from connector.emails import normalised_email
 from connector.models import Operator, utcnow
 from connector.web import login_limits
-from connector.web.access import services
+from connector.web.access import operator_id, services
 from connector.web.forms import LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -43,9 +44,11 @@ def login() -> ResponseReturnValue:
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         client = request.remote_addr or "unknown"
-        wait = login_limits.locked_for(services().db, form.email.data, client)
-        if wait is not None:
-            minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        # Counted before the password is checked, in one step: parallel guesses cannot all
+        # slip in under the limit.
+        attempt = login_limits.reserve_attempt(services().db, form.email.data, client)
+        if attempt.wait is not None:
+            minutes = max(1, -(-int(attempt.wait.total_seconds()) // 60))
             flash(ngettext("Te veel mislukte pogingen. Probeer het over %(num)d minuut opnieuw.",
                            "Te veel mislukte pogingen. Probeer het over %(num)d minuten opnieuw.",
                            minutes), "error")
@@ -62,33 +65,44 @@ def login() -> ResponseReturnValue:
                 _clear_session()
                 session["operator_id"] = operator.id
                 session["operator_email"] = operator.email
+                session["operator_version"] = operator.session_version
                 operator.last_login_at = utcnow()
                 events.record(db, "operator.login", "Operator ingelogd",
                               actor=f"operator:{operator.email}")
         if accepted:
-            login_limits.clear(services().db, form.email.data)
+            login_limits.clear(services().db, form.email.data, attempt)
             return redirect(safe_next(form.next.data))
-        login_limits.record_failure(services().db, form.email.data, client)
+        login_limits.purge_expired(services().db)
         flash(_("E-mailadres of wachtwoord klopt niet."), "error")
     return render_template("web/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    signed_in_as = operator_id()
+    if signed_in_as:
+        with services().db.session() as db:
+            operator = db.get(Operator, signed_in_as)
+            if operator is not None:  # every copy of this cookie stops working too
+                operator.session_version += 1
     _clear_session()
     flash(_("U bent uitgelogd."), "info")
     return redirect(url_for("home.index"))
 
 
-def add_operator(email: str, password: str) -> str:
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise ValueError("a password needs at least 10 characters")
+
+
+def add_operator(email: str, password: str, db: Database | None = None) -> str:
     """Create an operator (used by ``connector operator add``); returns its id.
 
     The address must pass the sign-in form's rule (connector.emails), or nobody could sign in.
     """
     email = normalised_email(email)
-    if len(password) < 10:
-        raise ValueError("a password needs at least 10 characters")
-    with services().db.session() as db:
+    _check_password(password)
+    with (db or services().db).session() as db:
         exists = db.scalars(
             select(Operator).where(func.lower(Operator.email) == email.lower())
         ).one_or_none()
@@ -98,3 +112,18 @@ def add_operator(email: str, password: str) -> str:
         db.add(operator)
         db.flush()
         return operator.id
+
+
+def set_password(db: Database, email: str, password: str) -> None:
+    """A new password for an operator; every session signed in before it ends."""
+    _check_password(password)
+    with db.session() as session:
+        operator = session.scalars(
+            select(Operator).where(func.lower(Operator.email) == (email or "").strip().lower())
+        ).one_or_none()
+        if operator is None:
+            raise ValueError(f"no operator {email}")
+        operator.password_hash = generate_password_hash(password)
+        operator.session_version += 1
+        events.record(session, "operator.password", "Wachtwoord van operator gewijzigd",
+                      actor="system")

@@ -29,7 +29,14 @@ from connector.collection.cases import policy_for
 from connector.collection.report import next_step
 from connector.formatting import short_day
 from connector.models import Case, Debtor, Delivery, Hold, HoldKind, Invoice
-from connector.web.access import actor, case_or_404, company_or_404, login_required, services
+from connector.web.access import (
+    actor,
+    case_or_404,
+    company_or_404,
+    login_required,
+    page_arg,
+    services,
+)
 from connector.web.filters import pauses_own_reminders
 from connector.web.settings_forms import ReasonForm
 
@@ -93,7 +100,7 @@ def index(company_id: str) -> str:
     state = request.args.get("state", "")
     state = state if state in FILTERS else ""
     q = _search(request.args.get("q", ""))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     with services().db.session() as db:
         company = company_or_404(db, company_id)
         where = [Case.company_id == company_id]
@@ -192,7 +199,7 @@ def handover(company_id: str, case_id: str) -> Response:
 def debtors(company_id: str) -> str:
     q = _search(request.args.get("q", ""))
     only_excluded = request.args.get("excluded") == "1"
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     with services().db.session() as db:
         company = company_or_404(db, company_id)
         exclusions = select(Hold.debtor_id).where(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -17,6 +15,7 @@ from connector.collection import approval
 from connector.collection.cases import end_hold, place_hold, settings_for
 from connector.collection.engine import approve
 from connector.collection.fees import statement
+from connector.csv_export import statement_csv
 from connector.models import Case, Delivery, DeliveryState, Hold, HoldKind
 from connector.reports.loading import month_costs
 from connector.web.access import actor, case_or_404, company_or_404, login_required, services
@@ -164,14 +163,7 @@ def monthly_statement(company_id: str, month: str) -> str | Response:
         result = statement(db, company_id, month)
         running = month_costs(db, [company_id], today_nl().strftime("%Y-%m"))
     if request.args.get("format") == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow(["datum", "omschrijving", "bedrag excl. btw"])
-        for line in result.lines:
-            writer.writerow([line.created_at.date().isoformat(), line.description,
-                             f"{line.amount:.2f}".replace(".", ",")])
-        writer.writerow(["", "totaal", f"{result.total:.2f}".replace(".", ",")])
-        return Response(out.getvalue(), mimetype="text/csv", headers={
+        return Response(statement_csv(result), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="overzicht-{month}.csv"'})
     return render_template("web/statement.html", company=company, month=month, result=result,
                            running=running)

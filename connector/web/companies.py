@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -31,6 +32,7 @@ from connector.web.access import (
     creditor_companies,
     login_required,
     operator_id,
+    page_arg,
     services,
 )
 from connector.web.alert_settings import switches
@@ -85,7 +87,7 @@ def show(company_id: str) -> str:
 def company_page(company_id: str, *, sender_form: Any = None) -> str:
     """The settings page; ``sender_form``: a refused sender form, shown with what was typed
     and its errors next to the fields (a redirect would lose both)."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     svc = services()
     with svc.db.session() as db:
         company = company_or_404(db, company_id)
@@ -176,9 +178,9 @@ def invoice(company_id: str, invoice_id: str) -> str | Response:
         company = company_or_404(db, company_id)
         inv = _invoice_or_404(db, company, invoice_id)
         _loaded = inv.debtor
-        note_form = NoteForm(prefix="note", key=writeback.new_key())
+        note_form = NoteForm(prefix="note", submission=secrets.token_urlsafe(16))
         payment_form = PaymentForm(prefix="payment", open_amount=inv.open_amount,
-                                   key=writeback.new_key(), amount=inv.open_amount)
+                                   submission=secrets.token_urlsafe(16), amount=inv.open_amount)
         if request.method == "POST":
             done = _handle_invoice_post(db, inv, note_form, payment_form)
             if done:
@@ -211,7 +213,7 @@ def _handle_invoice_post(
     if "note-text" in request.form:
         if note_form.validate_on_submit():
             writeback.queue_note(db, inv, note_form.text.data.strip(), actor=actor(),
-                                 key=_form_key(note_form.key.data))
+                                 key=_form_key(inv, "note", note_form.submission.data))
             flash(_("Notitie staat klaar en wordt binnen enkele seconden in het pakket gezet."),
                   "success")
             return True
@@ -221,15 +223,17 @@ def _handle_invoice_post(
             return True
         if payment_form.validate_on_submit():
             writeback.queue_payment(db, inv, payment_form.amount.data, payment_form.paid_on.data,
-                                    actor=actor(), key=_form_key(payment_form.key.data))
+                                    actor=actor(),
+                                    key=_form_key(inv, "payment", payment_form.submission.data))
             flash(_("Betaling staat klaar en wordt binnen enkele seconden geboekt."), "success")
             return True
     return False
 
 
-def _form_key(submitted: str | None) -> str | None:
-    """The key rendered into the form: submitting twice queues one write, not two."""
-    if submitted and submitted.startswith("PI-") and len(submitted) <= 20:
-        return submitted
+def _form_key(inv: Invoice, kind: str, submission: str | None) -> str | None:
+    """The server's key for this form's write: submitting the same form twice queues one write;
+    the form only carries a token the key is derived from, never the key itself."""
+    if submission and 8 <= len(submission) <= 64:
+        return writeback.form_key(inv.company_id, inv.id, kind, submission)
     return None
 

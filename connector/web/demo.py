@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
+from sqlalchemy import select
 
-from connector.web.access import login_required, operator_id
+from connector.debtor_page.links import url_of
+from connector.models import DebtorLink, Delivery
+from connector.web.access import login_required, operator_id, services
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 
@@ -26,4 +29,18 @@ def messages() -> str:
             "attachments": [part.get_filename() for part in message.iter_attachments()],
         })
     texts = list(reversed(sms.messages[-50:])) if sms is not None else []
-    return render_template("web/demo_messages.html", mails=shown, texts=texts)
+    return render_template("web/demo_messages.html", mails=shown, texts=texts,
+                           pages=_debtor_pages())
+
+
+def _debtor_pages() -> list[dict]:
+    """Every recent message with the debtor's page behind it (letters included), newest first."""
+    settings = services().settings
+    with services().db.session() as db:
+        rows = db.execute(select(DebtorLink, Delivery).join(Delivery, Delivery.id
+                                                             == DebtorLink.delivery_id)
+                          .order_by(DebtorLink.created_at.desc()).limit(50)).all()
+        return [{"url": url_of(link, settings.public_url, settings.secret_key),
+                 "channel": delivery.channel, "step": delivery.step_name,
+                 "state": delivery.state, "debtor": delivery.debtor.name,
+                 "due_on": delivery.due_on} for link, delivery in rows]

@@ -33,6 +33,9 @@ LABELS = {
     # why a case closed without payment (connector.collection.backlog)
     "backlog": _l("niet meegenomen bij live gaan"),
     "time_barred": _l("mogelijk verjaard"),
+    # a debtor's payment plan proposal
+    "proposed": _l("wacht op besluit"), "accepted": _l("geaccepteerd"),
+    "refused": _l("afgewezen"), "missed": _l("termijn gemist"),
 }
 
 # Codes of the pre-incasso engine, in words for the pages. The Dutch is the engine's own text
@@ -62,6 +65,9 @@ HOLD_LABELS = {
     "pause": _l("pauze"),
     "excluded": _l("debiteur uitgesloten"),
     "handover": _l("overgedragen aan incasso"),
+    "paid_check": _l("betaling wordt gecontroleerd"),
+    "plan_proposal": _l("voorstel betalingsregeling"),
+    "call_back": _l("terugbelverzoek"),
 }
 TEMPLATE_LABELS = {
     "profitletter_consumer": _l("Profitletter particulier (veertiendagenbrief)"),
@@ -73,6 +79,12 @@ TEMPLATE_LABELS = {
     "call_script": _l("Belscript"),
 }
 LANG_LABELS = {"nl": _l("Nederlands"), "en": _l("Engels")}
+DEBTOR_ANSWERS = {
+    "paid": _l("Heeft al betaald"),
+    "dispute": _l("Niet eens met de factuur"),
+    "plan": _l("Wil een betalingsregeling"),
+    "callback": _l("Wil teruggebeld worden"),
+}
 
 # What a platform calls one ledger (``ProviderInfo.tenant_label``, Dutch): singular, plural.
 TENANT_WORDS = {"administratie": (_l("administratie"), _l("administraties"))}
@@ -206,6 +218,10 @@ def lang_label(value: str | None) -> str:
     return _word(LANG_LABELS, value)
 
 
+def debtor_answer(value: str | None) -> str:
+    return _word(DEBTOR_ANSWERS, value)
+
+
 def money(value: Decimal | None, currency: str = "EUR") -> str:
     if value is None:
         return "–"
@@ -239,5 +255,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(event_text, "event_text")
     app.add_template_global(pauses_own_reminders, "pauses_own_reminders")
     app.add_template_filter(long_day, "long_day")
-    for function in (channel_label, case_state, hold_label, template_label, lang_label):
+    for function in (channel_label, case_state, hold_label, template_label, lang_label,
+                     debtor_answer):
         app.add_template_filter(function)

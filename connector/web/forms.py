@@ -80,16 +80,32 @@ class NoteForm(FlaskForm):
     text = TextAreaField(_l("Notitie"), validators=[
         DataRequired(_l("Schrijf een notitie.")),
         Length(max=500, message=_l("Maximaal 500 tekens."))])
-    key = HiddenField()
+    submission = HiddenField()  # one-time token: submitting twice queues one write
+
+
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that takes ``NaN``, ``Infinity`` and absurd exponents for "no amount":
+    they would pass or crash the comparisons of the validators."""
+
+    LIMIT = Decimal("1e12")
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and (not self.data.is_finite() or abs(self.data) >= self.LIMIT):
+            self.data = None
+
+
+# A payment before this is a typing error (and a claim that old has long been time-barred).
+OLDEST_PAYMENT_YEARS = 20
 
 
 class PaymentForm(FlaskForm):
-    amount = DecimalField(_l("Bedrag (€)"), places=2, validators=[
+    amount = FiniteDecimalField(_l("Bedrag (€)"), places=2, validators=[
         DataRequired(_l("Vul een bedrag in, bijvoorbeeld 125,50.")),
         NumberRange(min=Decimal("0.01"), message=_l("Het bedrag moet groter zijn dan nul."))])
     paid_on = DateField(_l("Betaaldatum"), default=today_nl, validators=[
         DataRequired(_l("Vul een geldige datum in (jjjj-mm-dd)."))])
-    key = HiddenField()
+    submission = HiddenField()  # one-time token: submitting twice queues one write
 
     def __init__(self, *args: object, open_amount: Decimal | None = None, **kwargs: object):
         super().__init__(*args, **kwargs)
@@ -102,6 +118,8 @@ class PaymentForm(FlaskForm):
     def validate_paid_on(self, field: DateField) -> None:
         if field.data and field.data > today_nl():
             raise ValidationError(_("Een betaling kan niet in de toekomst liggen."))
+        if field.data and field.data.year < today_nl().year - OLDEST_PAYMENT_YEARS:
+            raise ValidationError(_("Deze betaaldatum ligt te ver in het verleden."))
 
 
 class PaymentSettingsForm(FlaskForm):
@@ -117,7 +135,8 @@ class PaymentSettingsForm(FlaskForm):
             return False
         ok = True
         for field in (self.financial_account_id, self.ledger_account_id):
-            if field.data and not field.data.strip().isdigit():
+            value = (field.data or "").strip()
+            if field.data and not (value.isascii() and value.isdigit()):
                 field.errors.append(_("Een Moneybird-id bestaat alleen uit cijfers."))
                 ok = False
         needed = NEEDS.get(self.manual_payment_action.data or "")

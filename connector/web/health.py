@@ -7,9 +7,11 @@ by channel and state, ledger writes and queue lengths, lease take-overs.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from datetime import timedelta
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
@@ -95,8 +97,25 @@ class _DatabaseCollector:
         yield from (syncs, calls, deliveries, writes, queue, takeovers, workers)
 
 
+def metrics_allowed(token: str | None, client: str | None, authorization: str | None) -> bool:
+    """With ``METRICS_TOKEN`` set: only ``Authorization: Bearer <token>``, from anywhere.
+    Without it: only clients on this machine (loopback), e.g. a Prometheus agent beside it."""
+    if token:
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        return bool(authorization and authorization.startswith("Bearer ")) and hmac.compare_digest(
+            given.encode(), token.encode())
+    try:
+        return ipaddress.ip_address((client or "").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
+    if not metrics_allowed(services().settings.metrics_token, request.remote_addr,
+                           request.headers.get("Authorization")):
+        return Response("metrics need a token (METRICS_TOKEN)", status=401,
+                        mimetype="text/plain", headers={"WWW-Authenticate": "Bearer"})
     registry = CollectorRegistry()
     registry.register(_DatabaseCollector())
     return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

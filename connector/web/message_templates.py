@@ -27,7 +27,11 @@ from connector.collection.messages import (
     TEMPLATE_NAMES,
     default_source,
 )
-from connector.collection.template_check import allowed_variables, validate_template
+from connector.collection.template_check import (
+    allowed_variables,
+    static_problems,
+    validate_template,
+)
 from connector.collection.template_preview import (
     PDF_TEMPLATES,
     build_preview,
@@ -94,9 +98,11 @@ def edit(company_id: str, name: str, lang: str) -> str | Response:
                                             lang=lang))
             else:
                 problems = validate_template(name, lang, body)
-            preview = build_preview(db, company_id, name, lang, body,
-                                    partner=current_partner(db, services().settings).name,
-                                    case_id=form.case_id.data or None)
+            # The same static check as saving: a macro or a loop bomb is never rendered.
+            if not static_problems(name, body):
+                preview = build_preview(db, company_id, name, lang, body,
+                                        partner=current_partner(db, services().settings).name,
+                                        case_id=form.case_id.data or None)
         else:
             form.body.data = own.body if own else default_source(name, lang)
             if cases:
@@ -148,6 +154,10 @@ def pdf(company_id: str, name: str, lang: str) -> Response:
         company_or_404(db, company_id)
         if not form.validate_on_submit():
             abort(400)
+        refused = static_problems(name, form.body.data or "")
+        if refused:
+            return Response(_("Geen PDF: %(error)s", error=" ".join(refused)), status=422,
+                            mimetype="text/plain; charset=utf-8")
         preview = build_preview(db, company_id, name, lang, form.body.data or "",
                                 partner=current_partner(db, services().settings).name,
                                 case_id=form.case_id.data or None)

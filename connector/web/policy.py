@@ -86,7 +86,8 @@ def _restructure(draft: dict[str, Any], action: str) -> str | None:
         at = len(steps) - 1 if steps and steps[-1].get("channel") == "handover" else len(steps)
         steps.insert(at, dict(NEW_STEP))
         return None
-    if not index_text.isdigit() or int(index_text) >= len(steps):
+    if (not (index_text.isascii() and index_text.isdigit()) or len(index_text) > 3
+            or int(index_text) >= len(steps)):
         return _("Deze stap bestaat niet (meer).")
     index = int(index_text)
     if verb == "remove":

@@ -9,6 +9,7 @@ the policy form checks each field itself (so the message stands next to it) and
 from __future__ import annotations
 
 import io
+import warnings
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -28,6 +29,10 @@ from connector.web.filters import CHANNEL_LABELS, template_label
 MAX_STEPS = 12
 LOGO_MAX_BYTES = 500 * 1024
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
+# A few kB of PNG can hold 144 megapixels (1.2 GB per letter once decoded): the header's size is
+# checked before any pixel is decoded, and what is kept is re-encoded to letterhead size.
+LOGO_MAX_PIXELS = 25_000_000
+LOGO_BOX = (1200, 600)  # pixels; the letterhead shows the logo at most a few cm wide
 AFTER_CHOICES = [SelectChoice("previous", _l("na de vorige stap")),
                  SelectChoice("start", _l("na opening van het dossier"))]
 
@@ -57,7 +62,8 @@ class DutchSelectField(SelectField):
 def whole_days(text: str | None, *, high: int = 365) -> int:
     """A whole, non-negative number of days, or a ValidationError in the UI's language."""
     value = (text or "").strip()
-    if not value.isdigit():
+    # ASCII digits only ("²".isdigit() is True) and short (int() of 5,000 digits raises).
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
         raise ValidationError(_("Vul een heel aantal dagen in (0 of meer), bijvoorbeeld 7."))
     if int(value) > high:
         raise ValidationError(_("Hoogstens %(days)s dagen.", days=high))
@@ -240,10 +246,61 @@ class LogoForm(FlaskForm):
             raise ValidationError(_("Het bestand is groter dan 500 kB; verklein het logo."))
         if not content:
             raise ValidationError(_("Het bestand is leeg."))
-        mime = image_mime(content)
-        if mime is None:
+        try:
+            normalised = normalise_logo(content)
+        except LogoTooLarge as exc:
+            raise ValidationError(_("Het logo heeft te veel pixels (%(width)d × %(height)d); "
+                                    "gebruik een kleinere afbeelding.",
+                                    width=exc.size[0], height=exc.size[1])) from None
+        if normalised is None:
             raise ValidationError(_("Dit is geen PNG- of JPEG-afbeelding."))
-        self.content, self.mime = content, mime
+        self.content, self.mime = normalised
+
+
+class LogoTooLarge(ValueError):
+    """An image whose header announces more pixels than a logo can need."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        super().__init__(f"{size[0]} x {size[1]} pixels")
+        self.size = size
+
+
+def normalise_logo(content: bytes) -> tuple[bytes, str] | None:
+    """The logo, re-encoded to fit :data:`LOGO_BOX` (same format) when it is bigger; None if it
+    is no PNG/JPEG.
+
+    Raises :class:`LogoTooLarge` before decoding when the header announces too many pixels.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we refuse it below
+            probe = Image.open(io.BytesIO(content))
+        with probe:
+            if probe.width * probe.height > LOGO_MAX_PIXELS:
+                raise LogoTooLarge(probe.size)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
+            Image.DecompressionBombError) as exc:
+        if isinstance(exc, LogoTooLarge):
+            raise
+        return None
+    mime = image_mime(content)
+    if mime is None:
+        return None
+    with Image.open(io.BytesIO(content)) as image:
+        if image.width <= LOGO_BOX[0] and image.height <= LOGO_BOX[1]:
+            return content, mime  # already letterhead size: kept as uploaded
+        image.load()
+        if image.mode not in ("RGB", "RGBA", "L", "LA"):
+            image = image.convert("RGBA" if mime == "image/png" else "RGB")
+        image.thumbnail(LOGO_BOX)
+        out = io.BytesIO()
+        if mime == "image/png":
+            image.save(out, "PNG", optimize=True)
+        else:
+            image.convert("RGB").save(out, "JPEG", quality=90)
+    return out.getvalue(), mime
 
 
 def image_mime(content: bytes) -> str | None:

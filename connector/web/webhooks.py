@@ -95,8 +95,11 @@ def receive(provider_key: str, connection_id: str) -> tuple[str, int]:
     if not found or disconnected:
         return "ok", 200
     for event in found:
-        if event.delivery_id and not _first_delivery(svc, provider_key, event.delivery_id,
-                                                     connection_id, event.action):
+        # Either the platform's key or the signed delivery itself seen before: a duplicate.
+        ids = [i for i in (event.delivery_id,
+                           f"replay:{event.replay_id}" if event.replay_id else None) if i]
+        if not all(_first_delivery(svc, provider_key, i, connection_id, event.action)
+                   for i in ids):  # stops at the first one seen: a duplicate stores nothing
             return "duplicate", 200
     with svc.db.session() as db:
         request_sync(db, company_id)

@@ -45,7 +45,15 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import flask
 import requests
 
-from providers.emulator_server import DeliveryQueue, EmulatorServer, html_page, redirect_with
+from providers.emulator_server import (
+    LOST_ANSWER,
+    DeliveryQueue,
+    EmulatorServer,
+    drop_connection,
+    fault_kind,
+    html_page,
+    redirect_with,
+)
 from providers.exact_online import emulator_data as data
 from providers.exact_online.emulator_data import cents, day_start, odata_date, to_ms
 
@@ -1417,6 +1425,14 @@ class ExactEmulator:
         with self._lock:
             self._faults.append(_Fault(method.upper(), path_contains, times, seconds, status=0))
 
+    def inject_lost_answer(self, method: str, path_contains: str, times: int = 1) -> None:
+        """Process matching requests normally, then drop the connection: the answer is lost
+        (a timeout or a cut line), whatever timeout the client uses."""
+        with self._lock:
+            self._faults.append(
+                _Fault(method.upper(), path_contains, times, status=LOST_ANSWER)
+            )
+
     def inject_error(
         self, method: str, path_contains: str, status: int = 500, times: int = 1, body: Json = None
     ) -> None:
@@ -1636,8 +1652,20 @@ class ExactEmulator:
 
     # ------------------------------------------------------------------ handlers
 
+    def current_for(self, grant: _Grant) -> int:
+        """``Me.CurrentDivision`` as a token sees it. With division scoping, a consent that
+        leaves out the division the user last opened in the browser gets one of the consented
+        divisions instead (the lowest code here), so ``/{CurrentDivision}/system/Divisions``
+        always answers; a division outside the consent is refused with
+        ``403 Forbidden - User division is not within division scope`` (exact-online.md §2.4;
+        which consented division Exact picks is UNCERTAIN, clients must not rely on it)."""
+        inside = sorted(d for d in grant.divisions if d in self._divs)
+        if self.current_division in inside or not inside:
+            return self.current_division
+        return inside[0]
+
     def h_me(self, grant: _Grant) -> Row:
-        cur = self._divs[self.current_division]
+        cur = self._divs[self.current_for(grant)]
         now = self.now()
         me = {
             **self.user,
@@ -1870,7 +1898,7 @@ class ExactEmulator:
     def _take_fault(self, kind: str, method: str, path: str) -> _Fault | None:
         for f in self._faults:
             if (
-                (kind == "delay") == (f.status == 0)
+                fault_kind(f.status) == kind
                 and f.method == method
                 and f.path_contains in path
             ):
@@ -1942,8 +1970,11 @@ class ExactEmulator:
             if 400 <= resp.status_code < 500:
                 self._record_error(record, endpoint_holder)
             delay = self._take_fault("delay", method, path)
+            lost = self._take_fault("lost", method, path)
         if delay is not None:
             time.sleep(delay.seconds)
+        if lost is not None:
+            drop_connection(flask.request.environ)
         return resp
 
     def _record_error(self, record: dict[str, Any], holder: dict[str, Any]) -> None:
@@ -1985,8 +2016,8 @@ class ExactEmulator:
                 if division is not None and (
                     division not in tok.grant.divisions or division not in self._divs
                 ):
-                    raise ApiError(403, "Forbidden - User division is not accessible for this app")
-                bucket = division if division is not None else self.current_division
+                    raise ApiError(403, "Forbidden - User division is not within division scope")
+                bucket = division if division is not None else self.current_for(tok.grant)
                 block_key = (division, holder["endpoint"])
                 if block_key in self._blocked:
                     if self.now() < self._blocked[block_key]:

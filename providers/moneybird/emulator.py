@@ -10,6 +10,7 @@ that works against the emulator has a fair chance of working against the real ho
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import html
@@ -30,7 +31,15 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import flask
 import requests
 
-from providers.emulator_server import DeliveryQueue, EmulatorServer, html_page, redirect_with
+from providers.emulator_server import (
+    LOST_ANSWER,
+    DeliveryQueue,
+    EmulatorServer,
+    drop_connection,
+    fault_kind,
+    html_page,
+    redirect_with,
+)
 from providers.moneybird import emulator_data as data
 from providers.moneybird.emulator_data import CENT, iso_date, iso_ts, money
 
@@ -945,6 +954,14 @@ class MoneybirdEmulator:
                 _Fault(method.upper(), path_contains, times, seconds=seconds, status=0)
             )
 
+    def inject_lost_answer(self, method: str, path_contains: str, times: int = 1) -> None:
+        """Process matching requests normally, then drop the connection: the answer is lost
+        (a timeout or a cut line), whatever timeout the client uses."""
+        with self._lock:
+            self._faults.append(
+                _Fault(method.upper(), path_contains, times, status=LOST_ANSWER)
+            )
+
     def inject_error(
         self, method: str, path_contains: str, status: int = 500, times: int = 1, body: Json = None
     ) -> None:
@@ -1654,9 +1671,8 @@ class MoneybirdEmulator:
 
     def _take_fault(self, kind: str, method: str, path: str) -> _Fault | None:
         for f in self._faults:
-            is_delay = f.status == 0
             if (
-                (kind == "delay") == is_delay
+                fault_kind(f.status) == kind
                 and f.method == method
                 and f.path_contains in path
                 and f.times > 0
@@ -1729,8 +1745,11 @@ class MoneybirdEmulator:
         delay = None
         with self._lock:
             delay = self._take_fault("delay", method, path)
+            lost = self._take_fault("lost", method, path)
         if delay is not None:
             time.sleep(delay.seconds)
+        if lost is not None:
+            drop_connection(flask.request.environ)
         return resp
 
     def _dispatch(
@@ -2088,6 +2107,42 @@ class MoneybirdEmulator:
             flask.abort(404)
         return flask.redirect(f"/_emulator/{adm_id}/sales_invoices/{invoice_id}", code=303)
 
+    def _by_public_hash(self, adm_id: str, first: str, second: str
+                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+        adm = self._adms.get(adm_id)
+        if adm is not None:
+            for inv in adm["invoices"].values():
+                if inv["_hash"] == first + second and inv["state"] != "draft":
+                    return adm, inv
+        flask.abort(404)
+
+    def view_public_invoice(self, adm_id: str, first: str, second: str) -> str:
+        """The invoice's own online page (``url``/``payment_url``), with a "pay now" button
+        standing in for Moneybird's payment providers: paying marks it paid (webhooks go out)."""
+        with self._lock:
+            adm, inv = self._by_public_hash(adm_id, first, second)
+            self._refresh_states(adm)
+            t = data.invoice_totals(inv)
+            state = inv["state"]
+            number = inv["invoice_id"] or "concept"
+        e = html.escape
+        if state == "paid":
+            action = "<p role='status'><strong>Deze factuur is betaald.</strong> Dank u wel.</p>"
+        else:
+            action = (f"<form method='post' action='{e(flask.request.path)}/pay'>"
+                      f"<button type='submit'>Nu betalen: € {money(t['unpaid'])}</button></form>")
+        body = (f"<h1>Factuur {e(number)}</h1><p>{e(adm['name'])}</p>"
+                f"<p>Openstaand: € {money(t['unpaid'])}</p>{action}")
+        return html_page(f"Factuur {number}", body)
+
+    def view_public_pay(self, adm_id: str, first: str, second: str) -> flask.Response:
+        with self._lock:
+            _adm, inv = self._by_public_hash(adm_id, first, second)
+            invoice_id = inv["id"]
+        with contextlib.suppress(ApiError):  # already paid: the page says so
+            self.mark_paid(adm_id, invoice_id)
+        return flask.redirect(flask.request.path.rsplit("/", 1)[0], code=303)
+
     # ------------------------------------------------------------------ Flask app
 
     def _build_app(self) -> flask.Flask:
@@ -2110,6 +2165,10 @@ class MoneybirdEmulator:
         app.add_url_rule(
             "/_emulator/<adm_id>/sales_invoices/<invoice_id>", "view_invoice", self.view_invoice
         )
+        app.add_url_rule("/<adm_id>/external/<first>/<second>/sales_invoice", "public_invoice",
+                         self.view_public_invoice)
+        app.add_url_rule("/<adm_id>/external/<first>/<second>/sales_invoice/pay", "public_pay",
+                         self.view_public_pay, methods=["POST"])
         app.add_url_rule(
             "/_emulator/<adm_id>/sales_invoices/<invoice_id>/mark_paid",
             "view_mark_paid",

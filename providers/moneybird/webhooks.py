@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Mapping
 
@@ -17,6 +18,8 @@ from providers.base import WebhookEvent, WebhookRejected
 
 TOLERANCE_SECONDS = 300
 SIGNATURE_HEADER = "Moneybird-Signature"
+MAX_BODY_DEPTH = 32  # Moneybird's events nest a few levels; deeper is not a real delivery
+_STAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: "²".isdigit() is True
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -39,7 +42,7 @@ def verify_signature(
     parts = [p.split("=", 1) for p in header.split(",") if "=" in p]
     stamps = [v.strip() for k, v in parts if k.strip() == "t"]
     signatures = [v.strip() for k, v in parts if k.strip() == "v1"]
-    if len(stamps) != 1 or not stamps[0].isdigit() or not signatures:
+    if len(stamps) != 1 or not _STAMP.fullmatch(stamps[0]) or not signatures:
         raise WebhookRejected("signature header malformed")
     now = time.time() if now is None else now
     if abs(now - int(stamps[0])) > TOLERANCE_SECONDS:
@@ -58,9 +61,11 @@ def parse(raw_body: bytes, headers: Mapping[str, str], secret: str) -> list[Webh
     it yields no events (nothing is processed) rather than an error.
     """
     signature = _header(headers, SIGNATURE_HEADER)
+    if _too_deep(raw_body):
+        raise WebhookRejected("body nests too deeply")
     try:
         payload = json.loads(raw_body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise WebhookRejected("body is not JSON") from None
     if not isinstance(payload, dict):
         raise WebhookRejected("body is not a JSON object")
@@ -78,5 +83,37 @@ def parse(raw_body: bytes, headers: Mapping[str, str], secret: str) -> list[Webh
             entity_type=str(entity_type) if entity_type else None,
             entity_id=str(entity_id) if entity_id else None,
             delivery_id=_header(headers, "Idempotency-Key"),
+            replay_id=_signed_digest(raw_body, signature),
         )
     ]
+
+
+def _signed_digest(raw_body: bytes, signature: str) -> str:
+    """The same for a replay of this exact signed delivery, whatever Idempotency-Key it carries
+    (the signature covers the timestamp and the body, not the key)."""
+    stamp = next(v.strip() for k, v in (p.split("=", 1) for p in signature.split(",") if "=" in p)
+                 if k.strip() == "t")
+    return hashlib.sha256(f"{stamp}.".encode() + raw_body).hexdigest()
+
+
+def _too_deep(raw_body: bytes) -> bool:
+    """A cheap bracket count before parsing: deep nesting would exhaust the parser's stack."""
+    depth = 0
+    in_string = escaped = False
+    for byte in raw_body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > MAX_BODY_DEPTH:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False

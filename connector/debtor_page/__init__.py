@@ -1,0 +1,1 @@
+"""The debtor's side: a page behind every message (pay, or answer), its links and limits."""
