@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -255,10 +254,6 @@ def emulator_exact(port: int, seed: int, token: str | None) -> None:
     from providers.exact_online.emulator import run
 
     run(port=port, seed=seed, token=token)
-
-
-def random_password() -> str:
-    return secrets.token_urlsafe(12)
 
 
 def _register_subcommands() -> None:

@@ -18,6 +18,7 @@ from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.channels.twilio_emulator import TwilioEmulator
 from connector.config import Settings, load_settings
 from connector.models import Operator
+from connector.passwords import random_password
 from connector.services import Services
 from connector.worker import Worker
 
@@ -106,8 +107,6 @@ def wire_demo(settings: Settings, *, moneybird_url: str, exact_url: str, smtp_po
 
 def _demo_operator(services: Services) -> str | None:
     """A demo operator with a fresh password each run (printed, never stored in clear)."""
-    from connector.cli import random_password
-
     password = random_password()
     with services.db.session() as db:
         operator = db.scalars(select(Operator).where(Operator.email == DEMO_OPERATOR)).first()

@@ -1,0 +1,25 @@
+"""Amounts and dates written the way the letters and the problem messages state them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+from connector.collection.legal.inputs import money, plain_date
+from connector.collection.legal.languages import language
+
+__all__ = ["format_euro", "format_long_date"]
+
+
+def format_euro(amount: Decimal) -> str:
+    """An amount the Dutch way ("€ 1.234,56", with babel's non-breaking space)."""
+    return format_currency(money(amount, "amount", positive=False), "EUR", locale="nl_NL")
+
+
+def format_long_date(day: date, lang: str = "nl") -> str:
+    """A date written out ("dinsdag 7 april 2026" / "Tuesday 7 April 2026")."""
+    locale = language(lang).locale
+    return format_date(plain_date(day, "day"), "EEEE d MMMM y", locale=locale)
