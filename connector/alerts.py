@@ -39,6 +39,7 @@ from connector.models import (
     Event,
     utcnow,
 )
+from connector.reports import loading
 from connector.services import Services
 
 log = logging.getLogger(__name__)
@@ -202,8 +203,6 @@ def weekly_due(now: datetime) -> bool:
 
 def weekly_text(session: Session, company: Company, now: datetime, public_url: str) -> str:
     """The summary's figures, from the same reports as the dashboard."""
-    from connector.reports import loading
-
     today = today_nl()
     board = loading.dashboard(session, [company.id], today)
     week_ago = now - timedelta(days=7)

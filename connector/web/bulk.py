@@ -17,7 +17,10 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from connector.clock import today_nl
-from connector.collection import approval
+from connector.collection import approval, problems
+from connector.collection.actions import ActionRefused, exclude_debtor
+from connector.collection.cases import place_hold
+from connector.models import Debtor, Delivery, DeliveryState, HoldKind
 from connector.web.access import (
     actor,
     company_or_404,
@@ -105,10 +108,6 @@ def _day(text: str) -> date | None:
 @login_required
 def debtors(company_id: str) -> Response:
     """Exclude or pause the ticked debtors of this company, with one reason for all."""
-    from connector.collection.actions import ActionRefused, exclude_debtor
-    from connector.collection.cases import place_hold
-    from connector.models import Debtor, HoldKind
-
     back = redirect(url_for("cases.debtors", company_id=company_id))
     ids = list(dict.fromkeys(request.form.getlist("debtor")))[:MAX_IDS]
     action = request.form.get("bulk_action", "")
@@ -164,9 +163,6 @@ def again_failed() -> Response:
     """Plan every failed step again (nothing of them went out, so none is sent twice); steps
     whose cause is still there (no IBAN, disconnected) stay on the list with the reason.
     Possibly-sent steps are never included: those need a person to check each one."""
-    from connector.collection import problems
-    from connector.models import Delivery, DeliveryState
-
     if not operator_id():
         abort(404)  # the console does not exist for a creditor
     ids = set(request.form.getlist("delivery"))

@@ -71,26 +71,6 @@ def approve_delivery(company_id: str, delivery_id: str) -> Response:
     return _back(company_id)
 
 
-@bp.post("/sender")
-@login_required
-def sender(company_id: str) -> Response | tuple[str, int]:
-    form = SenderForm()
-    with services().db.session() as db:
-        company_or_404(db, company_id)
-        if not form.validate_on_submit():
-            from connector.web.companies import company_page  # the page imports this module
-
-            flash(_("Niet opgeslagen: controleer de gemarkeerde velden bij Afzender."), "error")
-            return company_page(company_id, sender_form=form), 400
-        settings = settings_for(db, company_id)
-        settings.sender = {k: (getattr(form, k).data or "").strip()
-                           for k in ("name", "iban", "email", "phone")}
-        events.record(db, "collection.sender", "Afzendergegevens gewijzigd",
-                      company_id=company_id, actor=actor())
-    flash(_("Afzendergegevens opgeslagen."), "success")
-    return _back(company_id, "afzender")
-
-
 @bp.post("/collection/stamp-via-ledger")
 @login_required
 def stamp_via_ledger(company_id: str) -> Response:

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from connector import connections, events, writeback
 from connector.clock import today_nl
+from connector.collection.cases import settings_for
 from connector.models import (
     Case,
     Company,
@@ -38,7 +39,13 @@ from connector.web.access import (
 from connector.web.alert_settings import switches
 from connector.web.cases import case_console, next_step_label
 from connector.web.collection import overview
-from connector.web.forms import HoldForm, NoteForm, PaymentForm, payment_settings_form
+from connector.web.forms import (
+    HoldForm,
+    NoteForm,
+    PaymentForm,
+    SenderForm,
+    payment_settings_form,
+)
 from providers.base import InvoiceStatus
 
 bp = Blueprint("companies", __name__, url_prefix="/companies")
@@ -237,3 +244,21 @@ def _form_key(inv: Invoice, kind: str, submission: str | None) -> str | None:
         return writeback.form_key(inv.company_id, inv.id, kind, submission)
     return None
 
+
+@bp.post("/<company_id>/sender")
+@login_required
+def sender(company_id: str) -> Response | tuple[str, int]:
+    """The sender card (in whose name steps go out); refused input comes back on the page."""
+    form = SenderForm()
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        if not form.validate_on_submit():
+            flash(_("Niet opgeslagen: controleer de gemarkeerde velden bij Afzender."), "error")
+            return company_page(company_id, sender_form=form), 400
+        settings = settings_for(db, company_id)
+        settings.sender = {k: (getattr(form, k).data or "").strip()
+                           for k in ("name", "iban", "email", "phone")}
+        events.record(db, "collection.sender", "Afzendergegevens gewijzigd",
+                      company_id=company_id, actor=actor())
+    flash(_("Afzendergegevens opgeslagen."), "success")
+    return redirect(url_for("companies.show", company_id=company_id, _anchor="afzender"))

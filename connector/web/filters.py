@@ -15,8 +15,11 @@ from babel.numbers import format_currency
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy import select
 
 from connector import formatting
+from connector.models import Connection
+from connector.web.access import services
 from connector.web.i18n import format_locale
 
 LABELS = {
@@ -106,11 +109,6 @@ def tenant_word(key: str, plural: bool = False) -> str:
 
 
 def _tenant_id_of(company: object) -> str | None:
-    from sqlalchemy import select
-
-    from connector.models import Connection
-    from connector.web.access import services
-
     company_id = getattr(company, "id", None)
     if not company_id:
         return None
@@ -120,8 +118,6 @@ def _tenant_id_of(company: object) -> str | None:
 
 def _tenant_word_of(provider: str | None) -> str:
     """The platform's own word for a ledger ("administratie", "divisie")."""
-    from connector.web.access import services
-
     registry = services().providers
     if provider not in registry:
         return str(_l("administratie"))
@@ -148,8 +144,6 @@ def company_label(company: object) -> Markup:
 def pauses_own_reminders(provider: str | None) -> bool:
     """Whether the platform lets us pause its own reminders (a capability, not a name test):
     where it cannot, pages tell the creditor to switch them off, never that we paused them."""
-    from connector.web.access import services
-
     registry = services().providers
     return provider in registry and registry.get(provider).info.capabilities.pause_own_reminders
 
