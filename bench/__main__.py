@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-SECTIONS = ("moneybird", "exact", "throughput", "engine", "channels", "scale")
+SECTIONS = ("moneybird", "exact", "throughput", "engine", "channels", "scale", "payments")
 EXTRAPOLATE_TO = 100_000
 
 
@@ -71,6 +71,7 @@ def main() -> None:
     from bench.channels import run as run_channels
     from bench.exact_sync import run as run_exact
     from bench.moneybird_sync import run as run_moneybird
+    from bench.payments_first import run as run_payments
     from bench.scale import run as run_scale
     from bench.throughput import run as run_throughput
 
@@ -83,6 +84,7 @@ def main() -> None:
         "engine": lambda: _engine(cases),
         "channels": run_channels,
         "scale": run_scale,
+        "payments": run_payments,
     }
     rows: list[dict[str, Any]] = []
     for name in args.only or SECTIONS:

@@ -43,6 +43,8 @@ class Settings:
     sync_interval_minutes: int = 15
     lease_seconds: int = 120  # a crashed worker's companies are taken over after this
     retry_base_seconds: int = 30  # first backoff of a failed ledger write; syncs wait 4x
+    engine_interval_seconds: int = 60  # how often a worker runs the engine for every company
+    outbox_interval_seconds: float = 3.0  # how often a worker sends waiting ledger writes
     partner_name: str = "Incassopartner (demo)"  # the collection partner whose paper is used
     partner_address: str = "Voorbeeldstraat 1, 3511 AA Utrecht"
     partner_wki_number: str = "WKI-000000 (demo)"
@@ -134,6 +136,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sync_interval_minutes=int(interval),
         lease_seconds=int(get("LEASE_SECONDS", str(defaults.lease_seconds))),
         retry_base_seconds=int(get("RETRY_BASE_SECONDS", str(defaults.retry_base_seconds))),
+        engine_interval_seconds=int(get("ENGINE_INTERVAL_SECONDS",
+                                        str(defaults.engine_interval_seconds))),
+        outbox_interval_seconds=float(get("OUTBOX_INTERVAL_SECONDS",
+                                          str(defaults.outbox_interval_seconds))),
         partner_name=get("PARTNER_NAME", defaults.partner_name),
         partner_address=get("PARTNER_ADDRESS", defaults.partner_address),
         partner_wki_number=get("PARTNER_WKI_NUMBER", defaults.partner_wki_number),

@@ -269,6 +269,7 @@ class LedgerWriteState(enum.StrEnum):
     SENDING = "sending"
     DONE = "done"
     FAILED = "failed"
+    DROPPED = "dropped"  # not written: stale by the time its turn came (see connector.writeback)
 
 
 class LedgerWrite(Base):

@@ -21,6 +21,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 
 from connector import alerts, connections, leases, periodic, sync
+from connector.budgets import Lane, budget_lane
 from connector.clock import today_nl
 from connector.collection.engine import run_company
 from connector.models import Company, Connection, Grant, utcnow
@@ -82,8 +83,11 @@ def sync_one(services: Services, company_id: str, worker: str | None = None) -> 
             company.next_sync_at = utcnow() + timedelta(
                 minutes=services.settings.sync_interval_minutes)
             return
+    # A sync a webhook (or a person) asked for is how a payment is seen: the first lane.
+    lane = Lane.PAYMENT_CHECK if trigger == "requested" else Lane.SCHEDULED_SYNC
     try:
-        result = sync.sync_company(services, company_id, trigger, worker=worker)
+        with budget_lane(lane):
+            result = sync.sync_company(services, company_id, trigger, worker=worker)
         if result.outcome == "ok":
             run_company(services, company_id)
     except Exception:  # one company's bug must not stop the others
@@ -92,6 +96,12 @@ def sync_one(services: Services, company_id: str, worker: str | None = None) -> 
             company = session.get(Company, company_id)
             company.sync_requested_at = None
             company.next_sync_at = utcnow() + sync.RETRY_AFTER_ERROR
+
+
+def _sync_asked(services: Services, company_id: str) -> bool:
+    with services.db.session() as session:
+        return session.scalar(
+            select(Company.sync_requested_at).where(Company.id == company_id)) is not None
 
 
 class Worker:
@@ -118,7 +128,9 @@ class Worker:
                     self.held.discard(company_id)
                 continue
             try:
-                if job == "sync":
+                if job == "sync" or _sync_asked(self.services, company_id):
+                    # A payment check waits for this company: it goes first (the engine
+                    # runs right after the sync).
                     sync_one(self.services, company_id, self.id)
                 else:
                     run_company(self.services, company_id)
@@ -167,8 +179,10 @@ class Worker:
                               coalesce=True, next_run_time=utcnow())
 
         every(self.tick, POLL_SECONDS, "syncs")
-        every(self.outbox, OUTBOX_SECONDS, "outbox")
-        every(self.engine, ENGINE_SECONDS, "engine")
+        every(self.outbox, self.services.settings.outbox_interval_seconds or OUTBOX_SECONDS,
+              "outbox")
+        every(self.engine, self.services.settings.engine_interval_seconds or ENGINE_SECONDS,
+              "engine")
         every(self.renew, max(self.lease_ttl.total_seconds() / 3, 1), "renew")
         every(self.heartbeat, HEARTBEAT_SECONDS, "heartbeat")
         every(lambda: alerts.run(self.services), ALERT_SECONDS, "alerts")  # and weekly summary

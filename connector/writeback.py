@@ -19,7 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector import events
+from connector.budgets import Lane, budget_lane
+from connector.formatting import money
 from connector.models import (
+    Case,
+    CaseState,
     Company,
     Invoice,
     LedgerWrite,
@@ -29,6 +33,7 @@ from connector.models import (
 from connector.services import NotConnected, Services
 from connector.tokens import mark_reconnect_needed, reconnect_reason
 from providers.base import (
+    InvoiceStatus,
     Ledger,
     PaymentSettings,
     RateLimited,
@@ -43,6 +48,18 @@ SENDING_LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
 WAIT_FOR_RECONNECT = timedelta(minutes=15)
 KINDS = ("note", "payment", "pause", "resume")
+# A step note about an invoice that closed a moment ago waits this long for the case to close,
+# so it can go into the closing note instead of after it.
+WAIT_FOR_CLOSING = timedelta(seconds=3)
+CLOSING_GRACE = timedelta(minutes=2)
+# The closing note waits for step notes still on their way, at most this long after queuing.
+CLOSING_WAIT_MAX = timedelta(minutes=10)
+CLOSED_WORDS = {
+    InvoiceStatus.PAID.value: "betaald",
+    InvoiceStatus.CREDITED.value: "gecrediteerd",
+    InvoiceStatus.UNCOLLECTIBLE.value: "afgeboekt als oninbaar",
+    InvoiceStatus.DELETED.value: "verwijderd uit de administratie",
+}
 
 
 def new_key() -> str:
@@ -107,6 +124,24 @@ def queue_payment(
                  paid_on=paid_on.isoformat(), **kw)
 
 
+def queue_step_note(session: Session, invoice: Invoice, text: str, *, key: str, step: str,
+                    how: str, sent_on: date, amount: Decimal) -> LedgerWrite:
+    """A note about a step that went out, with the facts of that moment kept apart, so a note
+    written after the invoice closed can say what was true then (see :func:`_fresh_check`)."""
+    return queue(session, invoice, "note", text=text, key=key, about="step", step=step,
+                 how=how, sent_on=sent_on.isoformat(), amount=f"{amount:.2f}")
+
+
+def historical_step_note(payload: dict[str, str], status: str, *, lead: str = "") -> str:
+    """A step note for an invoice that has closed since: what was sent and true on that day."""
+    sent_on = date.fromisoformat(payload["sent_on"]).strftime("%d-%m-%Y")
+    text = (f"{lead}{payload['step']} verstuurd op {sent_on} per {payload['how']} "
+            f"(toen openstaand {money(Decimal(payload['amount']))})")
+    if not lead:
+        text = f"Pre-incasso: {text}; de factuur is inmiddels {CLOSED_WORDS.get(status, status)}."
+    return text
+
+
 def _describe(write: LedgerWrite, invoice: Invoice) -> str:
     label = invoice.number or invoice.external_id
     if write.kind == "note":
@@ -164,6 +199,8 @@ def _send(services: Services, write_id: str) -> bool:
             write.next_attempt_at = utcnow() + WAIT_FOR_RECONNECT
             write.last_error = "wacht op nieuwe koppeling"
             return False
+        if _fresh_check(session, write, invoice):
+            return False
         # The first attempt may also have landed if it was claimed, sent and then lost.
         maybe_done = write.attempts > 1
         kind, key, payload = write.kind, write.key, dict(write.payload)
@@ -171,7 +208,8 @@ def _send(services: Services, write_id: str) -> bool:
         payment_settings = PaymentSettings(**(company.payment_settings or {}))
 
     try:
-        ref = _perform(ledger, kind, external_id, key, payload, payment_settings, maybe_done)
+        with budget_lane(Lane.LEDGER_WRITE):
+            ref = _perform(ledger, kind, external_id, key, payload, payment_settings, maybe_done)
     except (Transient, RateLimited, ReconnectRequired, Rejected) as exc:
         _failed(services, write_id, exc)
         return False
@@ -183,12 +221,129 @@ def _send(services: Services, write_id: str) -> bool:
         invoice = write.invoice
         if kind == "pause":
             invoice.ledger_paused = True
+            if invoice.status != InvoiceStatus.OPEN.value:
+                # It closed while the pause was on its way: lift it again.
+                queue(session, invoice, "resume", key=derived_key("resume-late", key))
         elif kind == "resume":
             invoice.ledger_paused = False
         events.record(session, f"writeback.{kind}.done", _describe(write, invoice) + " geschreven",
                       company_id=write.company_id, subject_type="invoice",
                       subject_id=invoice.id, key=key)
     return True
+
+
+def _fresh_check(session: Session, write: LedgerWrite, invoice: Invoice) -> bool:
+    """No stale word in the ledger: look at the case and invoice a write is about right before
+    it goes out. True when the write is not to be sent now (dropped, folded or deferred).
+
+    A pause for a closed invoice is dropped (and lifted again when an earlier attempt may have
+    landed); a resume for a closed invoice is sent only when something may have paused it; a
+    step note for a closed invoice goes into the closing note while that still waits, or else
+    says what was true when the step was sent, never a current open amount.
+    """
+    if (write.kind == "note" and write.payload.get("about") == "closing"
+            and utcnow() - write.created_at < CLOSING_WAIT_MAX
+            and _step_notes_waiting(session, invoice, write)):
+        # A step note of this invoice is still on its way: it goes into this note (or, if it
+        # is being written right now, before it), so the closing note is the last word.
+        _defer(write)
+        return True
+    if invoice.status == InvoiceStatus.OPEN.value:
+        if write.kind == "pause" and _case_closed(session, invoice):
+            _drop(session, write, invoice, "dossier gesloten")
+            return True
+        return False
+    if write.kind == "pause":
+        if write.attempts > 1:  # an earlier attempt may have paused it after all
+            queue(session, invoice, "resume", key=derived_key("resume-late", write.key))
+        _drop(session, write, invoice, f"factuur {CLOSED_WORDS.get(invoice.status, '')}")
+        return True
+    if write.kind == "resume":
+        if invoice.ledger_paused or _pause_may_have_landed(session, invoice):
+            return False
+        _drop(session, write, invoice, "niets te hervatten")
+        return True
+    if write.kind != "note" or write.payload.get("about") != "step":
+        return False
+    case = _latest_case(session, invoice)
+    if (case is not None and case.state != CaseState.CLOSED.value and invoice.closed_at
+            and utcnow() - invoice.closed_at < CLOSING_GRACE):
+        # The engine closes the case (and queues the closing note) a moment after the sync.
+        _defer(write)
+        return True
+    closing = None
+    if case is not None:
+        closing = session.scalars(
+            select(LedgerWrite).where(LedgerWrite.key == derived_key("closed", case.id),
+                                      LedgerWrite.state == LedgerWriteState.PENDING.value)
+            .with_for_update(skip_locked=True)).one_or_none()
+    if closing is not None:
+        _fold(session, write, closing, invoice)
+        return True
+    write.payload = {**write.payload, "text": historical_step_note(write.payload,
+                                                                   invoice.status)}
+    return False
+
+
+def fold_step_notes(session: Session, invoice: Invoice, closing: LedgerWrite) -> None:
+    """The invoice closed: step notes not yet written go into the closing note, so the ledger
+    gets one note telling what was sent and what was true then, and nothing after it."""
+    if invoice.status == InvoiceStatus.OPEN.value:
+        return  # still open: what the step notes say is still true
+    waiting = session.scalars(
+        select(LedgerWrite).where(LedgerWrite.invoice_id == invoice.id,
+                                  LedgerWrite.kind == "note",
+                                  LedgerWrite.state == LedgerWriteState.PENDING.value,
+                                  LedgerWrite.id != closing.id)
+        .order_by(LedgerWrite.created_at).with_for_update(skip_locked=True))
+    for write in list(waiting):
+        if write.payload.get("about") == "step":
+            _fold(session, write, closing, invoice)
+
+
+def _fold(session: Session, write: LedgerWrite, closing: LedgerWrite, invoice: Invoice) -> None:
+    earlier = historical_step_note(write.payload, invoice.status, lead="Eerder: ")
+    closing.payload = {**closing.payload, "text": f"{closing.payload['text']} {earlier}."}
+    _drop(session, write, invoice, "opgenomen in de slotnotitie")
+
+
+def _defer(write: LedgerWrite) -> None:
+    """Back in the queue for a moment, as if this attempt had not been claimed."""
+    write.state, write.attempts = LedgerWriteState.PENDING.value, write.attempts - 1
+    write.next_attempt_at = utcnow() + WAIT_FOR_CLOSING
+
+
+def _step_notes_waiting(session: Session, invoice: Invoice, closing: LedgerWrite) -> bool:
+    waiting = session.scalars(select(LedgerWrite).where(
+        LedgerWrite.invoice_id == invoice.id, LedgerWrite.kind == "note",
+        LedgerWrite.id != closing.id,
+        LedgerWrite.state.in_([LedgerWriteState.PENDING.value, LedgerWriteState.SENDING.value])))
+    return any(w.payload.get("about") == "step" for w in waiting)
+
+
+def _latest_case(session: Session, invoice: Invoice) -> Case | None:
+    return session.scalars(select(Case).where(Case.invoice_id == invoice.id)
+                           .order_by(Case.opened_on.desc()).limit(1)).first()
+
+
+def _case_closed(session: Session, invoice: Invoice) -> bool:
+    case = _latest_case(session, invoice)
+    return case is not None and case.state == CaseState.CLOSED.value
+
+
+def _pause_may_have_landed(session: Session, invoice: Invoice) -> bool:
+    return session.scalar(select(LedgerWrite.id).where(
+        LedgerWrite.invoice_id == invoice.id, LedgerWrite.kind == "pause",
+        LedgerWrite.state.in_([LedgerWriteState.DONE.value, LedgerWriteState.SENDING.value]),
+    ).limit(1)) is not None
+
+
+def _drop(session: Session, write: LedgerWrite, invoice: Invoice, reason: str) -> None:
+    write.state, write.done_at, write.last_error = LedgerWriteState.DROPPED.value, utcnow(), reason
+    events.record(session, f"writeback.{write.kind}.dropped",
+                  f"{_describe(write, invoice)} niet geschreven: {reason}"[:500],
+                  company_id=write.company_id, subject_type="invoice", subject_id=invoice.id,
+                  key=write.key)
 
 
 def _perform(

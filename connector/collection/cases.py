@@ -30,6 +30,8 @@ from connector.models import (
     Hold,
     HoldKind,
     Invoice,
+    LedgerWrite,
+    LedgerWriteState,
     new_id,
     utcnow,
 )
@@ -243,11 +245,26 @@ def close_case(session: Session, case: Case, status: str, actor: str) -> None:
     if status == "excluded":
         _note(session, case, f"Pre-incasso beëindigd: {reason}.", "closed", case.id)
     else:
-        _note(session, case, f"Pre-incasso beëindigd: factuur {reason}.", "closed", case.id)
+        closing = writeback.queue_note(session, case.invoice,
+                                       f"Pre-incasso beëindigd: factuur {reason}.",
+                                       key=writeback.derived_key("closed", case.id),
+                                       about="closing")
+        writeback.fold_step_notes(session, case.invoice, closing)
     if case.invoice.status == InvoiceStatus.OPEN.value:
         # Ended without hand-over while still unpaid: the ledger's own reminders take over again.
         writeback.queue(session, case.invoice, "resume",
                         key=writeback.derived_key("resume", case.id))
+    elif case.invoice.ledger_paused or _pause_queued(session, case):
+        # Paid (or closed otherwise) while our pause is on it or on its way: no pause stays on a
+        # closed invoice. The outbox drops a pause still waiting and this resume with it.
+        writeback.queue(session, case.invoice, "resume",
+                        key=writeback.derived_key("resume", case.id))
+
+
+def _pause_queued(session: Session, case: Case) -> bool:
+    return session.scalar(select(LedgerWrite.id).where(
+        LedgerWrite.invoice_id == case.invoice_id, LedgerWrite.kind == "pause",
+        LedgerWrite.state != LedgerWriteState.DROPPED.value).limit(1)) is not None
 
 
 def _drop_planned(session: Session, case: Case, reason: str) -> None:

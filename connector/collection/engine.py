@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from connector import events, writeback
+from connector.budgets import Lane, budget_lane
 from connector.channels.base import (
     ChannelRejected,
     ChannelUncertain,
@@ -76,6 +77,7 @@ from connector.models import (
     new_id,
     utcnow,
 )
+from connector.pacing import Pacer, send_cost
 from connector.partner import current_partner
 from connector.services import NotConnected, Services
 from providers.base import InvoiceStatus, LedgerError
@@ -100,6 +102,7 @@ class RunResult:
     postponed: int = 0
     failed: int = 0
     to_call: int = 0  # call steps put on the operators' call list
+    waiting: int = 0  # due, but left for the next window of the API budget (or a payment check)
 
 
 def local_today(now: datetime) -> date:
@@ -275,6 +278,11 @@ def approve(session: Session, delivery: Delivery, actor: str) -> None:
     )
 
 
+def sendable(session: Session, company_id: str, today: date) -> list[str]:
+    """The deliveries the engine would send now if the budget had room for them all."""
+    return _sendable(session, company_id, today)
+
+
 def _sendable(session: Session, company_id: str, today: date) -> list[str]:
     live = settings_for(session, company_id).live
     query = (
@@ -319,12 +327,49 @@ def _contacted_today(session: Session, debtor_id: str, today: date) -> bool:
 
 
 def send_due(services: Services, company_id: str, now: datetime, result: RunResult) -> None:
+    """Send what is due, as far as the budget can re-check and write back in this window.
+
+    Stops early when a payment check waits for this company (a webhook asked for a sync): the
+    lease goes back so the sync runs now, and sending goes on after it.
+    """
     today = local_today(now)
+    started = utcnow()
     with services.db.session() as session:
         due = _sendable(session, company_id, today)
-    for delivery_id in due:
+        costs = _costs(session, due)
+        pacer = Pacer.for_company(services, session, company_id) if due else None
+    for index, delivery_id in enumerate(due):
+        if _payment_check_asked(services, company_id, since=started):
+            result.waiting += len(due) - index
+            break
+        if pacer is not None and not pacer.allows(costs.get(delivery_id, 0)):
+            result.waiting += len(due) - index
+            log.info("company %s: %s sends wait for the budget (next round %s)",
+                     company_id, len(due) - index, pacer.next_round)
+            break
         outcome = _send_one(services, delivery_id, now)
         setattr(result, outcome, getattr(result, outcome) + 1)
+
+
+def _costs(session: Session, delivery_ids: list[str]) -> dict[str, int]:
+    """The API calls each delivery will cost (see connector.pacing.send_cost)."""
+    costs: dict[str, int] = {}
+    for start in range(0, len(delivery_ids), 500):
+        rows = session.execute(
+            select(Delivery.id, Delivery.channel, Delivery.step, func.count(DeliveryCase.case_id))
+            .join(DeliveryCase, DeliveryCase.delivery_id == Delivery.id)
+            .where(Delivery.id.in_(delivery_ids[start:start + 500]))
+            .group_by(Delivery.id, Delivery.channel, Delivery.step)).all()
+        for delivery_id, channel, step, invoices in rows:
+            costs[delivery_id] = send_cost(invoices, first_step=step == 0, channel=channel)
+    return costs
+
+
+def _payment_check_asked(services: Services, company_id: str, since: datetime) -> bool:
+    """A webhook (or a person) asked for a sync of this company since ``since``."""
+    with services.db.session() as session:
+        asked = session.scalar(select(Company.sync_requested_at).where(Company.id == company_id))
+    return asked is not None and asked > since
 
 
 def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
@@ -355,13 +400,19 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
         stamp = plan_stamp(session, delivery, company, ledger)
 
     # Just in time: re-read every invoice from the ledger right before anything goes out.
+    # It is a payment check: it goes in the first lane, which always has room.
     try:
-        fresh = {case_id: ledger.invoice(ext) for case_id, ext in external.items()}
+        with budget_lane(Lane.PAYMENT_CHECK):
+            fresh = {case_id: ledger.invoice(ext) for case_id, ext in external.items()}
     except LedgerError as exc:
         log.warning("just-in-time check failed for delivery %s: %s", delivery_id, exc)
         return "postponed"
-    # The stamp step stamps the ledger's own invoice PDFs where the platform has them.
-    pdfs, pdf_problem = fetch_invoice_pdfs(ledger, external) if stamp.want_pdfs else ({}, None)
+    # The stamp step stamps the ledger's own invoice PDFs where the platform has them. The
+    # pacer admitted this send with its calls: they spend like the writes it causes (lane 3),
+    # so a busy window does not take the PDF out of a message already on its way.
+    with budget_lane(Lane.LEDGER_WRITE):
+        pdfs, pdf_problem = (fetch_invoice_pdfs(ledger, external) if stamp.want_pdfs
+                             else ({}, None))
 
     with services.db.session() as session:
         delivery = session.get(Delivery, delivery_id)
@@ -403,7 +454,8 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
     if stamp.via_ledger and message.channel == "stamp":
         channel = LedgerReminderChannel(ledger, list(external.values()))
     try:
-        reference = channel.send(message)
+        with budget_lane(Lane.LEDGER_WRITE):
+            reference = channel.send(message)
     except ChannelRejected as exc:
         if exc.temporary:
             return _retry_later(services, delivery_id, str(exc))
@@ -688,9 +740,10 @@ def advance_case(session: Session, delivery: Delivery, case: Case, today: date, 
     )
     if case.last_day_to_pay and is_payment_term_letter(delivery):
         text += f"; betalen uiterlijk {short_day(case.last_day_to_pay)}"
-    writeback.queue_note(
-        session, case.invoice, text + ".", key=writeback.derived_key("step", delivery.id, case.id)
-    )
+    writeback.queue_step_note(
+        session, case.invoice, text + ".", key=writeback.derived_key("step", delivery.id, case.id),
+        step=delivery.step_name, how=how if delivery.channel != "call" else "telefoon",
+        sent_on=today, amount=case.principal)
 
 
 def _put_on_call_list(session: Session, delivery: Delivery, today: date) -> str:

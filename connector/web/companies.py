@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from connector import connections, events, writeback
 from connector.clock import today_nl
 from connector.collection.cases import settings_for
+from connector.collection.engine import sendable
 from connector.models import (
     Case,
     Company,
@@ -25,7 +26,9 @@ from connector.models import (
     LedgerWrite,
     SyncRun,
     SyncState,
+    utcnow,
 )
+from connector.pacing import backlog_plan
 from connector.sync import request_sync
 from connector.web.access import (
     actor,
@@ -120,13 +123,27 @@ def company_page(company_id: str, *, sender_form: Any = None) -> str:
         if sender_form is not None:
             preincasso["sender_form"] = sender_form
         alert_switches = switches(db, company_id)
+        pacing = _pacing(svc, db, company, state)
     return render_template(
         "web/company.html", company=company, connection=connection, state=state, runs=runs,
         overdue=overdue, overdue_total=overdue_total, overdue_sum=overdue_sum, page=page,
         pages=max((overdue_total + PAGE_SIZE - 1) // PAGE_SIZE, 1), writes=writes, log=log,
-        today=today_nl(), settings_form=settings_form, preincasso=preincasso,
+        today=today_nl(), settings_form=settings_form, preincasso=preincasso, pacing=pacing,
         alert_switches=alert_switches,
     )
+
+
+def _pacing(svc, db: Session, company: Company, state: SyncState | None) -> dict:
+    """What the page says about the API budget: sends spread over windows, and when the
+    platform's limit lets the next round start (for sends, or for a postponed sync)."""
+    plan = None
+    if settings_for(db, company.id).live:
+        plan = backlog_plan(svc, db, company.id, sendable(db, company.id, today_nl()))
+    now = utcnow()
+    sync_waits_until = (state.retry_at if state is not None and state.retry_at
+                        and state.retry_at > now else None)
+    return {"plan": plan, "sync_waits_until": sync_waits_until,
+            "next_round": sync_waits_until or (plan.next_round if plan else None)}
 
 
 @bp.post("/<company_id>/sync")

@@ -237,6 +237,14 @@ def moment(value: datetime | None) -> str:
                            locale=format_locale())
 
 
+def hour_minute(value: datetime | None) -> str:
+    """A time of day on the Dutch clock, for "volgende ronde 13:15"."""
+    if value is None:
+        return "–"
+    return format_datetime(value.astimezone(formatting.AMSTERDAM), "HH:mm",
+                           locale=format_locale())
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(day, "day")
@@ -249,6 +257,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(event_text, "event_text")
     app.add_template_global(pauses_own_reminders, "pauses_own_reminders")
     app.add_template_filter(long_day, "long_day")
+    app.add_template_filter(hour_minute, "hour_minute")
     for function in (channel_label, case_state, hold_label, template_label, lang_label,
                      debtor_answer):
         app.add_template_filter(function)

@@ -45,8 +45,9 @@ WEBHOOK_EVENTS = (
     "sales_invoice_state_changed",
     "sales_invoice_marked_as",
     "sales_invoice_destroyed",
-    "sales_invoice_paused",
-    "sales_invoice_unpaused",
+    # Not "sales_invoice_paused"/"unpaused": pausing is what the connector itself does, and each
+    # echo would spend the payment lane on a sync that changes nothing owed. A pause set by
+    # hand shows at the next scheduled sync.
     "sales_invoice_updated",
     "payment",
     "contact_changed",
