@@ -17,8 +17,13 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-SECTIONS = ("moneybird", "exact", "throughput", "engine", "channels", "scale", "payments")
+SECTIONS = ("moneybird", "exact", "first_sync", "throughput", "engine", "channels", "scale",
+            "payments")
 EXTRAPOLATE_TO = 100_000
+# Sections whose runs lift a platform's rate limit (to count calls without waiting out real
+# windows): their rows say so in the label, so no number passes for one taken at the limit.
+LIFTS_LIMITS = {"moneybird", "exact", "first_sync", "throughput", "scale"}
+LIFTED_TAG = " [rate limit lifted]"
 
 
 def _engine(cases: int) -> list[dict[str, Any]]:
@@ -70,6 +75,7 @@ def main() -> None:
 
     from bench.channels import run as run_channels
     from bench.exact_sync import run as run_exact
+    from bench.first_sync import run as run_first_sync
     from bench.moneybird_sync import run as run_moneybird
     from bench.payments_first import run as run_payments
     from bench.scale import run as run_scale
@@ -80,6 +86,7 @@ def main() -> None:
     sections: dict[str, Callable[[], list[dict[str, Any]]]] = {
         "moneybird": lambda: run_moneybird(args.invoices),
         "exact": lambda: run_exact(args.invoices),
+        "first_sync": lambda: run_first_sync(args.invoices),
         "throughput": lambda: run_throughput(sizes),
         "engine": lambda: _engine(cases),
         "channels": run_channels,
@@ -94,6 +101,8 @@ def main() -> None:
         section = sections[name]()
         for row in section:
             row.setdefault("section", name)
+            if name in LIFTS_LIMITS and "lifted" not in row["measure"]:
+                row["measure"] += LIFTED_TAG
         rows += section
         print(f"[{name}: {time.perf_counter() - started:.0f} s]", flush=True)
     _print(rows)

@@ -14,6 +14,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from connector import events
 from connector.models import Company, Connection, SyncRun, WorkerHeartbeat, utcnow
@@ -100,3 +101,23 @@ def beat(services: Services, worker: str) -> None:
             session.add(WorkerHeartbeat(worker_id=worker))
         else:
             row.seen_at = utcnow()
+
+
+class LeaseLost(Exception):
+    """Another worker holds this company's lease now: stop without writing anything more."""
+
+
+def assert_held(session: Session, company_id: str, worker: str | None) -> None:
+    """Lock the company's lease row and check this worker still holds it.
+
+    Called inside every transaction that commits sync progress, so a worker whose lease lapsed
+    (and was taken over) cannot overwrite the new holder's work. ``worker`` None is the CLI or
+    a test running without a lease: allowed.
+    """
+    if worker is None:
+        return
+    owner = session.execute(
+        select(Company.lease_owner).where(Company.id == company_id).with_for_update()
+    ).scalar_one_or_none()
+    if owner is not None and owner != worker:
+        raise LeaseLost(f"company {company_id} is leased by another worker")

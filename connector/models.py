@@ -241,6 +241,8 @@ class SyncState(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row, for the backoff
+    # How many invoices the running pass will bring, where the platform tells (progress).
+    expected_invoices: Mapped[int | None] = mapped_column(Integer)
 
 
 class SyncRun(Base):

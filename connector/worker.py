@@ -88,7 +88,9 @@ def sync_one(services: Services, company_id: str, worker: str | None = None) -> 
     try:
         with budget_lane(lane):
             result = sync.sync_company(services, company_id, trigger, worker=worker)
-        if result.outcome == "ok":
+        # A first sync cut short by the budget has committed pages: its cases open now.
+        if result.outcome == "ok" or (result.outcome == "rate_limited"
+                                      and result.invoices_changed):
             run_company(services, company_id)
     except Exception:  # one company's bug must not stop the others
         log.exception("sync crashed for company %s", company_id)

@@ -7,7 +7,7 @@ errors, and nothing in this package imports from ``connector``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -200,33 +200,72 @@ class InvoiceRecord:
 
 
 @dataclass(frozen=True)
-class InvoiceChanges:
-    """What changed since the last sync.
+class InvoiceChangesPage:
+    """One batch of what changed, with the cursor that resumes right after it.
 
+    A sync applies and commits each page together with its ``cursor``, so a sync cut short
+    (budget spent, crash, lost lease) goes on from the last committed page, never from nothing.
     ``invoices`` are new or changed invoices (open ones and ones that just closed); ``deleted``
-    are ids of known invoices the platform no longer has; ``debtors`` are the debtor records that
-    came along; ``cursor`` is handed back on the next call.
+    are ids of known invoices the platform no longer has; ``debtors`` came along.
+    ``expected_total`` is how many invoices the whole pass will bring, where the platform tells
+    (for progress on pages); None where it does not.
     """
 
     invoices: list[InvoiceRecord]
     debtors: list[DebtorRecord]
     deleted: list[str]
     cursor: str | None
-    api_calls: int = 0
+    expected_total: int | None = None
+
+
+class KnownVersions(Protocol):
+    """What the connector holds, asked in chunks so no provider keeps a tenant in memory."""
+
+    def open_invoice_versions(self, ids: Sequence[str]) -> dict[str, str]:
+        """Versions of those of ``ids`` the connector holds as open invoices."""
+        ...
+
+    def open_invoice_ids(self) -> Iterator[str]:
+        """Every invoice id the connector holds as open, streamed."""
+        ...
+
+    def debtor_versions(self, ids: Sequence[str]) -> dict[str, str]:
+        """Versions of those of ``ids`` that are debtors of open invoices."""
+        ...
+
+    def has_open_debtors(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class KnownMappings:
+    """:class:`KnownVersions` over plain mappings (tests, tools, small tenants)."""
+
+    invoice_versions: Mapping[str, str] = field(default_factory=dict)
+    debtor_version_map: Mapping[str, str] = field(default_factory=dict)
+
+    def open_invoice_versions(self, ids: Sequence[str]) -> dict[str, str]:
+        return {i: self.invoice_versions[i] for i in ids if i in self.invoice_versions}
+
+    def open_invoice_ids(self) -> Iterator[str]:
+        return iter(list(self.invoice_versions))
+
+    def debtor_versions(self, ids: Sequence[str]) -> dict[str, str]:
+        return {i: self.debtor_version_map[i] for i in ids if i in self.debtor_version_map}
+
+    def has_open_debtors(self) -> bool:
+        return bool(self.debtor_version_map)
 
 
 @dataclass(frozen=True)
 class SyncCursor:
     """What the connector knows, so a provider can ask only for what changed.
 
-    ``value`` is the provider's own opaque cursor from the previous sync; ``invoice_versions`` maps
-    the ids of invoices the connector holds as open to their version; ``debtor_versions`` likewise
-    for debtors.
+    ``value`` is the provider's own opaque cursor from the last committed page; ``known``
+    answers which invoices and debtors the connector holds, and at which version.
     """
 
     value: str | None = None
-    invoice_versions: Mapping[str, str] = field(default_factory=dict)
-    debtor_versions: Mapping[str, str] = field(default_factory=dict)
+    known: KnownVersions = field(default_factory=KnownMappings)
 
 
 @dataclass(frozen=True)
@@ -292,7 +331,13 @@ class Ledger(Protocol):
         """Calls this ledger object made so far (for the sync history, also after a failure)."""
         ...
 
-    def changed_invoices(self, cursor: SyncCursor) -> InvoiceChanges: ...
+    def changed_invoices(self, cursor: SyncCursor) -> Iterator[InvoiceChangesPage]:
+        """The changes since ``cursor``, page by page; calls are made as pages are asked for.
+
+        Raises :class:`LedgerError` (e.g. :class:`RateLimited`) between pages: every page
+        handed out before stays valid, and ``cursor`` of the last one resumes after it.
+        """
+        ...
 
     def invoice(self, invoice_id: str) -> InvoiceRecord: ...
 

@@ -63,10 +63,12 @@ class RateBudget:
     through; longer ones raise :class:`RateLimited` so the caller can postpone the work.
     """
 
-    def __init__(self, limit: int, window_seconds: float, *, max_wait: float = 10.0) -> None:
+    def __init__(self, limit: int, window_seconds: float, *, max_wait: float = 10.0,
+                 clock: Callable[[], float] = time.time) -> None:
         self.limit = limit
         self.window = window_seconds
         self.max_wait = max_wait
+        self.clock = clock  # a test may run the platform's real window on a virtual clock
         self._calls: dict[str, deque[float]] = {}
         self._blocked_until: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -74,7 +76,7 @@ class RateBudget:
     def acquire(self, key: str) -> None:
         while True:
             with self._lock:
-                now = time.time()
+                now = self.clock()
                 calls = self._calls.setdefault(key, deque())
                 while calls and calls[0] <= now - self.window:
                     calls.popleft()
@@ -85,7 +87,7 @@ class RateBudget:
                 if wait <= 0:
                     wait = calls[0] + self.window - now
             if wait > self.max_wait:
-                retry_at = datetime.fromtimestamp(time.time() + wait, UTC)
+                retry_at = datetime.fromtimestamp(self.clock() + wait, UTC)
                 raise RateLimited("own rate budget used up", retry_at=retry_at)
             time.sleep(max(wait, 0.01))
 

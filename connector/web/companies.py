@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -49,6 +50,7 @@ from connector.web.forms import (
     SenderForm,
     payment_settings_form,
 )
+from connector.web.i18n import format_locale
 from providers.base import InvoiceStatus
 
 bp = Blueprint("companies", __name__, url_prefix="/companies")
@@ -124,12 +126,14 @@ def company_page(company_id: str, *, sender_form: Any = None) -> str:
             preincasso["sender_form"] = sender_form
         alert_switches = switches(db, company_id)
         pacing = _pacing(svc, db, company, state)
+        first_sync = _first_sync_progress(db, company_id, state, connection)
     return render_template(
         "web/company.html", company=company, connection=connection, state=state, runs=runs,
         overdue=overdue, overdue_total=overdue_total, overdue_sum=overdue_sum, page=page,
         pages=max((overdue_total + PAGE_SIZE - 1) // PAGE_SIZE, 1), writes=writes, log=log,
         today=today_nl(), settings_form=settings_form, preincasso=preincasso, pacing=pacing,
         alert_switches=alert_switches,
+        first_sync=first_sync,
     )
 
 
@@ -144,6 +148,25 @@ def _pacing(svc, db: Session, company: Company, state: SyncState | None) -> dict
                         and state.retry_at > now else None)
     return {"plan": plan, "sync_waits_until": sync_waits_until,
             "next_round": sync_waits_until or (plan.next_round if plan else None)}
+
+
+def _first_sync_progress(
+    db: Session, company_id: str, state: SyncState | None, connection: object | None
+) -> dict[str, str] | None:
+    """A first sync still going (perhaps over several budget windows): how far it got.
+
+    The page refreshes itself while this is shown.
+    """
+    if connection is None or state is None or state.last_success_at is not None \
+            or state.last_started_at is None:
+        return None
+    if getattr(connection, "disconnected_at", None) is not None:
+        return None
+    fetched = db.scalar(select(func.count()).select_from(Invoice).where(
+        Invoice.company_id == company_id, Invoice.status == InvoiceStatus.OPEN.value)) or 0
+    expected = state.expected_invoices
+    return {"fetched": format_decimal(fetched, locale=format_locale()),
+            "expected": format_decimal(expected, locale=format_locale()) if expected else ""}
 
 
 @bp.post("/<company_id>/sync")

@@ -9,14 +9,14 @@ checked hourly, and on demand for accounts that changed. ``__next`` links are fo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from providers.base import (
     DebtorRecord,
-    InvoiceChanges,
+    InvoiceChangesPage,
     InvoiceRecord,
     PaymentSettings,
     Rejected,
@@ -40,6 +40,8 @@ ADDRESS_FIELDS = "ID,Account,Type,AddressLine1,AddressLine2,Postcode,City,Countr
 CONTACT_FIELDS = "ID,Account,FullName,Email,BusinessEmail,Phone,Mobile,IsMainContact"
 DELETED_SELECT = "EntityKey,EntityType,Timestamp"
 DELETED_PAYMENT_TERM = 10
+OPEN_ITEMS = "/bulk/Cashflow/Receivables"
+OPEN_FILTER = "Status eq 20"  # open; 30 and 40 are on their way to collection, 50 matched
 DETAILS_EVERY = timedelta(hours=1)
 IDS_PER_FILTER = 20
 WEBHOOK_TOPICS = ("SalesInvoices", "SalesEntries", "BankEntries", "CashEntries",
@@ -102,39 +104,109 @@ class ExactLedger:
         rows = self._all(path, {"$select": select, "$filter": f"Timestamp gt {since}L"})
         return rows, max([since, *(int(r["Timestamp"]) for r in rows if r.get("Timestamp"))])
 
-    def changed_invoices(self, cursor: SyncCursor) -> InvoiceChanges:
-        calls_before = self.api.calls
+    def changed_invoices(self, cursor: SyncCursor) -> Iterator[InvoiceChangesPage]:
+        """Open items first, then the change feeds; every page with the cursor after it.
+
+        A first sync goes through phases (reference §5, "Recommended read strategy"):
+        ``accounts`` (the debtors from ``sync/CRM/Accounts``, 1,000 a page), ``open`` (the open
+        receivables, ``bulk/Cashflow/Receivables?$filter=Status eq 20``, 1,000 a page: the first
+        cases can open after these, at open pages + account pages), ``details`` (invoice
+        addresses and main contacts joined in) and ``history`` (``sync/Cashflow/PaymentTerms``
+        from the start: closes what was paid meanwhile and sets the feed's watermark). After
+        that every sync follows the feeds from their watermarks. Closing never needs the whole
+        open set: the payment-terms feed carries every settled term, so an open page committed
+        in one run and a payment in the next are both seen, whatever run they fall in.
+        """
         state = _state(cursor.value)
-        initial = "accounts" not in state
-        terms, state["terms"] = self._since(
-            "/sync/Cashflow/PaymentTerms", TERM_SELECT, state.get("terms", 1))
-        invoices = [mapping.invoice(r) for r in terms if mapping.is_receipt(r)]
+        if "accounts" not in state and "phase" not in state:
+            state["phase"] = "accounts"  # a first sync
+        if state.get("phase") == "accounts":
+            yield self._initial_accounts(state)
+        if state.get("phase") == "open":
+            yield from self._open_items(state)
+        if state.get("phase") == "details":
+            yield self._initial_details(state)
+        initial = state.get("phase") == "history"
+        yield from self._term_pages(state)
+        yield self._feeds(state, initial)
+
+    def _initial_accounts(self, state: dict[str, Any]) -> InvoiceChangesPage:
+        """The debtors as their accounts say, so the open items find them; the invoice address
+        and the contact person follow in the ``details`` phase, right after the open items."""
+        accounts, state["accounts"] = self._since(
+            "/sync/CRM/Accounts", ACCOUNT_FIELDS + ",Timestamp", 1)
+        state["phase"], state["open_next"] = "open", None
+        return InvoiceChangesPage(invoices=[], debtors=[mapping.debtor(a) for a in accounts],
+                                  deleted=[], cursor=json.dumps(state))
+
+    def _initial_details(self, state: dict[str, Any]) -> InvoiceChangesPage:
+        addresses, state["addresses"] = self._since(
+            "/sync/CRM/Addresses", ADDRESS_FIELDS + ",Timestamp", 1)
+        contacts, state["contacts"] = self._since(
+            "/sync/CRM/Contacts", CONTACT_FIELDS + ",Timestamp", 1)
+        accounts, state["accounts"] = self._since(
+            "/sync/CRM/Accounts", ACCOUNT_FIELDS + ",Timestamp", 1)
+        state["details_checked_at"] = datetime.now(UTC).isoformat()
+        state["phase"] = "history"
+        return InvoiceChangesPage(invoices=[], debtors=_join(accounts, addresses, contacts),
+                                  deleted=[], cursor=json.dumps(state))
+
+    def _open_items(self, state: dict[str, Any]) -> Iterator[InvoiceChangesPage]:
+        following: str | None = state.get("open_next")
+        params: dict[str, str] | None = None
+        if not following:
+            following, params = OPEN_ITEMS, {"$select": TERM_FIELDS, "$filter": OPEN_FILTER}
+        while following:
+            rows, following = self._rows(following, params)
+            params = None
+            state["open_next"] = following
+            if not following:
+                state["phase"] = "details"
+                state.pop("open_next", None)
+            yield InvoiceChangesPage(invoices=[mapping.invoice(r) for r in rows], debtors=[],
+                                     deleted=[], cursor=json.dumps(state))
+
+    def _term_pages(self, state: dict[str, Any]) -> Iterator[InvoiceChangesPage]:
+        """The payment-terms feed a page at a time; the watermark moves with each page."""
+        since = int(state.get("terms", 1))
+        following: str | None = "/sync/Cashflow/PaymentTerms"
+        params: dict[str, str] | None = {"$select": TERM_SELECT,
+                                         "$filter": f"Timestamp gt {since}L"}
+        while following:
+            rows, following = self._rows(following, params)
+            params = None
+            since = max([since, *(int(r["Timestamp"]) for r in rows if r.get("Timestamp"))])
+            state["terms"] = since
+            if not following:
+                state.pop("phase", None)
+            if rows or following:
+                yield InvoiceChangesPage(
+                    invoices=[mapping.invoice(r) for r in rows if mapping.is_receipt(r)],
+                    debtors=[], deleted=[], cursor=json.dumps(state))
+
+    def _feeds(self, state: dict[str, Any], initial: bool) -> InvoiceChangesPage:
+        """Accounts, deletions and (hourly) addresses and contacts: the last page of a pass."""
         accounts, state["accounts"] = self._since(
             "/sync/CRM/Accounts", ACCOUNT_FIELDS + ",Timestamp", state.get("accounts", 1))
         removed, state["deleted"] = self._since(
             "/sync/Deleted", DELETED_SELECT, state.get("deleted", 1))
         deleted = [str(r["EntityKey"]) for r in removed
                    if r.get("EntityType") == DELETED_PAYMENT_TERM and not initial]
-
         now = datetime.now(UTC)
         checked = state.get("details_checked_at")
         addresses: list[dict] = []
         contacts: list[dict] = []
-        if initial or checked is None or now - datetime.fromisoformat(checked) >= DETAILS_EVERY:
+        if checked is None or now - datetime.fromisoformat(checked) >= DETAILS_EVERY:
             addresses, state["addresses"] = self._since(
                 "/sync/CRM/Addresses", ADDRESS_FIELDS + ",Timestamp", state.get("addresses", 1))
             contacts, state["contacts"] = self._since(
                 "/sync/CRM/Contacts", CONTACT_FIELDS + ",Timestamp", state.get("contacts", 1))
             state["details_checked_at"] = now.isoformat()
-        if initial:
-            debtors = _join(accounts, addresses, contacts)
-        else:
-            affected = {str(a["ID"]) for a in accounts}
-            affected |= {str(x["Account"]) for x in addresses + contacts if x.get("Account")}
-            debtors = self._debtors_for(sorted(affected))
-        return InvoiceChanges(invoices=invoices, debtors=debtors, deleted=deleted,
-                              cursor=json.dumps(state),
-                              api_calls=self.api.calls - calls_before)
+        affected = {str(a["ID"]) for a in accounts}
+        affected |= {str(x["Account"]) for x in addresses + contacts if x.get("Account")}
+        debtors = self._debtors_for(sorted(affected))
+        return InvoiceChangesPage(invoices=[], debtors=debtors, deleted=deleted,
+                                  cursor=json.dumps(state))
 
     def _debtors_for(self, account_ids: list[str]) -> list[DebtorRecord]:
         accounts: list[dict] = []

@@ -1415,6 +1415,23 @@ class ExactEmulator:
             self._emit(div, "SalesInvoices", "Create", it["InvoiceID"])
             return self._r_term(div, it)
 
+    def add_settled_history(self, division: int, count: int) -> None:
+        """Add ``count`` fully paid sales terms: years of history a big division carries in
+        ``sync/Cashflow/PaymentTerms`` but never in its open items."""
+        with self._lock:
+            div = self._div(division)
+            debtors = [a for a in div["accounts"].values() if a["IsSales"]]
+            today = self._today()
+            hid = max((it["HID"] for it in div["items"].values()), default=0)
+            for _ in range(count):
+                div["number"] += 1
+                hid += 1
+                it = data.make_item(self._rng, self._rng.choice(debtors), div["number"], hid,
+                                    today, self.now(), self._ts)
+                paid_on = min(today, it["DueDate"])
+                it.update(Paid=it["Total"], LastPaymentDate=paid_on, EndDate=paid_on)
+                div["items"][it["ID"]] = it
+
     def set_current_division(self, code: int) -> None:
         """The user opened another company in the browser (``Me.CurrentDivision`` changes)."""
         with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -19,8 +20,9 @@ import requests
 
 from providers.base import (
     DebtorRecord,
-    InvoiceChanges,
+    InvoiceChangesPage,
     InvoiceRecord,
+    KnownVersions,
     PaymentSettings,
     Rejected,
     SyncCursor,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from providers.moneybird.provider import MoneybirdProvider
 
 BATCH = 100  # the synchronization POST returns at most 100 records
+COMPARE_CHUNK = 2000  # listed ids compared with the mirror per query round
 REMINDER_GROUP = ("contact_id", "workflow_id", "document_style_id", "identity_id")
 MAX_PDF_BYTES = 10 * 1024 * 1024  # an invoice PDF is a few hundred kB; refuse anything huge
 LOOKBACK_YEARS = 10
@@ -96,47 +99,79 @@ class MoneybirdLedger:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def changed_invoices(self, cursor: SyncCursor) -> InvoiceChanges:
-        calls_before = self.api.calls
+    def changed_invoices(self, cursor: SyncCursor) -> Iterator[InvoiceChangesPage]:
+        """One list call, then pages of 100 fetched invoices, each with its resuming cursor.
+
+        The synchronization list is one call holding every unpaid invoice, so every run sees
+        the whole open set at once: a run that resumes after a cut lists again and fetches
+        only what differs from what was committed (committed pages are never fetched twice),
+        and "known open but no longer listed" is always judged against a complete list.
+        Those invoices (paid, credited, written off, deleted) are fetched first: payments first.
+        """
         today = self.provider.today()
+        known = cursor.known
+        check_contacts = known.has_open_debtors()  # asked before this run adds any
         listed = self._versions(
             "/sales_invoices/synchronization.json",
             {"filter": f"state:{'|'.join(mapping.UNPAID_STATES)},period:{sync_period(today)}"},
         )
-        known = cursor.invoice_versions
-        wanted = [i for i, v in listed.items() if known.get(i) != v]
-        # Known open invoices that left the unpaid list were paid, credited, written off or
-        # deleted: fetch them to learn which.
-        wanted += [i for i in known if i not in listed]
-        raw = self._fetch("/sales_invoices/synchronization.json", wanted)
-        invoices = [mapping.invoice(r) for r in raw]
-        fetched = {inv.id for inv in invoices}
-        deleted = [i for i in known if i not in listed and i not in fetched]
-
-        debtors = {str(r["contact"]["id"]): mapping.debtor(r["contact"])
-                   for r in raw if isinstance(r.get("contact"), dict)}
+        gone = [i for i in known.open_invoice_ids() if i not in listed]
+        changed: list[str] = []
+        ids = list(listed)
+        for start in range(0, len(ids), COMPARE_CHUNK):
+            chunk = ids[start : start + COMPARE_CHUNK]
+            versions = known.open_invoice_versions(chunk)
+            changed += [i for i in chunk if versions.get(i) != listed[i]]
+        del ids
+        expected = len(listed)
+        del listed
         state = _cursor_state(cursor.value)
+        value = json.dumps(state)
         now = datetime.now(UTC)
         checked = state.get("contacts_checked_at")
-        if checked is None or now - datetime.fromisoformat(checked) >= CONTACTS_EVERY:
-            debtors.update((d.id, d) for d in self._changed_debtors(cursor, set(debtors)))
+        contacts_due = checked is None or now - datetime.fromisoformat(checked) >= CONTACTS_EVERY
+        if contacts_due:
             state["contacts_checked_at"] = now.isoformat()
-        return InvoiceChanges(
-            invoices=invoices,
-            debtors=list(debtors.values()),
-            deleted=deleted,
-            cursor=json.dumps(state),
-            api_calls=self.api.calls - calls_before,
-        )
+        final = json.dumps(state)
+        contacts_page = contacts_due and check_contacts
+        batches = [(batch, True) for batch in chunks(gone)]
+        batches += [(batch, False) for batch in chunks(changed)]
+        del gone, changed
+        seen_debtors: set[str] = set()
+        for number, (batch, was_open) in enumerate(batches, start=1):
+            # The last page carries the final cursor, unless the contact check follows.
+            last = number == len(batches) and not contacts_page
+            page = self._page(batch, final if last else value, expected, seen_debtors)
+            if was_open:
+                returned = {inv.id for inv in page.invoices}
+                page = replace(page, deleted=[i for i in batch if i not in returned])
+            yield page
+        if contacts_page:
+            debtors = self._changed_debtors(known, seen_debtors)
+            yield InvoiceChangesPage(invoices=[], debtors=debtors, deleted=[], cursor=final,
+                                     expected_total=expected)
+        elif not batches and final != value:
+            yield InvoiceChangesPage(invoices=[], debtors=[], deleted=[], cursor=final,
+                                     expected_total=expected)
 
-    def _changed_debtors(self, cursor: SyncCursor, already: set[str]) -> list[DebtorRecord]:
-        if not cursor.debtor_versions:
-            return []
+    def _page(self, ids: list[str], cursor: str, expected: int,
+              seen_debtors: set[str]) -> InvoiceChangesPage:
+        raw = self._fetch("/sales_invoices/synchronization.json", ids)
+        debtors = {str(r["contact"]["id"]): mapping.debtor(r["contact"])
+                   for r in raw if isinstance(r.get("contact"), dict)}
+        seen_debtors.update(debtors)
+        return InvoiceChangesPage(invoices=[mapping.invoice(r) for r in raw],
+                                  debtors=list(debtors.values()), deleted=[], cursor=cursor,
+                                  expected_total=expected)
+
+    def _changed_debtors(self, known: KnownVersions, already: set[str]) -> list[DebtorRecord]:
         listed = self._versions("/contacts/synchronization.json", {})
-        stale = [
-            i for i, v in cursor.debtor_versions.items()
-            if i not in already and i in listed and listed[i] != v
-        ]
+        ids = [i for i in listed if i not in already]
+        stale: list[str] = []
+        for start in range(0, len(ids), COMPARE_CHUNK):
+            chunk = ids[start : start + COMPARE_CHUNK]
+            versions = known.debtor_versions(chunk)
+            stale += [i for i in chunk if i in versions and versions[i] != listed[i]]
         return [mapping.debtor(r) for r in self._fetch("/contacts/synchronization.json", stale)]
 
     def invoice(self, invoice_id: str) -> InvoiceRecord:

@@ -1738,6 +1738,11 @@ class MoneybirdEmulator:
             "status": None,
             "at": self._now(),
         }
+        if method == "POST" and path.endswith("/synchronization.json"):
+            # Which records a synchronization POST asked for: tests check nothing is fetched twice.
+            body = flask.request.get_json(silent=True)
+            ids = body.get("ids") if isinstance(body, dict) else None
+            record["ids"] = [str(i) for i in ids] if isinstance(ids, list) else []
         resp = self._dispatch(method, path, rest, record)
         record["status"] = resp.status_code
         with self._lock:

@@ -1,7 +1,7 @@
 """Creditor alerts: which e-mail alerts and weekly summary a company wants (#16).
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0007
 Create Date: 2026-11-27 15:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0009"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
