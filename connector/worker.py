@@ -20,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 
-from connector import connections, leases, periodic, sync
+from connector import alerts, connections, leases, periodic, sync
 from connector.budgets import Lane, budget_lane
 from connector.clock import today_nl
 from connector.collection.engine import run_company
@@ -39,6 +39,7 @@ POLL_SECONDS = 1.0
 OUTBOX_SECONDS = 3.0
 ENGINE_SECONDS = 60.0
 HEARTBEAT_SECONDS = 10.0
+ALERT_SECONDS = 60.0
 KEEP_ALIVE_HOURS = 6
 KEEP_ALIVE_AGE = timedelta(days=7)  # far inside Exact Online's 30-day refresh-token expiry
 CLAIM_BATCH = 5
@@ -186,6 +187,7 @@ class Worker:
               "engine")
         every(self.renew, max(self.lease_ttl.total_seconds() / 3, 1), "renew")
         every(self.heartbeat, HEARTBEAT_SECONDS, "heartbeat")
+        every(lambda: alerts.run(self.services), ALERT_SECONDS, "alerts")  # and weekly summary
         scheduler.add_job(keep_alive, "interval", hours=KEEP_ALIVE_HOURS, id="keep_alive",
                           args=[self.services], max_instances=1, coalesce=True)
         scheduler.add_job(connections.forget_orphan_grants, "interval", minutes=15,
