@@ -14,7 +14,9 @@ import json
 import logging
 import os
 import re
+import time
 from datetime import UTC, datetime
+from typing import Any
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # Libraries that log every routine step at INFO; their warnings and errors still show.
@@ -51,6 +53,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class RepeatSummary(logging.Filter):
+    """The same warning again within ``window`` seconds is held back and counted; the next
+    one after the window says how many were held back. A demo's log (or a failing mail
+    server) then shows one line a minute, not one a second, and loses no information."""
+
+    def __init__(self, window: float = 60.0, clock: Any = None) -> None:
+        super().__init__()
+        self.window = window
+        self.clock = clock or time.monotonic
+        self.seen: dict[tuple[str, int, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        now = self.clock()
+        first, held = self.seen.get(key, (None, 0))
+        if first is not None and now - first < self.window:
+            self.seen[key] = (first, held + 1)
+            return False
+        self.seen[key] = (now, 0)
+        if held:
+            record.msg = f"{record.msg} (en nog {held}× in de {int(self.window)} s ervoor)"
+        return True
+
+
 def log_format() -> str:
     """``LOG_FORMAT`` from the environment: ``json`` or ``text`` (anything else)."""
     return "json" if os.environ.get("LOG_FORMAT", "").strip().lower() == "json" else "text"
@@ -64,6 +92,7 @@ def configure_logging(style: str | None = None) -> None:
     """Send every logger's records to stderr in one format; ``style`` defaults to LOG_FORMAT."""
     handler = logging.StreamHandler()
     handler.setFormatter(make_formatter(style))
+    handler.addFilter(RepeatSummary())
     handler.addFilter(RedactDebtorLinks())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -364,6 +364,8 @@ class CollectionSettings(Base):
     stamp_via_ledger: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(100), default="system")
+    # E-mail alerts and the weekly summary, switched per kind (connector.alerts); None: all on.
+    alerts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class CaseState(enum.StrEnum):
@@ -646,6 +648,21 @@ class DebtorResponse(Base):
 
     delivery: Mapped[Delivery] = relationship()
     debtor: Mapped[Debtor] = relationship()
+class AlertSent(Base):
+    """One e-mail alert or weekly summary sent to a creditor, by its dedup key (#16).
+
+    The key is the primary key: two workers running the alert job at once cannot both send
+    the same alert (the second insert fails and that worker skips it).
+    """
+
+    __tablename__ = "alerts_sent"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 
 
 class JobLease(Base):

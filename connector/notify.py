@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from connector import events
+from connector import alerts, events
 from connector.channels.base import ChannelRejected, ChannelUncertain
 from connector.collection.cases import settings_for
 from connector.models import Grant, utcnow
@@ -25,7 +25,7 @@ def notify_reconnect(services: Services, session: Session, grant: Grant) -> bool
         if connection.disconnected_at is not None:
             continue
         address = (settings_for(session, connection.company_id).sender or {}).get("email")
-        if not address:
+        if not address or not alerts.enabled(session, connection.company_id, alerts.RECONNECT):
             continue
         link = f"{services.settings.public_url}/companies/{connection.company_id}"
         try:

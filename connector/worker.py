@@ -24,7 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 
-from connector import connections, leases, periodic, sync
+from connector import alerts, connections, leases, periodic, sync
 from connector.budgets import Lane, budget_lane
 from connector.clock import today_nl
 from connector.collection.engine import run_company
@@ -39,6 +39,7 @@ POLL_SECONDS = 1.0
 OUTBOX_SECONDS = 3.0
 ENGINE_SECONDS = 60.0
 HEARTBEAT_SECONDS = leases.HEARTBEAT_SECONDS
+ALERT_SECONDS = 60.0
 KEEP_ALIVE_HOURS = 6
 KEEP_ALIVE_AGE = timedelta(days=7)  # far inside Exact Online's 30-day refresh-token expiry
 CLAIM_BATCH = 5
@@ -282,6 +283,7 @@ class Worker:
               "outbox")
         every(self.engine, self.services.settings.engine_interval_seconds or ENGINE_SECONDS,
               "engine")
+        every(lambda: alerts.run(self.services), ALERT_SECONDS, "alerts")  # and weekly summary
         scheduler.add_job(self._guarded(lambda: keep_alive(self.services)), "interval",
                           hours=KEEP_ALIVE_HOURS, id="keep_alive", max_instances=1,
                           coalesce=True)

@@ -256,6 +256,8 @@ def test_letter_channel_queues_mails_and_posts(tmp_path: Path, smtp: CaptureSmtp
     duplex = merge_letters(store, ids, duplex=True)
     assert len(PdfReader(io.BytesIO(duplex)).pages) == sum(p + p % 2 for p in pages_each)
 
+    with pytest.raises(PrintQueueError, match="before they were made"):  # 1 March: no letter yet
+        mark_posted(store, ids, date(2026, 3, 1))
     with pytest.raises(PrintQueueError):  # a day late: the term in the letter is now too early
         mark_posted(store, ids, date(2026, 3, 3))
     batch = mark_posted(store, ids, date(2026, 3, 2))

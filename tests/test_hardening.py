@@ -744,6 +744,6 @@ def test_successful_sign_ins_do_not_use_up_the_client_limit(services):
         s = requests.Session()
         done = s.post(f"{url}/login", data={"csrf_token": csrf_token(s.get(f"{url}/login").text),
                                             "email": "op@partner.example", "password": PASSWORD})
-        assert done.url.endswith("/companies/"), done.status_code
+        assert done.url.endswith("/operator/"), done.status_code  # the console (#16)
     with services.db.session() as db:
         assert db.scalars(select(RateCall)).all() == []

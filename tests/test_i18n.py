@@ -111,7 +111,7 @@ def test_switch_remembers_the_choice_and_survives_sign_in(services):
     done = browser.post(f"{url}/login", data={"csrf_token": csrf_token(page),
                                              "email": "op@partner.example",
                                              "password": PASSWORD})
-    assert done.url.endswith("/companies/")
+    assert done.url.endswith("/operator/")
     assert '<html lang="en">' in done.text  # sign-in starts a new session, language kept
 
 
@@ -328,7 +328,8 @@ def test_form_errors_come_back_in_english(services, creditor_en):
     page = browser.get(base).text
     bad = browser.post(f"{base}/sender", data={"csrf_token": csrf_token(page), "name": "Zoet",
                                               "iban": "NL00ABNA0000000000"})
-    _in_english(bad.text, "IBAN: This IBAN is not valid (check the digits).")
+    _in_english(bad.text, "This IBAN is not valid (check the digits).",  # next to the field
+                "Not saved: check the marked fields under Sender.")
     with services.db.session() as db:
         stored = settings_for(db, company_id).policy
     editor = browser.get(f"{base}/policy").text
@@ -346,7 +347,7 @@ def test_form_errors_come_back_in_english(services, creditor_en):
     browser.headers.pop("Accept-Language")
     dutch = browser.post(f"{base}/sender", data={"csrf_token": csrf_token(page), "name": "Zoet",
                                                 "iban": "NL00ABNA0000000000"})
-    assert "IBAN: Dit IBAN klopt niet (controleer de cijfers)." in dutch.text
+    assert "Dit IBAN klopt niet (controleer de cijfers)." in dutch.text  # at the field
     with services.db.session() as db:
         assert settings_for(db, company_id).policy == stored
         assert not (settings_for(db, company_id).sender or {}).get("iban")

@@ -203,6 +203,10 @@ def test_print_queue_merges_letters_and_posting_starts_the_term(wired):  # noqa:
             "csrf_token": csrf_token(page), "letter": entry.delivery_id,
             "posted_on": "2026-03-10"})
         assert "in de toekomst" in tomorrow.text
+        before = browser.post(f"{url}/operator/print/posted", data={
+            "csrf_token": csrf_token(page), "letter": entry.delivery_id,
+            "posted_on": "2026-03-06"})  # the letter was made on 9 March
+        assert "vóór de dag waarop de brief is gemaakt" in before.text
         posted = browser.post(f"{url}/operator/print/posted", data={
             "csrf_token": csrf_token(page), "letter": entry.delivery_id,
             "posted_on": "2026-03-09"})

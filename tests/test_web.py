@@ -38,7 +38,7 @@ def _operator_session(services) -> requests.Session:
     page = s.get(f"{url}/login")
     done = s.post(f"{url}/login", data={"csrf_token": csrf_token(page.text),
                                         "email": "OP@partner.example", "password": PASSWORD})
-    assert done.url.endswith("/companies/"), done.url
+    assert done.url.endswith("/operator/"), done.url  # operators land on the console
     return s
 
 
@@ -73,7 +73,7 @@ def test_operator_login_attempts_are_limited_per_email(services):
     assert "klopt niet" in attempt("wrong password!", "other@partner.example").text
     later = utcnow() + login_limits.WINDOW + timedelta(seconds=1)
     with time_machine.travel(later, tick=False):
-        assert attempt(PASSWORD).url.endswith("/companies/")
+        assert attempt(PASSWORD).url.endswith("/operator/")
     with services.db.session() as db:  # the failures of a signed-in address are forgiven
         keys = [r.key for r in db.scalars(select(RateCall))]
     assert sum(k.startswith("login:email:") for k in keys) == 1  # only "other@" is left

@@ -67,6 +67,8 @@ def test_preview_shows_planned_steps_and_approval_and_holds_work(services, money
         delivery = db.scalars(select(Delivery).where(Delivery.state == "planned")).first()
         case = db.scalars(select(Case)).first()
     base = f"{services.settings.public_url}/companies/{company_id}"
+    with services.db.session() as db:  # a step is approved only when it can go out (#16)
+        settings_for(db, company_id).sender = {"name": "Zoet B.V.", "iban": "NL91ABNA0417164300"}
     approved = browser.post(f"{base}/deliveries/{delivery.id}/approve",
                             data={"csrf_token": csrf_token(page)})
     assert "Goedgekeurd" in approved.text

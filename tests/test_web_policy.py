@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -324,3 +326,27 @@ def test_a_text_in_use_that_is_not_a_file_stays_choosable(services, editor):
                                                   consumer__1__fee="1,00")})
     assert "Beleid opgeslagen" in saved.text
     assert parse_policy(_stored(services, company_id)).business[0].template == "eigen_stempel"
+
+
+def test_second_of_two_editors_is_told_the_policy_changed_meanwhile(services, editor):
+    company_id, browser, url, token = editor
+    opened = re.search(r'name="policy_version" value="(\w+)"', browser.get(url).text).group(1)
+    before = _stored(services, company_id)
+    first = browser.post(url, data={"csrf_token": token, "action": "save", "policy_version": opened,
+                                    **form_fields(before, minimum_amount="40")})
+    assert "Beleid opgeslagen" in first.text
+    # the second editor opened the same version and saves something else
+    second = browser.post(url, data={"csrf_token": token, "action": "save",
+                                     "policy_version": opened,
+                                     **form_fields(before, start_after_days="30")})
+    assert "het beleid is intussen door iemand anders gewijzigd" in second.text
+    assert 'value="30"' in second.text  # what was typed is kept
+    policy = parse_policy(_stored(services, company_id))
+    assert str(policy.minimum_amount) == "40.00"  # the first save stands
+    assert policy.start_after_days != 30
+    assert len(_policy_events(services, company_id)) == 1
+    # told once, a deliberate second save overwrites
+    newer = re.search(r'name="policy_version" value="(\w+)"', second.text).group(1)
+    third = browser.post(url, data={"csrf_token": token, "action": "save", "policy_version": newer,
+                                    **form_fields(before, start_after_days="30")})
+    assert "Beleid opgeslagen" in third.text

@@ -193,6 +193,28 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip("\n") for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
 
 
+def _is_invoice_list(paragraph: str) -> bool:
+    lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+    return bool(lines) and all(line.startswith("- ") for line in lines)
+
+
+def _letter_body(paragraphs: list[str], total: str) -> tuple[list[str], int | None]:
+    """The body without what the specification table already says, and where the table goes.
+
+    The text's own invoice list (and its "Totaal open" line right after) would repeat the
+    table on the same page, pushing the payment box to page 2: the table takes the list's
+    place instead. Returns the paragraphs and the index the table goes before (None: after
+    the body, as for a text without a list)."""
+    at = next((i for i, p in enumerate(paragraphs) if _is_invoice_list(p)), None)
+    if at is None:
+        return paragraphs, None
+    rest = paragraphs[:at] + paragraphs[at + 1:]
+    if at < len(rest) and total in rest[at] and len(rest[at]) <= len(total) + 40 \
+            and "\n" not in rest[at].strip():
+        rest = rest[:at] + rest[at + 1:]  # the total line: in the table's footer
+    return rest, at
+
+
 _LOGO_URI = re.compile(r"^data:image/(png|jpeg);base64,[A-Za-z0-9+/]+={0,2}$")
 
 
@@ -207,6 +229,7 @@ def logo_data_uri(content: bytes | None, mime: str | None) -> str:
 def _context(message: OutgoingMessage, partner: PartnerIdentity, lang: str,
              letter_date: date | None) -> dict[str, Any]:
     extra = message.extra
+    paragraphs, spec_at = _letter_body(_paragraphs(message.body), money(message.total))
     day = letter_date or (
         date.fromisoformat(extra["letter_date"]) if extra.get("letter_date")
         else datetime.now(AMSTERDAM).date()
@@ -230,7 +253,11 @@ def _context(message: OutgoingMessage, partner: PartnerIdentity, lang: str,
         "payment_ref": extra.get("reference", ""),
         "iban": group_iban(extra["iban"]) if extra.get("iban") else "",
         "subject": message.subject,
-        "paragraphs": _paragraphs(message.body),
+        "paragraphs": paragraphs,
+        "spec_at": spec_at,
+        # Said once: a text that already says the letter costs nothing gets no extra line.
+        "show_no_costs": re.sub(r"\s+", " ", LABELS[lang]["no_costs"]) not in re.sub(
+            r"\s+", " ", message.body),
         "invoices": [
             {"number": i.number, "invoice_date": i.invoice_date, "due_date": i.due_date,
              "open": money(i.open_amount)}
@@ -499,6 +526,11 @@ def mark_posted(store: LetterStore, delivery_ids: Iterable[str], posted_on: date
         raise PrintQueueError("unknown letter in the batch")
     if any(e and e.withdrawn_on for e in entries):
         raise PrintQueueError("a withdrawn letter is in the batch")
+    early = [e.delivery_id for e in entries if e and e.posted_on is None
+             and posted_on < e.queue_day]
+    if early:  # a letter cannot have gone into the post before it existed
+        raise PrintQueueError(f"{len(early)} letter(s) cannot be posted before they were made: "
+                              f"{', '.join(early)}")
     late = [e.delivery_id for e in entries if e and e.posted_on is None and posted_on > e.post_by]
     if late:
         raise PrintQueueError(

@@ -9,6 +9,7 @@ here, in :func:`build_context`, not in the templates.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -141,7 +142,16 @@ def render(
         # since their messages can quote the debtor's data.
         raise TemplateFailed(f"sjabloon {template} ({lang}): fout in een berekening "
                              f"({type(exc).__name__})") from None
-    return Rendered(subject=subject_for(channel, lang), body=body)
+    return Rendered(subject=subject_for(channel, lang), body=single_periods(body))
+
+
+_DOUBLE_PERIOD = re.compile(r"(?<!\.)\.\.(?!\.)")
+
+
+def single_periods(text: str) -> str:
+    """"Zoet B.V.." → "Zoet B.V.": a name ending in a period before a sentence's period.
+    An ellipsis ("...") stays as it is."""
+    return _DOUBLE_PERIOD.sub(".", text)
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,9 @@ def _dutch(message: str) -> str:
     if "post-by" in message:
         return ("een of meer brieven zijn na hun uiterste postdatum; de termijn in die brief "
                 "klopt dan niet meer — laat ze opnieuw maken")
+    if "before they were made" in message:
+        return ("de postdatum ligt vóór de dag waarop de brief is gemaakt; kies de dag waarop "
+                "u hem echt heeft gepost")
     if "unknown" in message:
         return "een of meer brieven staan niet (meer) in de printwachtrij"
     return message

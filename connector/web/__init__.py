@@ -10,8 +10,10 @@ csrf = CSRFProtect()
 
 def register(app: Flask) -> None:
     from connector.web import (
+        alert_settings,
         auth,
         branding,
+        bulk,
         cases,
         collection,
         companies,
@@ -20,6 +22,7 @@ def register(app: Flask) -> None:
         debtor,
         debtor_responses,
         demo,
+        errors,
         filters,
         health,
         home,
@@ -47,10 +50,14 @@ def register(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(operator.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(bulk.bp)
+    app.register_blueprint(bulk.console_bp)
+    app.register_blueprint(alert_settings.bp)
     app.register_blueprint(debtor.bp)
     app.register_blueprint(debtor_responses.bp)
     debtor_responses.register_globals(app)
     csrf.exempt(webhooks.bp)
     csrf.exempt(debtor.bp)  # checks its CSRF token itself, to answer in the debtor's language
     filters.register(app)
+    errors.register(app)
     security.init_app(app)

@@ -86,7 +86,7 @@ def logout() -> Response:
             if operator is not None:  # every copy of this cookie stops working too
                 operator.session_version += 1
     _clear_session()
-    flash(_("Je bent uitgelogd."), "info")
+    flash(_("U bent uitgelogd."), "info")
     return redirect(url_for("home.index"))
 
 

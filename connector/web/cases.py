@@ -37,6 +37,7 @@ from connector.web.access import (
     page_arg,
     services,
 )
+from connector.web.filters import pauses_own_reminders
 from connector.web.settings_forms import ReasonForm
 
 bp = Blueprint("cases", __name__, url_prefix="/companies/<company_id>")
@@ -173,7 +174,7 @@ def skip(company_id: str, case_id: str) -> Response:
 def handover(company_id: str, case_id: str) -> Response:
     form = ReasonForm()
     with services().db.session() as db:
-        company_or_404(db, company_id)
+        company_provider = company_or_404(db, company_id).provider
         case = case_or_404(db, company_id, case_id)
         response = _case_page(case)
         if not form.validate_on_submit():
@@ -184,8 +185,12 @@ def handover(company_id: str, case_id: str) -> Response:
         except ActionRefused as exc:
             flash(refusal(exc), "error")
             return response
-    flash(_("Dossier overgedragen aan incasso. De herinneringen van het pakket blijven uit."),
-          "success")
+    if pauses_own_reminders(company_provider):
+        flash(_("Dossier overgedragen aan incasso. De herinneringen van het pakket blijven uit."),
+              "success")
+    else:
+        flash(_("Dossier overgedragen aan incasso. Zet de eigen herinneringen van het pakket "
+                "voor deze debiteur zelf uit."), "success")
     return response
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from connector import events
 from connector.clock import today_nl
+from connector.collection import approval
 from connector.collection.cases import end_hold, place_hold, settings_for
 from connector.collection.engine import approve
 from connector.collection.fees import statement
@@ -18,6 +19,7 @@ from connector.csv_export import statement_csv
 from connector.models import Case, Delivery, DeliveryState, Hold, HoldKind
 from connector.reports.loading import month_costs
 from connector.web.access import actor, case_or_404, company_or_404, login_required, services
+from connector.web.bulk import reason_text
 from connector.web.filters import hold_label
 from connector.web.forms import HoldForm, SenderForm, StampViaLedgerForm
 
@@ -59,32 +61,14 @@ def approve_delivery(company_id: str, delivery_id: str) -> Response:
         delivery = db.get(Delivery, delivery_id)
         if delivery is None or delivery.company_id != company_id:
             abort(404)
-        if delivery.state != DeliveryState.PLANNED:
-            flash(_("Deze stap is niet meer gepland."), "error")
+        reason = approval.why_not(db, delivery)
+        if reason is not None:
+            flash(reason_text(reason), "error")
         else:
             approve(db, delivery, actor())
             flash(_("Goedgekeurd; de stap gaat uit op de geplande dag, binnen de belvensters."),
                   "success")
     return _back(company_id)
-
-
-@bp.post("/sender")
-@login_required
-def sender(company_id: str) -> Response:
-    form = SenderForm()
-    with services().db.session() as db:
-        company_or_404(db, company_id)
-        if not form.validate_on_submit():
-            for field, errors in form.errors.items():
-                flash(f"{getattr(form, field).label.text}: {' '.join(map(str, errors))}", "error")
-            return _back(company_id, "afzender")
-        settings = settings_for(db, company_id)
-        settings.sender = {k: (getattr(form, k).data or "").strip()
-                           for k in ("name", "iban", "email", "phone")}
-        events.record(db, "collection.sender", "Afzendergegevens gewijzigd",
-                      company_id=company_id, actor=actor())
-    flash(_("Afzendergegevens opgeslagen."), "success")
-    return _back(company_id, "afzender")
 
 
 @bp.post("/collection/stamp-via-ledger")
@@ -180,7 +164,9 @@ def overview(db: Session, company_id: str) -> dict:
         .order_by(Delivery.sent_at.desc()).limit(10)))
     for delivery in planned + sent:
         _loaded = delivery.debtor, [link.case.invoice for link in delivery.cases]
+    waiting = approval.awaiting(db, company_id)
     return {"settings": settings, "counts": counts, "planned": planned, "sent": sent,
+            "awaiting": len(waiting), "awaiting_cost": approval.cost_of(db, company_id, waiting),
             "month": today_nl().strftime("%Y-%m"), "sender_form": SenderForm(
                 data=settings.sender or {}),
             "stamp_form": StampViaLedgerForm(data={"stamp_via_ledger": settings.stamp_via_ledger})}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -39,9 +40,16 @@ from connector.web.access import (
     page_arg,
     services,
 )
+from connector.web.alert_settings import switches
 from connector.web.cases import case_console, next_step_label
 from connector.web.collection import overview
-from connector.web.forms import HoldForm, NoteForm, PaymentForm, payment_settings_form
+from connector.web.forms import (
+    HoldForm,
+    NoteForm,
+    PaymentForm,
+    SenderForm,
+    payment_settings_form,
+)
 from connector.web.i18n import format_locale
 from providers.base import InvoiceStatus
 
@@ -59,7 +67,8 @@ def index() -> str:
         companies = list(db.scalars(query))
         for company in companies:
             _loaded = company.connection and company.connection.grant  # load for the template
-    return render_template("web/companies.html", companies=companies)
+    return render_template("web/companies.html", companies=companies,
+                           providers=list(services().providers))
 
 
 def _overdue(db: Session, company_id: str, page: int) -> tuple[list[Invoice], int]:
@@ -84,6 +93,12 @@ def _overdue(db: Session, company_id: str, page: int) -> tuple[list[Invoice], in
 @bp.get("/<company_id>")
 @login_required
 def show(company_id: str) -> str:
+    return company_page(company_id)
+
+
+def company_page(company_id: str, *, sender_form: Any = None) -> str:
+    """The settings page; ``sender_form``: a refused sender form, shown with what was typed
+    and its errors next to the fields (a redirect would lose both)."""
     page = page_arg()
     svc = services()
     with svc.db.session() as db:
@@ -107,6 +122,9 @@ def show(company_id: str) -> str:
         settings_form = payment_settings_form(company.provider,
                                               data=company.payment_settings or {})
         preincasso = overview(db, company_id)
+        if sender_form is not None:
+            preincasso["sender_form"] = sender_form
+        alert_switches = switches(db, company_id)
         pacing = _pacing(svc, db, company, state)
         first_sync = _first_sync_progress(db, company_id, state, connection)
     return render_template(
@@ -114,6 +132,7 @@ def show(company_id: str) -> str:
         overdue=overdue, overdue_total=overdue_total, overdue_sum=overdue_sum, page=page,
         pages=max((overdue_total + PAGE_SIZE - 1) // PAGE_SIZE, 1), writes=writes, log=log,
         today=today_nl(), settings_form=settings_form, preincasso=preincasso, pacing=pacing,
+        alert_switches=alert_switches,
         first_sync=first_sync,
     )
 
@@ -272,3 +291,21 @@ def _form_key(inv: Invoice, kind: str, submission: str | None) -> str | None:
         return writeback.form_key(inv.company_id, inv.id, kind, submission)
     return None
 
+
+@bp.post("/<company_id>/sender")
+@login_required
+def sender(company_id: str) -> Response | tuple[str, int]:
+    """The sender card (in whose name steps go out); refused input comes back on the page."""
+    form = SenderForm()
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        if not form.validate_on_submit():
+            flash(_("Niet opgeslagen: controleer de gemarkeerde velden bij Afzender."), "error")
+            return company_page(company_id, sender_form=form), 400
+        settings = settings_for(db, company_id)
+        settings.sender = {k: (getattr(form, k).data or "").strip()
+                           for k in ("name", "iban", "email", "phone")}
+        events.record(db, "collection.sender", "Afzendergegevens gewijzigd",
+                      company_id=company_id, actor=actor())
+    flash(_("Afzendergegevens opgeslagen."), "success")
+    return redirect(url_for("companies.show", company_id=company_id, _anchor="afzender"))

@@ -76,7 +76,7 @@ def callback(slug: str) -> str | Response:
                                reason=_("De aanvraag is verlopen of niet van deze browser. "
                                         "Probeer het opnieuw.")), 400
     if request.args.get("error"):
-        reason = (_("Je hebt geen toestemming gegeven.")
+        reason = (_("U heeft geen toestemming gegeven.")
                   if request.args["error"] == "access_denied"
                   else _("Het boekhoudpakket gaf geen toestemming."))
         return render_template("web/connect_error.html", provider=provider.info,

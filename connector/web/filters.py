@@ -14,8 +14,12 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
 
 from connector import formatting
+from connector.models import Connection
+from connector.web.access import services
 from connector.web.i18n import format_locale
 
 LABELS = {
@@ -104,6 +108,77 @@ def tenant_word(key: str, plural: bool = False) -> str:
     return str(words[1] if plural else words[0])
 
 
+def _tenant_id_of(company: object) -> str | None:
+    company_id = getattr(company, "id", None)
+    if not company_id:
+        return None
+    with services().db.session() as db:
+        return db.scalar(select(Connection.tenant_id).where(Connection.company_id == company_id))
+
+
+def _tenant_word_of(provider: str | None) -> str:
+    """The platform's own word for a ledger ("administratie", "divisie")."""
+    registry = services().providers
+    if provider not in registry:
+        return str(_l("administratie"))
+    return tenant_word(registry.get(provider).info.tenant_label)
+
+
+def company_label(company: object) -> Markup:
+    """A company's name with its platform and ledger code, so two of the same name differ.
+
+    Reads the connection when it is already loaded, else asks the database: a page renders
+    after its database session closed, where a lazy load would fail.
+    """
+    name = getattr(company, "name", "") or "–"
+    provider = getattr(company, "provider", None)
+    connection = getattr(company, "__dict__", {}).get("connection")
+    tenant_id = connection.tenant_id if connection is not None else _tenant_id_of(company)
+    parts = [platform(provider)]
+    if tenant_id:
+        parts.append(f"{_tenant_word_of(provider)} {tenant_id}")
+    return Markup('{} <span class="muted company-code">({})</span>').format(
+        name, " · ".join(parts))
+
+
+def pauses_own_reminders(provider: str | None) -> bool:
+    """Whether the platform lets us pause its own reminders (a capability, not a name test):
+    where it cannot, pages tell the creditor to switch them off, never that we paused them."""
+    registry = services().providers
+    return provider in registry and registry.get(provider).info.capabilities.pause_own_reminders
+
+
+def event_text(event: object, provider: str | None) -> str:
+    """An event's message as the page shows it. The log says "reminders paused" when a case
+    starts; on a platform that cannot pause them (Exact Online) that would be untrue, so the
+    page says what the creditor must do instead."""
+    kind = getattr(event, "kind", "")
+    if kind in ("writeback.pause.queued", "writeback.resume.queued") and not (
+            pauses_own_reminders(provider)):
+        name = platform(provider)
+        if kind == "writeback.pause.queued":
+            return str(_l("%(platform)s kan zijn eigen herinneringen niet via de koppeling "
+                          "pauzeren: zet ze zelf uit voor deze debiteur", platform=name))
+        return str(_l("Herinneringen van %(platform)s: zet ze zelf weer aan als u dat wilt",
+                      platform=name))
+    return getattr(event, "message", "")
+
+
+ACTORS = {"system": _l("automatisch"), "creditor": _l("u"), "debtor": _l("debiteur")}
+
+
+def actor_label(actor: str | None) -> str:
+    """Who did it, in words: the stored actor codes ("system", "operator:…") are internal."""
+    actor = actor or "system"
+    kind, _sep, who = actor.partition(":")
+    if kind == "operator":
+        return str(_l("partner (%(who)s)", who=who)) if who else str(_l("partner"))
+    if kind == "worker":
+        return str(ACTORS["system"])
+    words = ACTORS.get(actor)
+    return str(words) if words is not None else str(_l("automatisch"))
+
+
 def label(value: str | None) -> str:
     """Words for the codes we store, in the UI's language; an unknown code is shown as it is."""
     text = LABELS.get(value or "")
@@ -177,6 +252,10 @@ def register(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(platform, "platform")
     app.add_template_filter(tenant_word, "tenant_word")
+    app.add_template_filter(company_label, "company_label")
+    app.add_template_filter(actor_label, "actor_label")
+    app.add_template_filter(event_text, "event_text")
+    app.add_template_global(pauses_own_reminders, "pauses_own_reminders")
     app.add_template_filter(long_day, "long_day")
     app.add_template_filter(hour_minute, "hour_minute")
     for function in (channel_label, case_state, hold_label, template_label, lang_label,

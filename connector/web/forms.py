@@ -63,10 +63,10 @@ class SignInEmail:
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mailadres"), validators=[
-        DataRequired(_l("Vul je e-mailadres in.")),
+        DataRequired(_l("Vul uw e-mailadres in.")),
         SignInEmail(_l("Dit is geen geldig e-mailadres."))])
     password = PasswordField(_l("Wachtwoord"), validators=[
-        DataRequired(_l("Vul je wachtwoord in."))])
+        DataRequired(_l("Vul uw wachtwoord in."))])
     next = HiddenField()
 
 

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from connector.collection.policy import default_policy
 from connector.reports.costline import timeline
-from connector.web.access import services, signed_in
+from connector.web.access import operator_id, services, signed_in
 
 bp = Blueprint("home", __name__)
 # Short words for the one-line cost line (the full channel names make it three lines).
@@ -19,6 +19,8 @@ SHORT_CHANNELS = {"stamp": _l("herinnering met stempel"), "letter": _l("Profitle
 
 @bp.get("/")
 def index() -> str | Response:
+    if operator_id():  # an operator's work starts on the console (also right after sign-in)
+        return redirect(url_for("operator.index"))
     if signed_in():
         return redirect(url_for("companies.index"))
     steps = timeline(default_policy())

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 
 from connector.channels.letter import render_letter_pdf, render_stamp_pdf
+from connector.collection.cases import settings_for
 from connector.collection.company_templates import (
     TemplateRefused,
     override_for,
@@ -77,10 +78,10 @@ def edit(company_id: str, name: str, lang: str) -> str | Response:
         own = override_for(db, company_id, name, lang)
         if request.method == "POST":
             if not form.validate_on_submit():
-                for field, errors in form.errors.items():
-                    text = " ".join(map(str, errors))
-                    flash(f"{getattr(form, field).label.text}: {text}", "error")
-                return redirect(url_for(".edit", company_id=company_id, name=name, lang=lang))
+                # The page again with what was typed and the errors next to the fields: a
+                # redirect here lost a whole edited text (e.g. after the form's token expired).
+                return _edit_page(company, form, name, lang, own, [], None, cases,
+                                  iban_missing=_iban_missing(db, company_id)), 400
             body = form.body.data or ""
             if form.save.data:
                 try:
@@ -106,12 +107,23 @@ def edit(company_id: str, name: str, lang: str) -> str | Response:
             form.body.data = own.body if own else default_source(name, lang)
             if cases:
                 form.case_id.data = cases[0].id
-        return render_template(
-            "web/template_edit.html", company=company, form=form, name=name, lang=lang,
-            own=own,
-            problems=problems, preview=preview, has_cases=bool(cases),
-            variables=allowed_variables(name), pdf=name in PDF_TEMPLATES,
-            reset_form=ResetTemplateForm())
+        return _edit_page(company, form, name, lang, own, problems, preview, cases,
+                          iban_missing=_iban_missing(db, company_id))
+
+
+def _iban_missing(db, company_id: str) -> bool:
+    """The preview fills in a sample IBAN when the creditor has none: say so, loudly."""
+    return not (settings_for(db, company_id).sender or {}).get("iban")
+
+
+def _edit_page(company, form: TemplateForm, name: str, lang: str, own, problems: list[str],
+               preview, cases: list, *, iban_missing: bool) -> str:
+    return render_template(
+        "web/template_edit.html", company=company, form=form, name=name, lang=lang,
+        own=own,
+        problems=problems, preview=preview, has_cases=bool(cases),
+        variables=allowed_variables(name), pdf=name in PDF_TEMPLATES,
+        reset_form=ResetTemplateForm(), iban_missing=iban_missing)
 
 
 @bp.post("/<name>/<lang>/reset")

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from connector.channels.letter import PartnerIdentity
 from connector.clock import today_nl
-from connector.collection import calls, legal, posting, problems
+from connector.collection import approval, calls, legal, posting, problems
 from connector.collection.engine import approve
 from connector.models import (
     Case,
@@ -34,6 +34,7 @@ from connector.models import (
 )
 from connector.partner import current_partner, save_partner, save_partner_logo
 from connector.web.access import actor, operator_id, services, signed_in
+from connector.web.bulk import reason_text
 from connector.web.operator_forms import CallOutcomeForm, PartnerForm, PostedForm, SearchForm
 from connector.web.settings_forms import LogoForm
 
@@ -239,6 +240,10 @@ def approve_step(delivery_id: str) -> Response:
         delivery = db.get(Delivery, delivery_id)
         if delivery is None or delivery.state != DeliveryState.PLANNED.value:
             abort(404)
+        reason = approval.why_not(db, delivery)
+        if reason is not None:
+            flash(reason_text(reason), "error")
+            return redirect(url_for("operator.approvals"))
         approve(db, delivery, actor())
         flash(_("Stap '%(step)s' goedgekeurd; hij gaat bij de volgende ronde mee.",
                 step=delivery.step_name), "success")

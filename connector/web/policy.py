@@ -7,6 +7,8 @@ policy (:func:`parse_policy`) passed. A refused form changes nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -34,11 +36,19 @@ NEW_STEP = {"name": "", "channel": "email", "delay_days": "7", "after": "previou
             "template": "", "needs_approval": False, "fee": "0,00"}
 
 
-def _render(company: Any, form: PolicyForm, *, live: bool, draft: bool = False,
+def policy_version(stored: dict[str, Any] | None) -> str:
+    """A fingerprint of the stored policy: the editor sends back the one it was opened with,
+    so a save over someone else's newer policy is refused instead of silently lost."""
+    canonical = json.dumps(stored or {}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _render(company: Any, form: PolicyForm, *, live: bool, version: str, draft: bool = False,
             problem: str | None = None) -> str:
     return render_template("web/policy.html", company=company, form=form, live=live,
                            draft=draft, problem=problem, variants=VARIANT_LABELS,
-                           max_steps=MAX_STEPS, may_set_fees=bool(operator_id()))
+                           max_steps=MAX_STEPS, may_set_fees=bool(operator_id()),
+                           version=version)
 
 
 def _templates(db: Session, company_id: str, stored: dict[str, Any]) -> list[str]:
@@ -59,7 +69,8 @@ def edit(company_id: str) -> str:
         settings = settings_for(db, company_id)
         form = PolicyForm(formdata=None, data=policy_form_data(settings.policy),
                           templates=_templates(db, company_id, settings.policy))
-        return _render(company, form, live=settings.live)
+        return _render(company, form, live=settings.live,
+                       version=policy_version(settings.policy))
 
 
 def _restructure(draft: dict[str, Any], action: str) -> str | None:
@@ -97,8 +108,12 @@ def update(company_id: str) -> str | Response:
     with services().db.session() as db:
         company = company_or_404(db, company_id)
         settings = settings_for(db, company_id)
+        db.refresh(settings, with_for_update=True)  # one save at a time per company
         live, templates = settings.live, _templates(db, company_id, settings.policy)
         form = PolicyForm(templates=templates)
+        current = policy_version(settings.policy)
+        # The version the editor was opened with travels along through add/remove/up.
+        opened = request.form.get("policy_version") or current
         action = request.form.get("action", "save")
         if action != "save":
             draft = {k: v for k, v in form.data.items() if k != "csrf_token"}
@@ -106,14 +121,20 @@ def update(company_id: str) -> str | Response:
             fresh = PolicyForm(formdata=None, data=draft, templates=templates)
             if refused:
                 flash(refused, "error")
-            return _render(company, fresh, live=live, draft=True)
+            return _render(company, fresh, live=live, version=opened, draft=True)
         if not form.validate_on_submit():
-            return _render(company, form, live=live,
+            return _render(company, form, live=live, version=opened,
                            problem=_("Niet opgeslagen: controleer de gemarkeerde velden."))
+        if opened != current:
+            # Told once: saving this form again overwrites the other change knowingly.
+            return _render(company, form, live=live, version=current, problem=_(
+                "Niet opgeslagen: het beleid is intussen door iemand anders gewijzigd. Uw "
+                "wijzigingen staan hieronder nog. Sla opnieuw op om die andere wijziging te "
+                "overschrijven, of open het beleid opnieuw om haar eerst te zien."))
         try:
             policy = parse_policy(form.to_json())
         except PolicyError as exc:
-            return _render(company, form, live=live,
+            return _render(company, form, live=live, version=opened,
                            problem=_("Niet opgeslagen: %(error)s.", error=exc))
         # the partner sets the fees: a creditor's never count (see fees.settle_fees)
         policy = settle_fees(policy, policy_for(db, company_id), may_set_fees=bool(operator_id()))

@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from connector import TEMPLATES
 from connector.collection.policy import CHANNELS
-from connector.web.filters import CHANNEL_LABELS
+from connector.web.filters import CHANNEL_LABELS, template_label
 
 MAX_STEPS = 12
 LOGO_MAX_BYTES = 500 * 1024
@@ -129,7 +129,7 @@ class StepForm(Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.template.choices = [SelectChoice("", _("standaard voor het kanaal"))] + [
-            SelectChoice(name, name) for name in message_templates()]
+            SelectChoice(name, template_label(name)) for name in message_templates()]
 
     def validate_delay_days(self, field: StringField) -> None:
         whole_days(field.data)
@@ -151,8 +151,9 @@ class PolicyForm(FlaskForm):
         # Texts in use that are not files (a company's own templates) stay choosable.
         extra = sorted(set(templates or []) - set(message_templates()))
         for entry in [*self.consumer.entries, *self.business.entries]:
-            entry.form.template.choices = [*entry.form.template.choices,
-                                           *(SelectChoice(name, name) for name in extra)]
+            entry.form.template.choices = [
+                *entry.form.template.choices,
+                *(SelectChoice(name, template_label(name)) for name in extra)]
 
     def validate_start_after_days(self, field: StringField) -> None:
         whole_days(field.data)

@@ -27,6 +27,9 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _ODATA_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 RECEIPT = 20  # PaymentTerms.LineType: 20 receipt (receivable), 30 payment (payable)
 MATCHED = 50  # Receivable.Status 50: matched (paid)
+# Receivable.Status in words, as the creditor reads it on our pages (never a bare code).
+RECEIVABLE_STATES = {20: "open", 30: "geselecteerd voor incasso", 40: "verwerkt",
+                     50: "afgeletterd"}
 INVOICE_ADDRESS = 3
 
 
@@ -67,6 +70,14 @@ def is_receipt(row: dict[str, Any]) -> bool:
     return row.get("LineType", RECEIPT) == RECEIPT
 
 
+def receivable_state(code: object) -> str:
+    """Exact's receivable status in words; an unknown code still says what it is."""
+    try:
+        return RECEIVABLE_STATES.get(int(code), f"onbekende status {code}")  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "onbekend"
+
+
 def invoice(row: dict[str, Any]) -> InvoiceRecord:
     """One payment term (a receivable) as an invoice: the unit Exact tracks as open or paid."""
     try:
@@ -79,7 +90,7 @@ def invoice(row: dict[str, Any]) -> InvoiceRecord:
             number=str(number) if number is not None else None,
             debtor_id=str(row["Account"]),
             status=InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
-            ledger_state=f"status {row.get('Status')}",
+            ledger_state=receivable_state(row.get("Status")),
             invoice_date=day(row.get("InvoiceDate")),
             due_date=day(row.get("DueDate")),
             currency=str(row.get("Currency") or "EUR"),

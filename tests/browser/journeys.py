@@ -202,12 +202,12 @@ def create_operator(app, email: str, password: str) -> str:
 
 
 def sign_in_operator(page: Page, email: str, password: str) -> None:
-    """Sign in on /login with a password; lands on the companies overview."""
+    """Sign in on /login with a password; lands on the console."""
     page.goto("/login")
     page.get_by_label("E-mailadres").fill(email)
     page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Inloggen").click()
-    expect(page.get_by_role("heading", name="Bedrijven", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Console", exact=True)).to_be_visible()
 
 
 # -- outside the browser: what the worker would do ------------------------------------------

@@ -22,6 +22,7 @@ def test_operator_signs_in_and_sees_every_company(page, services, moneybird_emul
     page.goto("/login")
     shot(page, "operator-01-login")
     sign_in_operator(page, EMAIL.upper(), PASSWORD)  # the e-mail address is case-insensitive
+    page.get_by_role("banner").get_by_role("link", name="Bedrijven").click()  # from the console
     companies = page.get_by_role("table")
     expect(companies.get_by_role("row")).to_have_count(3)  # a header and two companies
     expect(companies).to_contain_text("Moneybird")

@@ -1,7 +1,7 @@
 """Job leases (one worker holds the bounce listener) and files stored in the database.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0014
 Create Date: 2026-11-27 14:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
