@@ -274,7 +274,7 @@ def _register_subcommands() -> None:
     main.add_command(legal)
     main.add_command(letter_cli, name="letter")
     main.add_command(bounces_cli, name="bounces")
-    from connector.filestore import files_cli
+    from connector.files_cli import files_cli
 
     main.add_command(files_cli, name="files")
 

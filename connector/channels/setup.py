@@ -43,7 +43,7 @@ def build_channels(settings: Settings, partner: PartnerIdentity | None = None,
         # Imported here: WeasyPrint loads system libraries, which a recording setup never needs.
         from connector.channels.email import EmailChannel, StampChannel
         from connector.channels.letter import FileLetterStore, LetterChannel
-        from connector.filestore import DbLetterStore
+        from connector.channels.letter_db import DbLetterStore
 
         partner = partner or partner_identity(settings)
         bounces = settings.bounce_address

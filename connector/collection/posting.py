@@ -22,10 +22,10 @@ from connector.channels.letter import (
     mark_posted,
     merge_letters,
 )
+from connector.channels.letter_db import DbLetterStore
 from connector.collection import legal
 from connector.collection.engine import is_payment_term_letter, local_today
 from connector.collection.remake import plan_remake, remake_of
-from connector.filestore import DbLetterStore
 from connector.formatting import short_day
 from connector.models import Company, Delivery, DeliveryState, utcnow
 from connector.services import Services
