@@ -18,7 +18,7 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 SECTIONS = ("moneybird", "exact", "first_sync", "throughput", "engine", "channels", "scale",
-            "payments")
+            "payments", "payments_exact")
 EXTRAPOLATE_TO = 100_000
 # Sections whose runs lift a platform's rate limit (to count calls without waiting out real
 # windows): their rows say so in the label, so no number passes for one taken at the limit.
@@ -78,6 +78,7 @@ def main() -> None:
     from bench.first_sync import run as run_first_sync
     from bench.moneybird_sync import run as run_moneybird
     from bench.payments_first import run as run_payments
+    from bench.payments_first_exact import run as run_payments_exact
     from bench.scale import run as run_scale
     from bench.throughput import run as run_throughput
 
@@ -92,6 +93,7 @@ def main() -> None:
         "channels": run_channels,
         "scale": run_scale,
         "payments": run_payments,
+        "payments_exact": run_payments_exact,
     }
     rows: list[dict[str, Any]] = []
     for name in args.only or SECTIONS:

@@ -68,7 +68,7 @@ class GoLive:
 
     def __init__(self, database_url: str, emulator: MoneybirdEmulator, tmp: Path) -> None:
         self.emulator, self.tmp = emulator, tmp
-        self.adm = emulator.administration_ids()[0]
+        self.adm = self.tenant_id()
         self.http = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
         self.url = f"http://127.0.0.1:{self.http.server_port}"
         threading.Thread(target=self.http.serve_forever, args=(0.05,), daemon=True).start()
@@ -113,8 +113,8 @@ class GoLive:
     def start(self, count: int) -> None:
         for _ in range(count):
             log = open(self.tmp / f"worker-{len(self.processes)}.log", "w")  # noqa: SIM115
-            self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "connector.cli", "worker"], cwd=ROOT, env=self.env,
+            self.processes.append(subprocess.Popen(  # noqa: S603 - our own module
+                [sys.executable, "-m", *self.worker_command], cwd=ROOT, env=self.env,
                 stdout=log, stderr=subprocess.STDOUT))
 
     def stop(self) -> None:
@@ -157,7 +157,7 @@ class GoLive:
 
     def run(self, workers: int, cases: int, timeout: float = 300) -> dict[str, Any]:
         """Go live, pay the invoice of the step sent last while the backlog runs, measure."""
-        self.go_live(per_contact=cases // len(self.emulator.contacts(self.adm)))
+        self.go_live(per_contact=cases // self.debtor_count())
         self.emulator.reset_calls()
         started = time.monotonic()
         self.start(workers)
@@ -170,7 +170,7 @@ class GoLive:
             case = last.cases[0].case
             invoice_id, external_id, case_id = case.invoice_id, case.invoice.external_id, case.id
         paid_at = utcnow()
-        self.emulator.mark_paid(self.adm, external_id)  # the emulator sends the webhook
+        self.pay(external_id)  # the emulator sends the webhook
 
         def closed() -> bool:
             with self.services.db.session() as db:
@@ -181,15 +181,34 @@ class GoLive:
             closed_at = db.get(Case, case_id).closed_at
         _wait(lambda: not self.due() and not self.writes_waiting(), timeout, self, step=0.5)
         took = time.monotonic() - started
-        api = [c for c in self.emulator.calls if "/api/v2/" in c["path"]]
+        api = self.api_calls()
         return {
             "invoice_id": invoice_id, "external_id": external_id, "paid_at": paid_at,
             "closed_at": closed_at, "close_seconds": (closed_at - paid_at).total_seconds(),
             "backlog_left_at_payment": backlog_left, "seconds": took, "calls": len(api),
             "refused": sum(1 for c in api if c["status"] == 429),
-            "busiest": busiest_window([c["at"] for c in api], WINDOW),
-            "floor": len(api) / OUR_LIMIT * WINDOW,
+            "busiest": busiest_window([c["at"] for c in api], self.platform_window),
+            "floor": len(api) / self.our_limit * self.window,
         }
+
+    # What differs per platform (ExactGoLive in bench.payments_first_exact overrides these).
+    platform_window: float = WINDOW  # the window on the platform's own clock (its call log's)
+    window: float = WINDOW  # the same window in real seconds
+    our_limit: int = OUR_LIMIT
+
+    worker_command: tuple[str, ...] = ("connector.cli", "worker")
+
+    def tenant_id(self) -> str:
+        return self.emulator.administration_ids()[0]
+
+    def debtor_count(self) -> int:
+        return len(self.emulator.contacts(self.adm))
+
+    def pay(self, external_id: str) -> None:
+        self.emulator.mark_paid(self.adm, external_id)
+
+    def api_calls(self) -> list[dict[str, Any]]:
+        return [c for c in self.emulator.calls if "/api/v2/" in c["path"]]
 
 
 def _wait(condition: Any, timeout: float, scenario: GoLive, step: float = 0.2) -> None:

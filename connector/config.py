@@ -40,6 +40,7 @@ class Settings:
     exact_online_client_secret: str = "exact-demo-secret"  # noqa: S105 - demo default, see README
     exact_online_webhook_secret: str = "exact-demo-webhook-secret"  # noqa: S105 - demo default
     exact_online_base_url: str | None = None  # None: the real host of each region
+    exact_rate_window: int = 60  # Exact counts per minute; only tests scale this, with the clock
     sync_interval_minutes: int = 15
     lease_seconds: int = 120  # a crashed worker's companies are taken over after this
     worker_stop_timeout: float = 30.0  # a stopping worker lets running work end this long
@@ -134,6 +135,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         exact_online_webhook_secret=get("EXACT_ONLINE_WEBHOOK_SECRET",
                                         defaults.exact_online_webhook_secret),
         exact_online_base_url=get("EXACT_ONLINE_BASE_URL", "").rstrip("/") or None,
+        exact_rate_window=int(get("EXACT_RATE_WINDOW", str(defaults.exact_rate_window))),
         sync_interval_minutes=int(interval),
         lease_seconds=int(get("LEASE_SECONDS", str(defaults.lease_seconds))),
         worker_stop_timeout=float(get("WORKER_STOP_TIMEOUT",

@@ -26,7 +26,7 @@ def shared_budgets(db: Database, settings: Settings) -> SharedBudgets:
         moneybird=DbRateBudget(db, "moneybird", settings.moneybird_rate_limit,
                                settings.moneybird_rate_window),
         exact_online=Budgets(
-            DbRateBudget(db, "exact-minute", MINUTELY_LIMIT, 60),
+            DbRateBudget(db, "exact-minute", MINUTELY_LIMIT, settings.exact_rate_window),
             DbRateBudget(db, "exact-day", DAILY_LIMIT, 86_400, sliding=False, max_wait=0),
         ),
     )
