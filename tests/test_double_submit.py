@@ -7,6 +7,7 @@ raised ``IntegrityError`` on ``ledger_writes`` (company_id, key).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 
@@ -29,10 +30,8 @@ def _race_at_insert(monkeypatch) -> threading.Barrier:
 
     def meet():
         if next(calls) < 2:  # the two requests' first queued writes (served in server threads)
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait()
-            except threading.BrokenBarrierError:
-                pass
         return real()
 
     monkeypatch.setattr(writeback, "utcnow", meet)
@@ -90,14 +89,12 @@ def test_a_payment_form_posted_twice_at_once_queues_one_payment(
 
 def test_excluding_a_debtor_twice_at_once_excludes_once_without_error(
         services, moneybird_emulator, monkeypatch):
-    from datetime import date
-
     from connector.collection.cases import open_new_cases, policy_for
-    from connector.models import Invoice
+    from connector.models import Invoice, utcnow
 
     company_id, invoice_id = _synced_invoice(services, moneybird_emulator)
     with services.db.session() as db:
-        assert open_new_cases(db, company_id, date.today(), policy_for(db, company_id))
+        assert open_new_cases(db, company_id, utcnow().date(), policy_for(db, company_id))
         debtor_id = db.get(Invoice, invoice_id).debtor_id
     browser = _operator_session(services)
     base = f"{services.settings.public_url}/companies/{company_id}"
@@ -110,3 +107,24 @@ def test_excluding_a_debtor_twice_at_once_excludes_once_without_error(
         holds = list(db.scalars(select(Hold).where(Hold.debtor_id == debtor_id,
                                                    Hold.ended_at.is_(None))))
     assert [h.kind for h in holds] == ["excluded"]
+
+
+def test_a_hold_form_posted_twice_at_once_places_one_hold(
+        services, moneybird_emulator, monkeypatch):
+    from connector.collection.cases import open_new_cases, policy_for
+    from connector.models import Case, utcnow
+
+    company_id, invoice_id = _synced_invoice(services, moneybird_emulator)
+    with services.db.session() as db:
+        open_new_cases(db, company_id, utcnow().date(), policy_for(db, company_id))
+        case_id = db.scalars(select(Case.id).where(Case.invoice_id == invoice_id)).one()
+    browser = _operator_session(services)
+    base = f"{services.settings.public_url}/companies/{company_id}"
+    page = browser.get(f"{base}/invoices/{invoice_id}").text
+    _race_at_insert(monkeypatch)
+    statuses = _post_twice_at_once(browser, f"{base}/cases/{case_id}/holds", {
+        "csrf_token": csrf_token(page), "kind": "pause", "reason": "even wachten"})
+    assert statuses == [200, 200]
+    with services.db.session() as db:
+        holds = list(db.scalars(select(Hold).where(Hold.case_id == case_id)))
+    assert [h.reason for h in holds] == ["even wachten"]
