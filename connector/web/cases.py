@@ -26,6 +26,7 @@ from connector.collection.actions import (
     skip_step,
 )
 from connector.collection.cases import policy_for
+from connector.collection.posting import PrintQueueError, letter_store
 from connector.collection.report import next_step
 from connector.formatting import short_day
 from connector.models import Case, Debtor, Delivery, Hold, HoldKind, Invoice
@@ -301,3 +302,33 @@ def case_console(db: Session, case: Case, steps: list[Delivery], holds: list[Hol
         "can_handover": case.state in [s.value for s in HANDOVER_FROM],
         "subjects": [case.id, case.debtor_id, *(d.id for d in steps), *(h.id for h in holds)],
     }
+
+
+@bp.get("/deliveries/<delivery_id>/message")
+@login_required
+def sent_message(company_id: str, delivery_id: str) -> str | Response:
+    """A message as it went out, opened from the case: the letter's PDF from the letter store,
+    or the text as sent (e-mail, SMS, WhatsApp) as the delivery recorded it. Only the
+    company's own deliveries (another company's is a 404, like an unknown one)."""
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        delivery = db.get(Delivery, delivery_id)
+        if delivery is None or delivery.company_id != company.id or \
+                delivery.state not in ("sent", "ambiguous"):
+            abort(404)
+        if delivery.channel == "letter":
+            try:
+                pdf = letter_store(services()).pdf(delivery.id)
+            except (OSError, PrintQueueError):
+                pdf = None
+            if pdf is not None:
+                return Response(pdf, mimetype="application/pdf", headers={
+                    "Content-Disposition": f'inline; filename="brief-{delivery.id}.pdf"'})
+        content = delivery.content or {}
+        if not content.get("body"):
+            abort(404)
+        invoices = [link.case.invoice.number or link.case.invoice.external_id
+                    for link in delivery.cases]
+        return render_template("web/sent_message.html", company=company, delivery=delivery,
+                               subject=content.get("subject") or "", body=content["body"],
+                               invoices=invoices)
