@@ -70,3 +70,38 @@ def test_sent_letter_and_email_open_from_the_case_and_only_for_their_company(
         assert refused.status_code == 404 and "alleen voor Ander" not in refused.text
     planned = browser.get(f"{base}/deliveries/no-such-id/message")
     assert planned.status_code == 404
+
+
+def test_the_next_letter_can_be_viewed_before_it_goes_out(wired):  # noqa: F811
+    world, _mail, _twilio, _letters = wired
+    world.emulator.update_contact(world.adm, world.consumer, phone="06 12345678",
+                                  email="klant@voorbeeld.example")
+    inv = world.invoice(world.consumer, "242.00", date(2026, 2, 15))
+    world.live()
+    for offset in range(0, 6):  # the stamp went out on 2 March; the Profitletter is planned
+        world.day(MONDAY + timedelta(days=offset))
+    case = world.case(inv)
+    with world.services.db.session() as db:
+        planned = db.scalars(select(Delivery).where(
+            Delivery.company_id == world.company_id, Delivery.state == "planned")).one()
+    assert planned.template.startswith("profitletter")
+    url = world.services.settings.public_url
+    base = f"{url}/companies/{world.company_id}"
+    browser = _operator_session(world.services)
+    page = browser.get(f"{base}/invoices/{case.invoice_id}").text
+    link = f"/companies/{world.company_id}/cases/{case.id}/next-letter.pdf"
+    assert f'href="{link}">bekijk brief' in page
+    pdf = browser.get(f"{url}{link}")
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    number = inv_number(world, inv)
+    assert number and number in text  # the letter for this case's invoice
+    with world.services.db.session() as db:  # still planned: nothing went out
+        assert db.get(Delivery, planned.id).state == "planned"
+
+
+def inv_number(world, invoice_id: str) -> str | None:
+    from connector.models import Invoice
+
+    with world.services.db.session() as db:
+        return db.get(Invoice, world.case(invoice_id).invoice_id).number

@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
 
+from connector.channels.letter import render_letter_pdf, render_stamp_pdf
 from connector.clock import today_nl
 from connector.collection.actions import (
     HANDOVER_FROM,
@@ -25,11 +26,15 @@ from connector.collection.actions import (
     planned_delivery,
     skip_step,
 )
-from connector.collection.cases import policy_for
+from connector.collection.cases import policy_for, settings_for
+from connector.collection.company_templates import override_for
+from connector.collection.messages import default_source, message_language
 from connector.collection.posting import PrintQueueError, letter_store
 from connector.collection.report import next_step
+from connector.collection.template_preview import PDF_TEMPLATES, build_preview
 from connector.formatting import short_day
 from connector.models import Case, Debtor, Delivery, Hold, HoldKind, Invoice
+from connector.partner import current_partner
 from connector.web.access import (
     actor,
     case_or_404,
@@ -332,3 +337,30 @@ def sent_message(company_id: str, delivery_id: str) -> str | Response:
         return render_template("web/sent_message.html", company=company, delivery=delivery,
                                subject=content.get("subject") or "", body=content["body"],
                                invoices=invoices)
+
+
+@bp.get("/cases/<case_id>/next-letter.pdf")
+@login_required
+def next_letter(company_id: str, case_id: str) -> Response:
+    """"Bekijk brief": the PDF of the case's next planned letter or stamp before it goes out,
+    made by the template preview from the company's own text (or the default) on this case."""
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        case = case_or_404(db, company_id, case_id)
+        planned = planned_delivery(db, case)
+        if planned is None or planned.template not in PDF_TEMPLATES:
+            abort(404)
+        name = planned.template
+        lang = message_language(settings_for(db, company_id).language, case.debtor.country)
+        own = override_for(db, company_id, name, lang)
+        partner = current_partner(db, services().settings)
+        preview = build_preview(db, company_id, name, lang,
+                                own.body if own else default_source(name, lang),
+                                partner=partner.name, case_id=case.id)
+    if preview.message is None:
+        return Response(_("Geen PDF: %(error)s", error=preview.error), status=422,
+                        mimetype="text/plain; charset=utf-8")
+    make = render_stamp_pdf if name == "stamp" else render_letter_pdf
+    return Response(make(preview.message, partner, lang=lang), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="voorbeeld-{name}.pdf"',
+                             "Cache-Control": "no-store"})

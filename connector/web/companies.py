@@ -16,6 +16,7 @@ from connector import connections, events, writeback
 from connector.clock import today_nl
 from connector.collection.cases import settings_for
 from connector.collection.engine import sendable
+from connector.collection.template_preview import PDF_TEMPLATES
 from connector.models import (
     Case,
     Company,
@@ -251,7 +252,7 @@ def invoice(company_id: str, invoice_id: str) -> str | Response:
                                log=log, note_form=note_form, payment_form=payment_form,
                                today=today_nl(), connected=connected, case=case, holds=holds,
                                next_step=next_step, steps=steps, hold_form=HoldForm(),
-                               console=console)
+                               console=console, pdf_templates=PDF_TEMPLATES)
 
 
 def _handle_invoice_post(
