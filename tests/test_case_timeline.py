@@ -91,6 +91,11 @@ def test_the_next_letter_can_be_viewed_before_it_goes_out(wired):  # noqa: F811
     page = browser.get(f"{base}/invoices/{case.invoice_id}").text
     link = f"/companies/{world.company_id}/cases/{case.id}/next-letter.pdf"
     assert f'href="{link}">bekijk brief' in page
+    # the timeline: the planned letter with its date and the partner's fee
+    row = re.search(r'<tr>\s*<td>Profitletter <span class="muted">\(Profitletter \(post en '
+                    r'e-mail\)\)</span></td>(.*?)</tr>', page, re.S)
+    assert row and "<td>9 mrt 2026</td>" in row.group(1)
+    assert '<td class="num">€\xa014,95</td>' in row.group(1)
     pdf = browser.get(f"{url}{link}")
     assert pdf.headers["Content-Type"] == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)

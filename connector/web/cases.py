@@ -7,6 +7,8 @@ signed in): another tenant's ids give a 404 and change nothing.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,12 +30,13 @@ from connector.collection.actions import (
 )
 from connector.collection.cases import policy_for, settings_for
 from connector.collection.company_templates import override_for
+from connector.collection.engine import step_fee
 from connector.collection.messages import default_source, message_language
 from connector.collection.posting import PrintQueueError, letter_store
 from connector.collection.report import next_step
 from connector.collection.template_preview import PDF_TEMPLATES, build_preview
 from connector.formatting import short_day
-from connector.models import Case, Debtor, Delivery, Hold, HoldKind, Invoice
+from connector.models import Case, Debtor, Delivery, Hold, HoldKind, Invoice, UsageLine
 from connector.partner import current_partner
 from connector.web.access import (
     actor,
@@ -302,11 +305,29 @@ def case_console(db: Session, case: Case, steps: list[Delivery], holds: list[Hol
         _loaded = [link.case.invoice for link in delivery.cases]
     return {
         "planned": planned,
+        "fees": _step_fees(db, case, steps),
         "upcoming": upcoming,
         "can_skip": planned is not None and case.state in ("active", "on_hold"),
         "can_handover": case.state in [s.value for s in HANDOVER_FROM],
         "subjects": [case.id, case.debtor_id, *(d.id for d in steps), *(h.id for h in holds)],
     }
+
+
+def _step_fees(db: Session, case: Case, steps: list[Delivery]) -> dict[str, Decimal]:
+    """The partner's fee per step of the timeline: what was charged for a step that went out
+    (the statement's line), what a planned step will cost under the policy."""
+    charged = dict(db.execute(select(UsageLine.delivery_id, UsageLine.amount).where(
+        UsageLine.delivery_id.in_([d.id for d in steps]))).all()) if steps else {}
+    policy = policy_for(db, case.company_id)
+    fees = {}
+    for delivery in steps:
+        if delivery.id in charged:
+            fees[delivery.id] = charged[delivery.id]
+        elif delivery.state == "planned":
+            fee = step_fee(policy, delivery)
+            if fee:
+                fees[delivery.id] = fee
+    return fees
 
 
 @bp.get("/deliveries/<delivery_id>/message")
