@@ -103,7 +103,11 @@ class BounceListener:
 
 
 def start_listener(services: Services) -> BounceListener | None:
-    """The worker's listener, when ``BOUNCE_SMTP_LISTEN`` is set; a failure is logged only."""
+    """The worker's listener, when ``BOUNCE_SMTP_LISTEN`` is set; a failure is logged only.
+
+    Only the worker holding the ``bounce-listener`` job lease calls this (see
+    connector.worker), so one listener runs however many workers there are, and another
+    worker starts it when the holder stops."""
     value = services.settings.bounce_smtp_listen
     if not value:
         return None

@@ -88,7 +88,8 @@ def worker(schema_wait: int) -> None:
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
     _require_schema(services.db.engine, schema_wait)
-    Worker(services, lease_ttl=timedelta(seconds=services.settings.lease_seconds)).run_forever()
+    Worker(services, lease_ttl=timedelta(seconds=services.settings.lease_seconds),
+           stop_timeout=services.settings.worker_stop_timeout).run_forever()
 
 
 @main.group()
@@ -184,11 +185,20 @@ def operator_set_password(email: str, password: str) -> None:
 @main.command()
 @click.argument("company_id")
 def sync(company_id: str) -> None:
-    """Sync one company now and print the outcome."""
+    """Sync one company now and print the outcome (under its lease, like a worker)."""
+    from connector import leases
     from connector.sync import sync_company
 
+    services = _services()
+    me = f"cli:{leases.new_worker_id()}"
     try:
-        result = sync_company(_services(), company_id, trigger="manual")
+        with leases.holding(services, me, company_id,
+                            timedelta(seconds=services.settings.lease_seconds)):
+            result = sync_company(services, company_id, trigger="manual", worker=me)
+    except leases.LeaseHeld as exc:
+        raise click.ClickException(
+            f"company {company_id} is being worked on by worker {exc.owner}; "
+            "try again when it is done") from None
     except LookupError:
         raise click.ClickException(f"no company {company_id!r} (see `connector cases`)") from None
     click.echo(f"{result.outcome}: {result.api_calls} API calls, {result.invoices_changed} "
@@ -264,6 +274,9 @@ def _register_subcommands() -> None:
     main.add_command(legal)
     main.add_command(letter_cli, name="letter")
     main.add_command(bounces_cli, name="bounces")
+    from connector.filestore import files_cli
+
+    main.add_command(files_cli, name="files")
 
 
 _register_subcommands()

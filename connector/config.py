@@ -42,6 +42,7 @@ class Settings:
     exact_online_base_url: str | None = None  # None: the real host of each region
     sync_interval_minutes: int = 15
     lease_seconds: int = 120  # a crashed worker's companies are taken over after this
+    worker_stop_timeout: float = 30.0  # a stopping worker lets running work end this long
     retry_base_seconds: int = 30  # first backoff of a failed ledger write; syncs wait 4x
     engine_interval_seconds: int = 60  # how often a worker runs the engine for every company
     outbox_interval_seconds: float = 3.0  # how often a worker sends waiting ledger writes
@@ -135,6 +136,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         exact_online_base_url=get("EXACT_ONLINE_BASE_URL", "").rstrip("/") or None,
         sync_interval_minutes=int(interval),
         lease_seconds=int(get("LEASE_SECONDS", str(defaults.lease_seconds))),
+        worker_stop_timeout=float(get("WORKER_STOP_TIMEOUT",
+                                      str(defaults.worker_stop_timeout))),
         retry_base_seconds=int(get("RETRY_BASE_SECONDS", str(defaults.retry_base_seconds))),
         engine_interval_seconds=int(get("ENGINE_INTERVAL_SECONDS",
                                         str(defaults.engine_interval_seconds))),

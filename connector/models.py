@@ -661,3 +661,32 @@ class AlertSent(Base):
     company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+
+
+class JobLease(Base):
+    """A job only one worker may run at a time (the bounce listener), held like a company."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(100))
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class StoredFile(Base):
+    """A file every machine must see (letters, print files, statements): in the database, so
+    a worker on one machine and the console on another read the same bytes."""
+
+    __tablename__ = "stored_files"
+    __table_args__ = (UniqueConstraint("kind", "name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -37,7 +37,8 @@ class Services:
             db=db,
             box=SecretBox(settings.token_encryption_keys),
             providers=build_registry(settings, shared_budgets(db, settings)),
-            channels=build_channels(settings, LivePartner(db, settings)),  # type: ignore[arg-type]
+            channels=build_channels(settings, LivePartner(db, settings),  # type: ignore[arg-type]
+                                    db=db),
         )
 
     def provider_for(self, key: str, region: str | None = None) -> Provider:

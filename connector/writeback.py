@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connector import events
@@ -25,6 +26,7 @@ from connector.formatting import money
 from connector.models import (
     Case,
     CaseState,
+    CollectionSettings,
     Company,
     Invoice,
     LedgerWrite,
@@ -82,6 +84,12 @@ def form_key(company_id: str, invoice_id: str, kind: str, submission: str) -> st
     return derived_key("form", company_id, invoice_id, kind, submission)
 
 
+def in_preview(session: Session, company_id: str) -> bool:
+    """A company not live (or without settings yet) is in preview: nothing goes to its ledger."""
+    settings = session.get(CollectionSettings, company_id)
+    return settings is None or not settings.live
+
+
 def queue(
     session: Session,
     invoice: Invoice,
@@ -90,14 +98,21 @@ def queue(
     key: str | None = None,
     actor: str = "system",
     **payload: str,
-) -> LedgerWrite:
+) -> LedgerWrite | None:
     """Store one write for the outbox; the same key is never queued twice for one company.
 
     ``key`` is always the server's (:func:`new_key`, :func:`derived_key`, :func:`form_key`),
     never a value a form or request supplied.
+
+    Returns None, and stores nothing, while the company is in preview: a preview writes
+    nothing to a ledger (notes, pauses and payments all count against the platform's budget
+    and would be visible to the creditor's bookkeeper).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown ledger write kind {kind!r}")
+    if in_preview(session, invoice.company_id):
+        log.debug("preview: %s for company %s not queued", kind, invoice.company_id)
+        return None
     key = key or new_key()
     existing = session.scalars(select(LedgerWrite).where(
         LedgerWrite.company_id == invoice.company_id, LedgerWrite.key == key)).one_or_none()
@@ -120,13 +135,13 @@ def queue(
     return write
 
 
-def queue_note(session: Session, invoice: Invoice, text: str, **kw: str) -> LedgerWrite:
+def queue_note(session: Session, invoice: Invoice, text: str, **kw: str) -> LedgerWrite | None:
     return queue(session, invoice, "note", text=text, **kw)
 
 
 def queue_payment(
     session: Session, invoice: Invoice, amount: Decimal, paid_on: date, **kw: str
-) -> LedgerWrite:
+) -> LedgerWrite | None:
     if amount <= 0:
         raise ValueError("a payment must be a positive amount")
     return queue(session, invoice, "payment", amount=f"{amount:.2f}",
@@ -162,24 +177,47 @@ def _describe(write: LedgerWrite, invoice: Invoice) -> str:
     return f"Herinneringen van het boekhoudpakket hervat voor factuur {label}"
 
 
-def process_outbox(services: Services, *, limit: int = 50, company_id: str | None = None) -> int:
-    """Send due writes; returns how many were written. Safe to run from several workers."""
+def process_outbox(services: Services, *, limit: int = 50, company_id: str | None = None,
+                   stop: threading.Event | None = None) -> int:
+    """Send due writes; returns how many were written. Safe to run from several workers.
+
+    When ``stop`` is set (the worker is stopping) the writes claimed but not yet sent are
+    handed back at once, instead of waiting out their sending lease.
+    """
     done = 0
-    for write_id in _claim(services, limit, company_id):
+    claimed = _claim(services, limit, company_id)
+    for index, write_id in enumerate(claimed):
+        if stop is not None and stop.is_set():
+            _hand_back(services, claimed[index:])
+            break
         if _send(services, write_id):
             done += 1
     return done
 
 
+def _hand_back(services: Services, write_ids: list[str]) -> None:
+    with services.db.session() as session:
+        session.execute(update(LedgerWrite).where(
+            LedgerWrite.id.in_(write_ids), LedgerWrite.state == LedgerWriteState.SENDING.value,
+        ).values(state=LedgerWriteState.PENDING.value, next_attempt_at=utcnow(),
+                 attempts=LedgerWrite.attempts - 1))
+
+
 def _claim(services: Services, limit: int, company_id: str | None) -> list[str]:
-    """Take due writes by marking them ``sending`` under a lease, committed before any send."""
+    """Take due writes by marking them ``sending`` under a lease, committed before any send.
+
+    Writes of a company in preview are not taken (queued while it was live, they wait until it
+    is live again): a guard behind :func:`queue`, which queues nothing in preview.
+    """
     now = utcnow()
+    live = select(CollectionSettings.company_id).where(CollectionSettings.live.is_(True))
     with services.db.session() as session:
         query = (
             select(LedgerWrite)
             .where(
                 LedgerWrite.state.in_([LedgerWriteState.PENDING, LedgerWriteState.SENDING]),
                 LedgerWrite.next_attempt_at <= now,
+                LedgerWrite.company_id.in_(live),
             )
             .order_by(LedgerWrite.created_at)
             .limit(limit)
@@ -201,6 +239,11 @@ def _send(services: Services, write_id: str) -> bool:
         write = session.get(LedgerWrite, write_id)
         invoice = write.invoice
         company = session.get(Company, write.company_id)
+        if in_preview(session, write.company_id):  # back to preview since it was claimed
+            write.state = LedgerWriteState.PENDING.value
+            write.attempts -= 1
+            write.next_attempt_at = utcnow() + WAIT_FOR_RECONNECT
+            return False
         try:
             ledger = services.ledger_for(company)
         except NotConnected:

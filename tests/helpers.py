@@ -76,3 +76,11 @@ def connect_direct(services, emulator, adm: str | None = None, **token_kwargs) -
 def unpaid(emulator, adm: str) -> list[dict]:
     return [i for i in emulator.invoices(adm)
             if i["state"] in ("open", "pending_payment", "late", "reminded")]
+
+
+def go_live(services, company_id: str, live: bool = True) -> None:
+    """Take a company out of preview (or back): only a live company's steps reach its ledger."""
+    from connector.collection.cases import settings_for
+
+    with services.db.session() as db:
+        settings_for(db, company_id).live = live

@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from connector.bounces import BounceListener, import_path, parse_listen, process_bounce
 from connector.channels.dsn import BounceKind, NotABounce, parse_dsn, verp_delivery_id
-from connector.channels.letter import FileLetterStore, letters_waiting
+from connector.channels.letter import letters_waiting
 from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.collection.bounces import fallback_id
+from connector.collection.posting import letter_store
 from connector.models import Case, Delivery, Event
 from tests.test_engine import World, at
 
@@ -69,7 +70,7 @@ def bounce_world(make_services, make_moneybird_emulator, tmp_path):
     world = World(services, emulator)
     world.emulator.update_contact(world.adm, world.consumer, email=DEBTOR, phone="06 12345678")
     listener = BounceListener(services).start()
-    yield world, mail, listener, FileLetterStore(tmp_path / "letters")
+    yield world, mail, listener, letter_store(services)
     listener.stop()
     mail.stop()
 
@@ -285,3 +286,40 @@ def test_the_worker_runs_the_listener_when_configured(services) -> None:
     finally:
         worker.stop()
     assert worker.bounce_listener is None
+
+
+def test_one_worker_holds_the_bounce_listener_and_another_takes_it_over(services) -> None:
+    import time
+    from datetime import timedelta
+
+    from connector.worker import Worker
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    services.settings = services.settings.replace(bounce_smtp_listen=f"127.0.0.1:{port}")
+    ttl = timedelta(seconds=1)
+    first, second, third = (Worker(services, f"w{i}", lease_ttl=ttl) for i in (1, 2, 3))
+    try:
+        first.keep()
+        second.keep()
+        assert first.bounce_listener is not None and second.bounce_listener is None
+        first.stop()  # a clean stop hands the job over at once
+        second.keep()
+        assert second.bounce_listener is not None and second.bounce_listener.port == port
+        deliver(second.bounce_listener, BOUNCES, b"Subject: hi\r\n\r\nno bounce\r\n")
+        assert list(second.bounce_listener.outcomes) == ["ignored"]
+        # The holder dies without a word (its listener goes with the process): the lease runs
+        # out and another worker takes the listener over.
+        second.bounce_listener.stop()
+        second.bounce_listener = None
+        third.keep()
+        assert third.bounce_listener is None  # not yet: the lease still runs
+        time.sleep(1.5)
+        third.keep()
+        assert third.bounce_listener is not None and third.bounce_listener.port == port
+        second.keep()  # back from the dead: it does not start a second listener
+        assert second.bounce_listener is None
+    finally:
+        for worker in (first, second, third):
+            worker.stop()

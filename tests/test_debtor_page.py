@@ -394,9 +394,9 @@ def test_the_letters_qr_code_and_short_url_lead_to_the_same_page(wired, live_ser
     import pypdfium2 as pdfium
     from pypdf import PdfReader
 
-    from connector.channels.letter import FileLetterStore
+    from connector.collection.posting import letter_store
 
-    world, _mail, _twilio, letter_dir = wired
+    world, _mail, _twilio, _letter_dir = wired
     with world.services.db.session() as db:
         settings_for(db, world.company_id).policy = _policy(
             Step("Profitletter", "letter", 0, "start", "profitletter_consumer"))
@@ -407,7 +407,7 @@ def test_the_letters_qr_code_and_short_url_lead_to_the_same_page(wired, live_ser
         [delivery] = db.scalars(select(Delivery).where(Delivery.channel == "letter")).all()
         assert delivery.state == "sent", delivery.skip_reason
         delivery_id = delivery.id
-    pdf = FileLetterStore(letter_dir).pdf(delivery_id)
+    pdf = letter_store(world.services).pdf(delivery_id)  # the print queue is in the database
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     printed = _link(re.sub(r"\s+", "", text.split("ga naar", 1)[1]))
     document = pdfium.PdfDocument(pdf)

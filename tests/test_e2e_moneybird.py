@@ -11,9 +11,10 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from connector import writeback
 from connector.models import Connection, Event, Grant, Invoice, LedgerWrite, SyncRun
 from connector.worker import Worker
-from tests.helpers import csrf_token, oauth_connect, unpaid, wait_until
+from tests.helpers import csrf_token, go_live, oauth_connect, unpaid, wait_until
 
 
 @pytest.fixture
@@ -24,10 +25,10 @@ def big_emulator(make_moneybird_emulator):
 @pytest.fixture
 def running(make_services, big_emulator):
     services = make_services(big_emulator)
-    worker = Worker(services)
-    worker.start()
-    yield services
-    worker.stop()
+    workers = [Worker(services)]
+    workers[0].start()
+    yield services, workers
+    workers[-1].stop()
 
 
 def _runs(services, company_id: str) -> list[SyncRun]:
@@ -37,7 +38,7 @@ def _runs(services, company_id: str) -> list[SyncRun]:
 
 
 def test_connect_sync_webhook_and_write_back(running, big_emulator, artifacts):
-    services, emulator = running, big_emulator
+    (services, workers), emulator = running, big_emulator
     app_url = services.settings.public_url
     adm = emulator.administration_ids()[0]
 
@@ -88,6 +89,16 @@ def test_connect_sync_webhook_and_write_back(running, big_emulator, artifacts):
     with services.db.session() as db:
         local_id = db.scalars(select(Invoice.id).where(Invoice.external_id == invoice["id"])).one()
     invoice_url = f"{app_url}/companies/{company_id}/invoices/{local_id}"
+    form = browser.get(invoice_url).text
+    # In preview nothing is written to the ledger, and the page says so.
+    token = re.search(r'name="note-submission" type="hidden" value="([\w-]+)"', form).group(1)
+    refused = browser.post(invoice_url, data={"note-csrf_token": csrf_token(form),
+                                              "note-submission": token,
+                                              "note-text": "Pre-incasso: in voorbeeld"})
+    assert "er wordt niets in het boekhoudpakket geschreven" in refused.text
+    # Live only for these two writes, with the worker stopped so that no step goes out.
+    workers[-1].stop()
+    go_live(services, company_id)
     emulator.inject_lost_answer("POST", "/notes")
     emulator.inject_lost_answer("POST", "/payments")
     form = browser.get(invoice_url).text
@@ -110,10 +121,13 @@ def test_connect_sync_webhook_and_write_back(running, big_emulator, artifacts):
 
     def written() -> bool:
         with services.db.session() as db:
-            return db.scalar(select(func.count()).select_from(LedgerWrite)
-                             .where(LedgerWrite.state == "done")) == 2
+            return db.scalar(select(func.count()).select_from(LedgerWrite).where(
+                LedgerWrite.state == "done", LedgerWrite.key.in_([note_key, pay_key]))) == 2
 
-    wait_until(written, timeout=20)
+    wait_until(lambda: writeback.process_outbox(services) >= 0 and written(), timeout=30)
+    go_live(services, company_id, live=False)
+    workers.append(Worker(services))
+    workers[-1].start()
     notes = [n for n in emulator.notes(adm, invoice["id"]) if note_key in n["note"]]
     payments = [p for p in emulator.payments(adm, invoice["id"])
                 if p.get("transaction_identifier") == pay_key]

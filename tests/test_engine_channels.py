@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from connector.channels.letter import FileLetterStore, letters_waiting
+from connector.channels.letter import letters_waiting
 from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.channels.twilio_emulator import TwilioEmulator
+from connector.collection.posting import letter_store
 from connector.models import Delivery, Event
 from tests.test_engine import World
 
@@ -33,7 +34,7 @@ def wired(make_services, make_moneybird_emulator, tmp_path):
 
 
 def test_consumer_gets_stamp_letter_and_sms_for_real_once_each(wired):
-    world, mail, twilio, letter_dir = wired
+    world, mail, twilio, _letter_dir = wired
     world.emulator.update_contact(world.adm, world.consumer, phone="06 12345678",
                                   email="klant@voorbeeld.example")
     inv = world.invoice(world.consumer, "242.00", date(2026, 2, 15))
@@ -48,11 +49,14 @@ def test_consumer_gets_stamp_letter_and_sms_for_real_once_each(wired):
     assert [p.get_filename() for p in letter_mails[0].iter_attachments()] == ["brief.pdf"]
     assert "Bakkerij Zoet B.V." in mail.messages[0]["From"]
     assert "<debiteuren@zoet.example>" in mail.messages[0]["Reply-To"]
-    assert [q.delivery_id for q in letters_waiting(FileLetterStore(letter_dir), date(2026, 3, 9))]
+    assert [q.delivery_id for q in letters_waiting(letter_store(world.services),
+                                                   date(2026, 3, 9))]
+    from connector.filestore import PRINT_FILE, DbFileStore
     from connector.periodic import daily_print_file
 
-    print_file = daily_print_file(world.services, date(2026, 3, 9), letter_dir / "print")
-    assert print_file is not None and print_file.read_bytes().startswith(b"%PDF")
+    print_file = daily_print_file(world.services, date(2026, 3, 9))
+    assert print_file is not None
+    assert DbFileStore(world.services.db).get(PRINT_FILE, print_file).startswith(b"%PDF")
     assert len(twilio.messages) == 1 and twilio.messages[0]["to"] == "+31612345678"
     with world.services.db.session() as db:
         refs = [d.channel_ref for d in db.scalars(select(Delivery).where(
@@ -84,14 +88,14 @@ def test_no_mobile_number_skips_the_sms_step_with_a_reason(wired):
 
 
 def test_no_email_address_sends_the_stamp_by_post(wired):
-    world, mail, _, letter_dir = wired
+    world, mail, _, _letter_dir = wired
     world.emulator.update_contact(world.adm, world.consumer, email="",
                                   send_invoices_to_email="", phone="06 12345678")
     inv = world.invoice(world.consumer, "150.00", date(2026, 2, 15))
     world.live()
     world.day(date(2026, 3, 2))
     assert mail.messages == []
-    assert len(letters_waiting(FileLetterStore(letter_dir), date(2026, 3, 2))) == 1
+    assert len(letters_waiting(letter_store(world.services), date(2026, 3, 2))) == 1
     with world.services.db.session() as db:
         assert db.scalars(select(Event).where(Event.kind == "step.fallback")).one()
     assert any("verstuurd per post;" in n for n in world.notes(inv))

@@ -17,7 +17,7 @@ from connector.models import Grant, Invoice
 from connector.sync import sync_company
 from connector.worker import Worker
 from providers.base import TokenSet
-from tests.helpers import csrf_token, hidden_fields, wait_until
+from tests.helpers import csrf_token, go_live, hidden_fields, wait_until
 
 
 def connect(services, emulator, division: int | None = None) -> str:
@@ -133,6 +133,7 @@ def test_payment_booked_once_when_journal_and_account_are_set(make_services, exa
     services = make_services(exact=exact_emulator)
     division = big_division(exact_emulator)
     company_id = connect(services, exact_emulator, division)
+    go_live(services, company_id)
     sync_company(services, company_id)
     token = exact_emulator.issue_token()[0]
     accounts = requests.get(
@@ -159,6 +160,7 @@ def test_note_once_even_after_a_timeout(make_services, exact_emulator):
     services = make_services(exact=exact_emulator)
     division = big_division(exact_emulator)
     company_id = connect(services, exact_emulator, division)
+    go_live(services, company_id)
     sync_company(services, company_id)
     with services.db.session() as db:
         invoice = db.scalars(select(Invoice).where(Invoice.company_id == company_id)).first()
@@ -174,6 +176,7 @@ def test_payment_is_a_note_unless_booking_is_configured(make_services, exact_emu
     services = make_services(exact=exact_emulator)
     division = big_division(exact_emulator)
     company_id = connect(services, exact_emulator, division)
+    go_live(services, company_id)
     sync_company(services, company_id)
     with services.db.session() as db:
         invoice = db.scalars(select(Invoice).where(Invoice.company_id == company_id,

@@ -13,11 +13,11 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from connector import writeback
-from connector.channels.letter import FileLetterStore
 from connector.clock import AMSTERDAM
 from connector.collection.calls import MAX_ATTEMPTS, record_outcome
 from connector.collection.cases import settings_for
 from connector.collection.policy import Policy, Step, policy_to_json
+from connector.collection.posting import letter_store
 from connector.models import (
     CallAttempt,
     Case,
@@ -180,7 +180,7 @@ def test_outside_the_contact_window_the_call_list_warns(calling):
 
 
 def test_print_queue_merges_letters_and_posting_starts_the_term(wired):  # noqa: F811
-    world, _mail, _twilio, letter_dir = wired
+    world, _mail, _twilio, _letter_dir = wired
     world.emulator.update_contact(world.adm, world.consumer, phone="06 12345678",
                                   email="klant@voorbeeld.example")
     inv = world.invoice(world.consumer, "242.00", date(2026, 2, 15))
@@ -189,7 +189,7 @@ def test_print_queue_merges_letters_and_posting_starts_the_term(wired):  # noqa:
         world.day(MONDAY + timedelta(days=offset))
     case = world.case(inv)
     assert case.letter_posted_on is None and case.last_day_to_pay == date(2026, 3, 25)
-    [entry] = FileLetterStore(letter_dir).entries()
+    [entry] = letter_store(world.services).entries()
     url = world.services.settings.public_url
     with time_machine.travel(at(date(2026, 3, 9), 15), tick=False):
         browser = _operator_session(world.services)
@@ -225,7 +225,7 @@ def test_print_queue_merges_letters_and_posting_starts_the_term(wired):  # noqa:
 
 
 def test_a_letter_never_marked_posted_holds_the_hand_over_and_is_flagged_late(wired):  # noqa: F811
-    world, _mail, _twilio, letter_dir = wired
+    world, _mail, _twilio, _letter_dir = wired
     world.emulator.update_contact(world.adm, world.consumer, phone="06 12345678",
                                   email="klant@voorbeeld.example")
     inv = world.invoice(world.consumer, "242.00", date(2026, 2, 15))
@@ -233,7 +233,7 @@ def test_a_letter_never_marked_posted_holds_the_hand_over_and_is_flagged_late(wi
     for offset in range(0, 30):
         world.day(MONDAY + timedelta(days=offset), call="no_answer")
     assert world.case(inv).state == "active"  # no posting date, no term, no hand-over
-    [entry] = FileLetterStore(letter_dir).entries()
+    [entry] = letter_store(world.services).entries()
     url = world.services.settings.public_url
     with time_machine.travel(at(date(2026, 3, 31), 10), tick=False):
         browser = _operator_session(world.services)
@@ -252,7 +252,7 @@ def test_a_letter_never_marked_posted_holds_the_hand_over_and_is_flagged_late(wi
         assert "niet (meer) in de printwachtrij" in twice.text
     assert world.case(inv).letter_posted_on is None
     world.day(date(2026, 3, 31), hour=11, sync=False)
-    store = FileLetterStore(letter_dir)
+    store = letter_store(world.services)
     [new] = [e for e in store.entries() if e.withdrawn_on is None]
     assert new.delivery_id != entry.delivery_id and new.post_by == date(2026, 3, 31)
     case = world.case(inv)

@@ -25,7 +25,7 @@ from connector.models import (
 )
 from connector.sync import sync_company
 from connector.web import cases as cases_view
-from tests.helpers import connect_direct, csrf_token, oauth_connect
+from tests.helpers import connect_direct, csrf_token, go_live, oauth_connect
 from tests.test_web import _operator_session
 
 
@@ -119,6 +119,7 @@ def test_case_page_shows_steps_planned_and_to_come_and_the_log(services, console
 def test_skip_a_step_moves_the_case_on_and_notes_it_once(services, console):
     company_id, browser, base, token = console
     case_id, invoice_id, delivery_id = _single_case(services, company_id)
+    go_live(services, company_id)  # only a live company writes to its ledger
     empty = browser.post(f"{base}/cases/{case_id}/skip",
                          data={"csrf_token": token, "delivery_id": delivery_id, "reason": " "})
     assert "Geef een reden" in empty.text
@@ -174,6 +175,7 @@ def test_skipping_one_invoice_of_a_grouped_delivery_keeps_the_others(services, c
 def test_hand_over_ends_the_case_notes_it_and_never_resumes_the_ledger(services, console):
     company_id, browser, base, token = console
     case_id, invoice_id, delivery_id = _single_case(services, company_id)
+    go_live(services, company_id)  # only a live company writes to its ledger
     empty = browser.post(f"{base}/cases/{case_id}/handover",
                          data={"csrf_token": token, "reason": ""})
     assert "Geef een reden" in empty.text

@@ -169,9 +169,95 @@ def test_monthly_statements_and_json_logs(services, tmp_path, capsys):
         db.add(UsageLine(company_id=company.id, delivery_id=delivery.id, month="2026-02",
                          description="Profitletter", amount=Decimal("14.95")))
     assert previous_month(START.date()) == "2026-02"
-    [path] = monthly_statements(services, "2026-02", tmp_path)
-    assert path.read_text().splitlines()[-1] == ";totaal;14,95"
+    [name] = monthly_statements(services, "2026-02")
+    from connector.filestore import STATEMENT, DbFileStore
+
+    csv_text = DbFileStore(services.db).get(STATEMENT, name).decode()
+    assert csv_text.splitlines()[-1] == ";totaal;14,95"
+    assert [f.company_id for f in DbFileStore(services.db).list(STATEMENT)] == [company.id]
     record = logging.LogRecord("connector.sync", logging.INFO, __file__, 1, "sync ok %s",
                                ("c1",), None)
     line = json.loads(JsonFormatter().format(record))
     assert (line["level"], line["message"]) == ("info", "sync ok c1")
+
+
+def test_connector_sync_takes_the_lease_and_refuses_a_company_held_by_a_worker(
+    services, moneybird_emulator, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from connector.cli import main
+    from connector.models import SyncRun
+    from tests.helpers import connect_direct
+
+    company_id = connect_direct(services, moneybird_emulator)
+    settings = services.settings
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", ",".join(settings.token_encryption_keys))
+    monkeypatch.setenv("MONEYBIRD_BASE_URL", settings.moneybird_base_url)
+    monkeypatch.setenv("PUBLIC_URL", settings.public_url)
+    leases.claim_company(services, "worker-1", company_id, timedelta(seconds=60))
+    refused = CliRunner().invoke(main, ["sync", company_id])
+    assert refused.exit_code == 1 and "being worked on by worker worker-1" in refused.output
+    leases.release(services, "worker-1", company_id)
+    done = CliRunner().invoke(main, ["sync", company_id])
+    assert done.exit_code == 0 and "\nok: " in done.output, done.output
+    with services.db.session() as db:
+        assert db.get(Company, company_id).lease_owner is None  # released after the sync
+        [run] = db.scalars(select(SyncRun)).all()
+        assert run.worker.startswith("cli:") and run.outcome == "ok"
+    unknown = CliRunner().invoke(main, ["sync", "nope"])
+    assert unknown.exit_code == 1 and "no company 'nope'" in unknown.output
+
+
+def test_stopping_hands_back_claims_and_removes_the_heartbeat(services, moneybird_emulator):
+    from connector.models import WorkerHeartbeat
+    from connector.worker import Worker
+    from tests.helpers import connect_direct
+
+    first, second = moneybird_emulator.administration_ids()[:2]
+    a = connect_direct(services, moneybird_emulator, first)
+    b = connect_direct(services, moneybird_emulator, second)
+    worker = Worker(services, "w1")
+    worker.heartbeat()
+    claimed = leases.claim(services, "w1")
+    assert sorted(claimed) == sorted([a, b])
+    worker.held.update(claimed)  # claimed, not started
+    assert worker.stop(timeout=1) is True
+    with services.db.session() as db:
+        assert db.get(Company, a).lease_owner is None and db.get(Company, b).lease_owner is None
+        assert db.get(WorkerHeartbeat, "w1") is None
+    assert worker.tick() == 0  # a stopped worker takes no new work
+
+
+def test_a_sync_whose_lease_was_taken_over_records_nothing(services, moneybird_emulator):
+    import threading
+    import time
+
+    from connector.models import Invoice, SyncRun
+    from tests.helpers import connect_direct, wait_until
+
+    company_id = connect_direct(services, moneybird_emulator)
+    services.providers.get("moneybird").timeout = (5.0, 20.0)
+    leases.claim_company(services, "w1", company_id, timedelta(seconds=1))
+    moneybird_emulator.inject_delay("POST", "sales_invoices/synchronization", 3)
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(sync_company(services, company_id, worker="w1"))
+        except leases.LeaseLost as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    wait_until(lambda: moneybird_emulator.count_calls(method="POST") >= 1, timeout=10)
+    time.sleep(1.2)  # w1 is stuck past its lease (nobody renews it in this test)
+    assert leases.claim(services, "w2", ttl=timedelta(seconds=60)) == [company_id]
+    thread.join(timeout=30)
+    assert getattr(outcome[0], "outcome", None) == "lease_lost"  # stopped, wrote nothing
+    with services.db.session() as db:
+        [run] = db.scalars(select(SyncRun)).all()
+        assert run.outcome == "interrupted"  # as the taking-over worker recorded it
+        assert db.get(SyncState, company_id).last_success_at is None
+        assert not db.scalars(select(Invoice)).first()

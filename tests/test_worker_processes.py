@@ -195,7 +195,7 @@ def test_four_workers_keep_one_administration_under_its_rate_limit(
     emulator = make_moneybird_emulator(administrations=1, contacts=10, invoices=80,
                                        rate_limit=20, rate_window=10)
     fleet = fleet_factory(emulator, MONEYBIRD_RATE_LIMIT="18", MONEYBIRD_RATE_WINDOW="10")
-    [company_id] = fleet.connect_all()
+    [company_id] = fleet.connect_all(live=True)  # a preview writes nothing to the ledger
     from connector.sync import sync_company
 
     assert sync_company(fleet.services, company_id).outcome == "ok"

@@ -12,12 +12,13 @@ from connector import writeback
 from connector.clock import today_nl
 from connector.models import Event, Invoice, LedgerWrite, utcnow
 from connector.sync import sync_company
-from tests.helpers import connect_direct
+from tests.helpers import connect_direct, go_live
 
 
 def _setup(services, emulator):
     adm = emulator.administration_ids()[0]
     company_id = connect_direct(services, emulator, adm)
+    go_live(services, company_id)  # a preview writes nothing to the ledger
     sync_company(services, company_id)
     with services.db.session() as db:
         invoice = db.scalars(select(Invoice).where(Invoice.company_id == company_id,

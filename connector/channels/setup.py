@@ -14,6 +14,7 @@ from connector.config import Settings
 
 if TYPE_CHECKING:
     from connector.channels.letter import PartnerIdentity
+    from connector.db import Database
 
 MESSAGE_CHANNELS = ("stamp", "letter", "email", "sms", "whatsapp", "call")
 
@@ -31,15 +32,18 @@ def partner_identity(settings: Settings) -> PartnerIdentity:
     )
 
 
-def build_channels(settings: Settings, partner: PartnerIdentity | None = None
-                   ) -> dict[str, Channel]:
+def build_channels(settings: Settings, partner: PartnerIdentity | None = None,
+                   db: Database | None = None) -> dict[str, Channel]:
     """``partner`` is the identity on letters and e-mails (the environment's when None; the
-    app passes a :class:`connector.partner.LivePartner` so operators' edits apply at once)."""
+    app passes a :class:`connector.partner.LivePartner` so operators' edits apply at once).
+    With ``db`` (the app) letters are queued in the database, so every machine sees them;
+    without it (a channel on its own) in ``LETTER_DIR``."""
     channels: dict[str, Channel] = {key: CaptureChannel(key) for key in MESSAGE_CHANNELS}
     if settings.smtp_url:
         # Imported here: WeasyPrint loads system libraries, which a recording setup never needs.
         from connector.channels.email import EmailChannel, StampChannel
         from connector.channels.letter import FileLetterStore, LetterChannel
+        from connector.filestore import DbLetterStore
 
         partner = partner or partner_identity(settings)
         bounces = settings.bounce_address
@@ -48,7 +52,9 @@ def build_channels(settings: Settings, partner: PartnerIdentity | None = None
         channels["email"] = email
         channels["stamp"] = StampChannel(settings.smtp_url, settings.mail_from, partner=partner,
                                          bounce_address=bounces)
-        channels["letter"] = LetterChannel(FileLetterStore(settings.letter_dir), partner, email)
+        store = (DbLetterStore(db) if db is not None
+                 else FileLetterStore(settings.letter_dir))
+        channels["letter"] = LetterChannel(store, partner, email)
     if settings.twilio_account_sid and settings.twilio_auth_token:
         from connector.channels.sms import SmsChannel, TwilioClient, WhatsAppChannel
 

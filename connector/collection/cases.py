@@ -250,7 +250,8 @@ def close_case(session: Session, case: Case, status: str, actor: str) -> None:
                                        f"Pre-incasso beëindigd: factuur {reason}.",
                                        key=writeback.derived_key("closed", case.id),
                                        about="closing")
-        writeback.fold_step_notes(session, case.invoice, closing)
+        if closing is not None:  # None in preview: nothing goes to the ledger
+            writeback.fold_step_notes(session, case.invoice, closing)
     if case.invoice.status == InvoiceStatus.OPEN.value:
         # Ended without hand-over while still unpaid: the ledger's own reminders take over again.
         writeback.queue(session, case.invoice, "resume",

@@ -1,6 +1,7 @@
 """The print queue seen by operators: which letters wait, and marking a batch as posted.
 
-The letter's PDF and its queue entry live in the letter store (files); the posting date is
+The letter's PDF and its queue entry live in the letter store (the database, see
+connector.filestore, so any machine can print them); the posting date is
 also written to the database, because that date starts the legal term: 14 days from the
 presumed delivery (legal-nl §1.2). A case whose letter waits in the queue is not handed over.
 """
@@ -15,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from connector import events
 from connector.channels.letter import (
-    FileLetterStore,
     LetterStore,
     PrintQueueError,
     QueuedLetter,
@@ -25,6 +25,7 @@ from connector.channels.letter import (
 from connector.collection import legal
 from connector.collection.engine import is_payment_term_letter, local_today
 from connector.collection.remake import plan_remake, remake_of
+from connector.filestore import DbLetterStore
 from connector.formatting import short_day
 from connector.models import Company, Delivery, DeliveryState, utcnow
 from connector.services import Services
@@ -46,8 +47,9 @@ class WaitingLetter:
 
 
 def letter_store(services: Services) -> LetterStore:
+    """The print queue in the database, shared by every worker and web process."""
     store = getattr(services.channels.get("letter"), "store", None)
-    return store if store is not None else FileLetterStore(services.settings.letter_dir)
+    return store if store is not None else DbLetterStore(services.db)
 
 
 def waiting_letters(services: Services, session: Session) -> list[WaitingLetter]:

@@ -282,8 +282,11 @@ def _handle_invoice_post(
 ) -> bool:
     if "note-text" in request.form:
         if note_form.validate_on_submit():
-            writeback.queue_note(db, inv, note_form.text.data.strip(), actor=actor(),
-                                 key=_form_key(inv, "note", note_form.submission.data))
+            if writeback.queue_note(db, inv, note_form.text.data.strip(), actor=actor(),
+                                    key=_form_key(inv, "note", note_form.submission.data)) is None:
+                flash(_("Voorbeeld: er wordt niets in het boekhoudpakket geschreven. "
+                        "Ga live om notities en betalingen te boeken."), "error")
+                return True
             flash(_("Notitie staat klaar en wordt binnen enkele seconden in het pakket gezet."),
                   "success")
             return True
@@ -292,9 +295,13 @@ def _handle_invoice_post(
             flash(_("Deze factuur staat niet meer open."), "error")
             return True
         if payment_form.validate_on_submit():
-            writeback.queue_payment(db, inv, payment_form.amount.data, payment_form.paid_on.data,
-                                    actor=actor(),
-                                    key=_form_key(inv, "payment", payment_form.submission.data))
+            if writeback.queue_payment(db, inv, payment_form.amount.data,
+                                       payment_form.paid_on.data, actor=actor(),
+                                       key=_form_key(inv, "payment",
+                                                     payment_form.submission.data)) is None:
+                flash(_("Voorbeeld: er wordt niets in het boekhoudpakket geschreven. "
+                        "Ga live om notities en betalingen te boeken."), "error")
+                return True
             flash(_("Betaling staat klaar en wordt binnen enkele seconden geboekt."), "success")
             return True
     return False

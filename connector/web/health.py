@@ -9,26 +9,24 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from datetime import timedelta
 
 from flask import Blueprint, Response, jsonify, request
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
 
+from connector import leases
 from connector.models import (
     Company,
     Delivery,
     Event,
     LedgerWrite,
     SyncRun,
-    WorkerHeartbeat,
     utcnow,
 )
 from connector.web.access import services
 
 bp = Blueprint("health", __name__)
-HEARTBEAT_FRESH = timedelta(seconds=60)
 
 
 @bp.get("/healthz")
@@ -37,8 +35,7 @@ def healthz() -> tuple[Response, int]:
     try:
         with svc.db.session() as db:
             db.execute(text("SELECT 1"))
-            fresh = db.scalar(select(func.count()).select_from(WorkerHeartbeat).where(
-                WorkerHeartbeat.seen_at >= utcnow() - HEARTBEAT_FRESH)) or 0
+            fresh = leases.live_workers(db)
     except Exception:  # the database is what we are checking
         return jsonify(database="unreachable", workers=None), 503
     status = 200 if fresh else 503
@@ -91,9 +88,7 @@ class _DatabaseCollector:
             takeovers.add_metric([], db.scalar(select(func.count()).select_from(Event).where(
                 Event.kind == "lease.takeover")) or 0)
             workers = GaugeMetricFamily("connector_workers_alive", "Workers with a fresh heartbeat")
-            workers.add_metric([], db.scalar(select(func.count()).select_from(WorkerHeartbeat)
-                                             .where(WorkerHeartbeat.seen_at
-                                                    >= now - HEARTBEAT_FRESH)) or 0)
+            workers.add_metric([], leases.live_workers(db))
         yield from (syncs, calls, deliveries, writes, queue, takeovers, workers)
 
 
