@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from connector import writeback
 from connector.models import Hold, LedgerWrite
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, go_live
 from tests.test_hardening import _synced_invoice
 from tests.test_web import _operator_session
 
@@ -55,6 +55,7 @@ def _post_twice_at_once(browser: requests.Session, url: str, data: dict) -> list
 def test_a_note_form_posted_twice_at_once_queues_one_write_and_no_error(
         services, moneybird_emulator, monkeypatch):
     company_id, invoice_id = _synced_invoice(services, moneybird_emulator)
+    go_live(services, company_id)  # a preview writes nothing to the ledger
     browser = _operator_session(services)
     url = f"{services.settings.public_url}/companies/{company_id}/invoices/{invoice_id}"
     page = browser.get(url).text
@@ -72,6 +73,7 @@ def test_a_note_form_posted_twice_at_once_queues_one_write_and_no_error(
 def test_a_payment_form_posted_twice_at_once_queues_one_payment(
         services, moneybird_emulator, monkeypatch):
     company_id, invoice_id = _synced_invoice(services, moneybird_emulator)
+    go_live(services, company_id)  # a preview writes nothing to the ledger
     browser = _operator_session(services)
     url = f"{services.settings.public_url}/companies/{company_id}/invoices/{invoice_id}"
     page = browser.get(url).text
@@ -93,6 +95,7 @@ def test_excluding_a_debtor_twice_at_once_excludes_once_without_error(
     from connector.models import Invoice, utcnow
 
     company_id, invoice_id = _synced_invoice(services, moneybird_emulator)
+    go_live(services, company_id)  # a preview writes nothing to the ledger
     with services.db.session() as db:
         assert open_new_cases(db, company_id, utcnow().date(), policy_for(db, company_id))
         debtor_id = db.get(Invoice, invoice_id).debtor_id
@@ -115,6 +118,7 @@ def test_a_hold_form_posted_twice_at_once_places_one_hold(
     from connector.models import Case, utcnow
 
     company_id, invoice_id = _synced_invoice(services, moneybird_emulator)
+    go_live(services, company_id)  # a preview writes nothing to the ledger
     with services.db.session() as db:
         open_new_cases(db, company_id, utcnow().date(), policy_for(db, company_id))
         case_id = db.scalars(select(Case.id).where(Case.invoice_id == invoice_id)).one()

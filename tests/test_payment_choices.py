@@ -6,7 +6,7 @@ import html
 import re
 
 from connector.models import Company
-from connector.web import settings_forms
+from connector.web import payment_choices
 from tests.helpers import connect_direct, csrf_token
 from tests.test_web import _operator_session
 
@@ -20,7 +20,7 @@ def _options(page: str, name: str) -> dict[str, str]:
 
 def test_payment_settings_offer_the_ledgers_accounts_and_save_the_choice(
         services, moneybird_emulator, monkeypatch):
-    monkeypatch.setattr(settings_forms, "_choice_cache", {})
+    monkeypatch.setattr(payment_choices, "_choice_cache", {})
     company_id = connect_direct(services, moneybird_emulator)
     adm = moneybird_emulator.administration_ids()[0]
     accounts = {a["id"]: a["name"] for a in moneybird_emulator._adms[adm]["financial_accounts"]}
@@ -50,7 +50,7 @@ def test_payment_settings_offer_the_ledgers_accounts_and_save_the_choice(
 
 def test_payment_settings_fall_back_to_typed_ids_when_the_ledger_cannot_be_reached(
         services, moneybird_emulator, monkeypatch):
-    monkeypatch.setattr(settings_forms, "_choice_cache", {})
+    monkeypatch.setattr(payment_choices, "_choice_cache", {})
     company_id = connect_direct(services, moneybird_emulator)
     moneybird_emulator.inject_error("GET", "financial_accounts", status=503, times=20)
     browser = _operator_session(services)

@@ -54,11 +54,8 @@ from connector.web.forms import (
     payment_settings_form_class,
 )
 from connector.web.i18n import format_locale
-from connector.web.settings_forms import (
-    ChoicesUnavailable,
-    ledger_payment_choices,
-    with_ledger_choices,
-)
+from connector.web.payment_choices import ChoicesUnavailable, ledger_payment_choices
+from connector.web.settings_forms import with_ledger_choices
 from providers.base import InvoiceStatus
 
 bp = Blueprint("companies", __name__, url_prefix="/companies")
