@@ -44,6 +44,7 @@ def test_payment_settings_offer_the_ledgers_accounts_and_save_the_choice(
         "csrf_token": csrf_token(page), "manual_payment_action": "cash_payment",
         "financial_account_id": "999"})
     assert "Opgeslagen." not in refused.text
+    assert "Kies een rekening uit de lijst van uw administratie." in refused.text
     with services.db.session() as db:
         assert db.get(Company, company_id).payment_settings["financial_account_id"] == cash
 

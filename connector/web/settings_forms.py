@@ -329,7 +329,7 @@ def with_ledger_choices(form_class: type[FlaskForm],
                         stored: dict[str, Any] | None) -> type[FlaskForm]:
     """``form_class`` with each id field the ledger listed turned into a choice of its accounts
     (a value stored earlier that the ledger no longer lists stays choosable, marked)."""
-    fields: dict[str, SelectField] = {}
+    fields: dict[str, DutchSelectField] = {}
     for name, options in choices.items():
         if name not in form_class.__dict__ and not hasattr(form_class, name):
             continue
@@ -339,7 +339,8 @@ def with_ledger_choices(form_class: type[FlaskForm],
         if current and current not in {v for v, _label in options}:
             listed.append(SelectChoice(current, _("%(id)s (niet meer in de administratie)",
                                                   id=current)))
-        fields[name] = SelectField(CHOICE_LABELS[name], choices=listed)
+        fields[name] = DutchSelectField(CHOICE_LABELS[name], choices=listed, default="", invalid=_l(
+            "Kies een rekening uit de lijst van uw administratie."))
     if not fields:
         return form_class
     return type(f"{form_class.__name__}WithChoices", (form_class,), fields)
