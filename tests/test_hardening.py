@@ -274,9 +274,10 @@ def test_exact_emulator_me_names_a_division_inside_the_consent(exact_emulator):
 def _synced_invoice(services, emulator, adm: str | None = None):
     from connector.models import Invoice
     from connector.sync import sync_company
-    from tests.helpers import connect_direct
+    from tests.helpers import connect_direct, go_live
 
     company_id = connect_direct(services, emulator, adm)
+    go_live(services, company_id)  # a preview writes nothing to the ledger
     sync_company(services, company_id)
     with services.db.session() as db:
         invoice = db.scalars(select(Invoice).where(Invoice.company_id == company_id,
@@ -331,11 +332,12 @@ def test_the_same_key_in_two_companies_is_two_writes(services, moneybird_emulato
     from connector import writeback
     from connector.models import Invoice
     from connector.sync import sync_company
-    from tests.helpers import connect_direct
+    from tests.helpers import connect_direct, go_live
 
     first, second = moneybird_emulator.administration_ids()[:2]
     _a, invoice_a = _synced_invoice(services, moneybird_emulator, first)
     company_b = connect_direct(services, moneybird_emulator, second)
+    go_live(services, company_b)
     sync_company(services, company_b)
     with services.db.session() as db:
         invoice_b = db.scalars(select(Invoice).where(Invoice.company_id == company_b)).first()
