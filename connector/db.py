@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -172,3 +172,34 @@ def wait_for_schema(engine: Engine, timeout: float, log: logging.Logger) -> None
                         timeout, reason)
             logged = True
         time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+
+
+def insert_unless_present(session: Session, model: type, values: dict[str, Any],
+                          unique: Sequence[str]) -> bool:
+    """Insert a row unless one with the same ``unique`` columns exists; True if this call did.
+
+    For rows a person can ask for twice at the same moment (a form posted twice, two workers):
+    ``INSERT … ON CONFLICT DO NOTHING`` waits for the other transaction and then does nothing,
+    where a check-then-insert would fail with ``IntegrityError`` (a 500 on a form). Works the
+    same on SQLite and PostgreSQL; the caller reads the row afterwards.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only the two databases above are supported
+        raise RuntimeError(f"unsupported database {dialect!r}")
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+    return session.execute(statement).rowcount == 1
+
+
+def lock_row(session: Session, model: Any, row_id: str) -> None:
+    """Hold this row until the transaction ends, so two requests deciding about it (excluding
+    one debtor twice at once) go one after the other and the second sees the first's outcome.
+
+    A no-op UPDATE: a row lock on PostgreSQL, the database's write lock on SQLite (which knows
+    no ``SELECT … FOR UPDATE``). Read what you decide on after this call.
+    """
+    session.execute(update(model).where(model.id == row_id).values(id=model.id)
+                    .execution_options(synchronize_session=False))

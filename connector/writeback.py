@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from connector import events
 from connector.budgets import Lane, budget_lane
+from connector.db import insert_unless_present
 from connector.formatting import money
 from connector.models import (
     Case,
@@ -30,6 +31,7 @@ from connector.models import (
     Invoice,
     LedgerWrite,
     LedgerWriteState,
+    new_id,
     utcnow,
 )
 from connector.services import NotConnected, Services
@@ -116,10 +118,17 @@ def queue(
         LedgerWrite.company_id == invoice.company_id, LedgerWrite.key == key)).one_or_none()
     if existing is not None:
         return existing
-    write = LedgerWrite(company_id=invoice.company_id, invoice_id=invoice.id, kind=kind, key=key,
-                        payload=payload, next_attempt_at=utcnow())
-    session.add(write)
+    # Two requests (a form posted twice at once) may both get here: the second insert waits for
+    # the first and does nothing, and this call answers with the write the first one queued.
     session.flush()
+    inserted = insert_unless_present(session, LedgerWrite, dict(
+        id=new_id(), company_id=invoice.company_id, invoice_id=invoice.id, kind=kind, key=key,
+        payload=payload, next_attempt_at=utcnow()),
+        unique=("company_id", "key"))
+    write = session.scalars(select(LedgerWrite).where(
+        LedgerWrite.company_id == invoice.company_id, LedgerWrite.key == key)).one()
+    if not inserted:
+        return write
     events.record(session, f"writeback.{kind}.queued", _describe(write, invoice),
                   company_id=invoice.company_id, actor=actor, subject_type="invoice",
                   subject_id=invoice.id, key=key)

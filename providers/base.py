@@ -82,6 +82,8 @@ class Capabilities:
     invoice_pdf: bool = False
     webhooks: bool = False
     incremental_sync: bool = False
+    # The ledger lists the accounts its payment settings name (Ledger.payment_setting_choices).
+    payment_setting_choices: bool = False
 
 
 @dataclass(frozen=True)
@@ -368,6 +370,13 @@ class Ledger(Protocol):
         """The invoice as the platform renders it (a PDF), or None where the platform has no
         such download (capability ``invoice_pdf``). The stamp step stamps this PDF, so the
         debtor sees the creditor's own invoice; without it our own reminder page is sent."""
+        ...
+
+    def payment_setting_choices(self, field: str) -> list[tuple[str, str]]:
+        """The values a payment setting (a :class:`PaymentSettings` field name) may take in this
+        ledger, as (id, label) pairs, so the creditor picks instead of typing ids. Only where
+        ``Capabilities.payment_setting_choices``; unknown fields give an empty list.
+        Raises :class:`Transient` / :class:`ReconnectRequired` like every call."""
         ...
 
     def register_webhook(self, url: str) -> WebhookRegistration: ...

@@ -230,10 +230,12 @@ def test_payment_settings_validated(services, moneybird_emulator):
     refused = browser.post(f"{url}/payment-settings", data={
         "csrf_token": csrf_token(page), "manual_payment_action": "cash_payment"})
     assert "Nodig voor deze manier van boeken" in refused.text
+    # The account is chosen from those the ledger lists (#16), no longer any typed id.
+    adm = moneybird_emulator.administration_ids()[0]
+    account = moneybird_emulator._adms[adm]["financial_accounts"][1]["id"]
     accepted = browser.post(f"{url}/payment-settings", data={
         "csrf_token": csrf_token(page), "manual_payment_action": "cash_payment",
-        "financial_account_id": "458026300000000555"})
+        "financial_account_id": account})
     assert "Opgeslagen" in accepted.text
     with services.db.session() as db:
-        assert db.get(Company, company_id).payment_settings["financial_account_id"] == \
-            "458026300000000555"
+        assert db.get(Company, company_id).payment_settings["financial_account_id"] == account

@@ -22,6 +22,7 @@ from connector.collection.cases import (
 )
 from connector.collection.engine import plan
 from connector.collection.policy import VARIANTS, Policy, Step, policy_to_json
+from connector.db import lock_row
 from connector.formatting import short_day
 from connector.models import (
     Case,
@@ -195,6 +196,7 @@ def hand_over(session: Session, case: Case, reason: str, actor: str) -> Hold:
 
 def exclude_debtor(session: Session, debtor: Debtor, reason: str, actor: str) -> Hold:
     """Never chase this debtor: open cases close and new invoices open no case."""
+    lock_row(session, Debtor, debtor.id)  # the same exclusion asked twice at once: one hold
     if current_exclusion(session, debtor) is not None:
         raise ActionRefused("Deze debiteur is al uitgesloten.")
     if not reason.strip():
@@ -209,6 +211,7 @@ def include_debtor(session: Session, debtor: Debtor, reason: str, actor: str) ->
     pre-incasso for good (a closed case is never opened again). A reopened case that had
     already chased pauses the ledger's own reminders again. Returns how many reopened.
     """
+    lock_row(session, Debtor, debtor.id)
     hold = current_exclusion(session, debtor)
     if hold is None:
         raise ActionRefused("Deze debiteur is niet uitgesloten.")

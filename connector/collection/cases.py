@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from connector import events, writeback
 from connector.collection import prescription
 from connector.collection.policy import Policy, default_policy, parse_policy, policy_to_json
+from connector.db import lock_row
 from connector.formatting import money, short_day
 from connector.models import (
     Case,
@@ -314,6 +315,17 @@ def place_hold(
     if kind == HoldKind.PROMISE and until is None:
         raise ValueError("een betaalbelofte heeft een datum nodig")
     company_id = case.company_id if case else debtor.company_id
+    # The same hold asked twice at once (a form posted twice): the second waits for the first
+    # and answers with its hold instead of placing another.
+    lock_row(session, Case if case else Debtor, case.id if case else debtor.id)
+    target = Hold.case_id == case.id if case else and_(Hold.debtor_id == debtor.id,
+                                                          Hold.case_id.is_(None))
+    same = session.scalars(select(Hold).where(
+        target, Hold.kind == kind.value, Hold.reason == reason.strip()[:300],
+        Hold.until == until if until else Hold.until.is_(None),
+        Hold.ended_at.is_(None))).first()
+    if same is not None:
+        return same
     hold = Hold(
         company_id=company_id,
         case_id=case.id if case else None,

@@ -7,6 +7,8 @@ signed in): another tenant's ids give a 404 and change nothing.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,6 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
 
+from connector.channels.letter import render_letter_pdf, render_stamp_pdf
 from connector.clock import today_nl
 from connector.collection.actions import (
     HANDOVER_FROM,
@@ -25,10 +28,16 @@ from connector.collection.actions import (
     planned_delivery,
     skip_step,
 )
-from connector.collection.cases import policy_for
+from connector.collection.cases import policy_for, settings_for
+from connector.collection.company_templates import override_for
+from connector.collection.engine import step_fee
+from connector.collection.messages import default_source, message_language
+from connector.collection.posting import PrintQueueError, letter_store
 from connector.collection.report import next_step
+from connector.collection.template_preview import PDF_TEMPLATES, build_preview
 from connector.formatting import short_day
-from connector.models import Case, Debtor, Delivery, Hold, HoldKind, Invoice
+from connector.models import Case, Debtor, Delivery, Hold, HoldKind, Invoice, UsageLine
+from connector.partner import current_partner
 from connector.web.access import (
     actor,
     case_or_404,
@@ -296,8 +305,83 @@ def case_console(db: Session, case: Case, steps: list[Delivery], holds: list[Hol
         _loaded = [link.case.invoice for link in delivery.cases]
     return {
         "planned": planned,
+        "fees": _step_fees(db, case, steps),
         "upcoming": upcoming,
         "can_skip": planned is not None and case.state in ("active", "on_hold"),
         "can_handover": case.state in [s.value for s in HANDOVER_FROM],
         "subjects": [case.id, case.debtor_id, *(d.id for d in steps), *(h.id for h in holds)],
     }
+
+
+def _step_fees(db: Session, case: Case, steps: list[Delivery]) -> dict[str, Decimal]:
+    """The partner's fee per step of the timeline: what was charged for a step that went out
+    (the statement's line), what a planned step will cost under the policy."""
+    charged = dict(db.execute(select(UsageLine.delivery_id, UsageLine.amount).where(
+        UsageLine.delivery_id.in_([d.id for d in steps]))).all()) if steps else {}
+    policy = policy_for(db, case.company_id)
+    fees = {}
+    for delivery in steps:
+        if delivery.id in charged:
+            fees[delivery.id] = charged[delivery.id]
+        elif delivery.state == "planned":
+            fee = step_fee(policy, delivery)
+            if fee:
+                fees[delivery.id] = fee
+    return fees
+
+
+@bp.get("/deliveries/<delivery_id>/message")
+@login_required
+def sent_message(company_id: str, delivery_id: str) -> str | Response:
+    """A message as it went out, opened from the case: the letter's PDF from the letter store,
+    or the text as sent (e-mail, SMS, WhatsApp) as the delivery recorded it. Only the
+    company's own deliveries (another company's is a 404, like an unknown one)."""
+    with services().db.session() as db:
+        company = company_or_404(db, company_id)
+        delivery = db.get(Delivery, delivery_id)
+        if delivery is None or delivery.company_id != company.id or \
+                delivery.state not in ("sent", "ambiguous"):
+            abort(404)
+        if delivery.channel == "letter":
+            try:
+                pdf = letter_store(services()).pdf(delivery.id)
+            except (OSError, PrintQueueError):
+                pdf = None
+            if pdf is not None:
+                return Response(pdf, mimetype="application/pdf", headers={
+                    "Content-Disposition": f'inline; filename="brief-{delivery.id}.pdf"'})
+        content = delivery.content or {}
+        if not content.get("body"):
+            abort(404)
+        invoices = [link.case.invoice.number or link.case.invoice.external_id
+                    for link in delivery.cases]
+        return render_template("web/sent_message.html", company=company, delivery=delivery,
+                               subject=content.get("subject") or "", body=content["body"],
+                               invoices=invoices)
+
+
+@bp.get("/cases/<case_id>/next-letter.pdf")
+@login_required
+def next_letter(company_id: str, case_id: str) -> Response:
+    """"Bekijk brief": the PDF of the case's next planned letter or stamp before it goes out,
+    made by the template preview from the company's own text (or the default) on this case."""
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        case = case_or_404(db, company_id, case_id)
+        planned = planned_delivery(db, case)
+        if planned is None or planned.template not in PDF_TEMPLATES:
+            abort(404)
+        name = planned.template
+        lang = message_language(settings_for(db, company_id).language, case.debtor.country)
+        own = override_for(db, company_id, name, lang)
+        partner = current_partner(db, services().settings)
+        preview = build_preview(db, company_id, name, lang,
+                                own.body if own else default_source(name, lang),
+                                partner=partner.name, case_id=case.id)
+    if preview.message is None:
+        return Response(_("Geen PDF: %(error)s", error=preview.error), status=422,
+                        mimetype="text/plain; charset=utf-8")
+    make = render_stamp_pdf if name == "stamp" else render_letter_pdf
+    return Response(make(preview.message, partner, lang=lang), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="voorbeeld-{name}.pdf"',
+                             "Cache-Control": "no-store"})

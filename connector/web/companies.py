@@ -8,6 +8,7 @@ from typing import Any
 from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -16,6 +17,7 @@ from connector import connections, events, writeback
 from connector.clock import today_nl
 from connector.collection.cases import settings_for
 from connector.collection.engine import sendable
+from connector.collection.template_preview import PDF_TEMPLATES
 from connector.models import (
     Case,
     Company,
@@ -30,6 +32,7 @@ from connector.models import (
     utcnow,
 )
 from connector.pacing import backlog_plan
+from connector.services import Services
 from connector.sync import request_sync
 from connector.web.access import (
     actor,
@@ -48,9 +51,11 @@ from connector.web.forms import (
     NoteForm,
     PaymentForm,
     SenderForm,
-    payment_settings_form,
+    payment_settings_form_class,
 )
 from connector.web.i18n import format_locale
+from connector.web.payment_choices import ChoicesUnavailable, ledger_payment_choices
+from connector.web.settings_forms import with_ledger_choices
 from providers.base import InvoiceStatus
 
 bp = Blueprint("companies", __name__, url_prefix="/companies")
@@ -119,8 +124,8 @@ def company_page(company_id: str, *, sender_form: Any = None) -> str:
             _loaded = write.invoice
         log = list(db.scalars(select(Event).where(Event.company_id == company_id)
                               .order_by(Event.id.desc()).limit(20)))
-        settings_form = payment_settings_form(company.provider,
-                                              data=company.payment_settings or {})
+        settings_form, choices_note = _payment_settings_form(
+            svc, company, data=company.payment_settings or {})
         preincasso = overview(db, company_id)
         if sender_form is not None:
             preincasso["sender_form"] = sender_form
@@ -132,6 +137,7 @@ def company_page(company_id: str, *, sender_form: Any = None) -> str:
         overdue=overdue, overdue_total=overdue_total, overdue_sum=overdue_sum, page=page,
         pages=max((overdue_total + PAGE_SIZE - 1) // PAGE_SIZE, 1), writes=writes, log=log,
         today=today_nl(), settings_form=settings_form, preincasso=preincasso, pacing=pacing,
+        choices_note=choices_note,
         alert_switches=alert_switches,
         first_sync=first_sync,
     )
@@ -196,7 +202,7 @@ def disconnect(company_id: str) -> Response:
 def payment_settings(company_id: str) -> str | Response:
     with services().db.session() as db:
         company = company_or_404(db, company_id)
-        form = payment_settings_form(company.provider)
+        form, _note = _payment_settings_form(services(), company)
         if not form.validate_on_submit():
             for field, errors in form.errors.items():
                 flash(f"{getattr(form, field).label.text}: {' '.join(map(str, errors))}", "error")
@@ -209,6 +215,20 @@ def payment_settings(company_id: str) -> str | Response:
                       company_id=company_id, actor=actor())
     flash(_("Opgeslagen."), "success")
     return redirect(url_for("companies.show", company_id=company_id))
+
+
+def _payment_settings_form(svc: Services, company: Company,
+                           **kwargs: object) -> tuple[FlaskForm, str | None]:
+    """The payment settings form, its account ids as choices loaded from the ledger where the
+    platform lists them; typed ids with a note when the ledger cannot be reached now."""
+    form_class = payment_settings_form_class(company.provider)
+    try:
+        choices = ledger_payment_choices(svc, company)
+    except ChoicesUnavailable:
+        return form_class(**kwargs), _(
+            "De rekeningen konden nu niet uit uw boekhoudpakket worden geladen: vul het id "
+            "zelf in, of probeer het later opnieuw.")
+    return with_ledger_choices(form_class, choices, company.payment_settings)(**kwargs), None
 
 
 def _invoice_or_404(db: Session, company: Company, invoice_id: str) -> Invoice:
@@ -251,7 +271,7 @@ def invoice(company_id: str, invoice_id: str) -> str | Response:
                                log=log, note_form=note_form, payment_form=payment_form,
                                today=today_nl(), connected=connected, case=case, holds=holds,
                                next_step=next_step, steps=steps, hold_form=HoldForm(),
-                               console=console)
+                               console=console, pdf_templates=PDF_TEMPLATES)
 
 
 def _handle_invoice_post(

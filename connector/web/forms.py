@@ -233,9 +233,12 @@ class ExactPaymentSettingsForm(FlaskForm):
         return ok
 
 
+def payment_settings_form_class(provider: str) -> type[FlaskForm]:
+    return ExactPaymentSettingsForm if provider == "exact_online" else PaymentSettingsForm
+
+
 def payment_settings_form(provider: str, **kwargs: object) -> FlaskForm:
-    form_class = ExactPaymentSettingsForm if provider == "exact_online" else PaymentSettingsForm
-    return form_class(**kwargs)
+    return payment_settings_form_class(provider)(**kwargs)
 
 
 class TemplateForm(FlaskForm):

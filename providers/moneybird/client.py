@@ -310,6 +310,19 @@ class MoneybirdLedger:
 
     # -- webhooks -------------------------------------------------------------------------
 
+    def payment_setting_choices(self, field: str) -> list[tuple[str, str]]:
+        """Active financial accounts (``financial_accounts``) or ledger accounts
+        (``ledger_accounts``, with their account code) for the payment settings."""
+        if field == "financial_account_id":
+            rows = self._json("GET", "/financial_accounts.json")
+            return [(str(r["id"]), str(r.get("name") or r.get("identifier") or r["id"]))
+                    for r in _rows(rows) if r.get("active", True)]
+        if field == "ledger_account_id":
+            rows = self._json("GET", "/ledger_accounts.json")
+            return [(str(r["id"]), " ".join(filter(None, (r.get("account_id"), r.get("name")))))
+                    for r in _rows(rows) if r.get("active", True)]
+        return []
+
     def register_webhook(self, url: str) -> WebhookRegistration:
         data = self._json("POST", "/webhooks.json",
                           json={"url": url, "enabled_events": list(WEBHOOK_EVENTS)})
@@ -321,6 +334,12 @@ class MoneybirdLedger:
         except Rejected as exc:
             if exc.status != 404:  # already gone is what we wanted
                 raise
+
+
+def _rows(answer: Any) -> list[dict[str, Any]]:
+    if not isinstance(answer, list) or not all(isinstance(r, dict) and "id" in r for r in answer):
+        raise Rejected("Moneybird answered an account list that is not a list of accounts")
+    return answer
 
 
 def _download_pdf(session: requests.Session, url: str, timeout: tuple[float, float]) -> bytes:

@@ -1460,6 +1460,22 @@ class MoneybirdEmulator:
     def h_financial_accounts(self, adm: dict[str, Any]) -> Result:
         return 200, [self._render_financial_account(adm, f) for f in adm["financial_accounts"]], {}
 
+    def h_ledger_accounts(self, adm: dict[str, Any]) -> Result:
+        """A small chart of accounts, with the ids the emulator books against (revenue,
+        suspense) and the real field names of ``ledger_account_response``."""
+        created = iso_ts(adm["created_at"])
+        rows = [
+            (adm["revenue_ledger_account_id"], "Omzet", "revenue", "8000"),
+            (adm["suspense_ledger_account_id"], "Kruisposten", "current_assets", "1900"),
+        ]
+        return 200, [{
+            "id": id_, "administration_id": self._adm_int(adm), "name": name,
+            "account_type": kind, "account_id": code, "parent_id": None, "active": True,
+            "created_at": created, "updated_at": created,
+            "allowed_document_types": ["financial_mutation", "general_journal_document"],
+            "financial_account_id": None,
+        } for id_, name, kind, code in rows], {}
+
     def h_webhooks_list(self, adm: dict[str, Any]) -> Result:
         return 200, [self._render_webhook(adm, w) for w in adm["webhooks"].values()], {}
 
@@ -1635,6 +1651,7 @@ class MoneybirdEmulator:
                 True,
             ),
             ("GET", r"(?P<adm>[^/]+)/financial_accounts", self.h_financial_accounts, st, True),
+            ("GET", r"(?P<adm>[^/]+)/ledger_accounts", self.h_ledger_accounts, st, True),
             ("GET", r"(?P<adm>[^/]+)/webhooks", self.h_webhooks_list, st, True),
             ("POST", r"(?P<adm>[^/]+)/webhooks", self.h_webhook_create, st, False),
             ("DELETE", r"(?P<adm>[^/]+)/webhooks/(?P<id>[^/]+)", self.h_webhook_delete, st, True),

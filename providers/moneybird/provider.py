@@ -66,6 +66,7 @@ class MoneybirdProvider:
                 invoice_pdf=True,
                 webhooks=True,
                 incremental_sync=True,
+                payment_setting_choices=True,
             ),
             tenant_label="administratie",
         )
