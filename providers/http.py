@@ -78,7 +78,7 @@ class RateBudget:
             with self._lock:
                 now = self.clock()
                 calls = self._calls.setdefault(key, deque())
-                while calls and calls[0] <= now - self.window:
+                while calls and calls[0] + self.window <= now:  # as `wait` counts
                     calls.popleft()
                 wait = self._blocked_until.get(key, 0.0) - now
                 if wait <= 0 and len(calls) < self.limit:
@@ -87,13 +87,21 @@ class RateBudget:
                 if wait <= 0:
                     wait = calls[0] + self.window - now
             if wait > self.max_wait:
-                retry_at = datetime.fromtimestamp(self.clock() + wait, UTC)
-                raise RateLimited("own rate budget used up", retry_at=retry_at)
+                raise RateLimited("own rate budget used up",
+                                  retry_at=_not_before(self.clock() + wait))
             time.sleep(max(wait, 0.01))
 
     def block_until(self, key: str, at: datetime) -> None:
         with self._lock:
             self._blocked_until[key] = max(self._blocked_until.get(key, 0.0), at.timestamp())
+
+
+def _not_before(moment: float) -> datetime:
+    """``moment`` as a datetime, rounded up to the microsecond: a retry_at rounded down would be
+    refused again at that very instant (and a caller waiting on a virtual clock would never
+    get past it)."""
+    at = datetime.fromtimestamp(moment, UTC)
+    return at if at.timestamp() >= moment else at + timedelta(microseconds=1)
 
 
 

@@ -68,3 +68,21 @@ def test_odata_errors_are_named_without_their_message():
     response._content = (b'{"error": {"code": "", "message": {"lang": "", '
                          b'"value": "Invalid value: Jan Jansen"}}}')
     assert describe_error(response) == "HTTP 400: platform error"
+
+
+def test_waiting_until_the_budgets_retry_at_is_always_enough():
+    """retry_at is never rounded to before the moment the window frees (a virtual clock that
+    jumps exactly there must find room, or a sync would be refused again forever)."""
+    for start in (1795796941.2204914, 1700000000.0000004, 1795796941.9999996):
+        now = {"t": start}
+        budget = RateBudget(3, 300, max_wait=0, clock=lambda now=now: now["t"])
+        for step in range(3):
+            now["t"] = start + step * 0.1234567
+            budget.acquire("adm")
+        try:
+            budget.acquire("adm")
+        except RateLimited as exc:
+            now["t"] = exc.retry_at.timestamp()
+        else:
+            raise AssertionError("the fourth call must wait")
+        budget.acquire("adm")  # room at retry_at, not a hair later
