@@ -54,13 +54,18 @@ class World:
     def day(self, when: date, hour: int = 10, sync: bool = True, call: str | None = None):
         """One engine day; with ``call``, an operator then makes the due calls with that
         outcome."""
+        # Webhooks the emulator still owes land inside the day, as they would in time: one
+        # delivered after it (on a loaded machine) would carry today's real date and make every
+        # later run of this frozen March wait for a payment check no worker will run.
         with time_machine.travel(at(when, hour), tick=False):
+            self.emulator.wait_for_deliveries(30)
             if sync:
                 sync_company(self.services, self.company_id)
             result = run_company(self.services, self.company_id)
             if call:
                 self.make_calls(when, call)
             writeback.process_outbox(self.services)
+            self.emulator.wait_for_deliveries(30)
             return result
 
     def make_calls(self, when: date, outcome: str) -> list[str]:
