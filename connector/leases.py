@@ -19,11 +19,12 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from connector import events
 from connector.models import Company, Connection, JobLease, SyncRun, WorkerHeartbeat, utcnow
@@ -64,14 +65,54 @@ def claim(
     ttl: timedelta = DEFAULT_TTL,
     exclude: set[str] | None = None,
 ) -> list[str]:
-    """Lease up to ``limit`` connected companies that are free (and, by default, due a sync)."""
+    """Lease up to ``limit`` connected companies that are free (and, by default, due a sync).
+
+    Each lease is taken by a compare-and-set (``UPDATE … WHERE still free``), not by writing
+    over what a read found: SQLite reads outside any transaction, so two claims (the sync and
+    the engine job of one worker) could both find a company free and both "take" it, and two
+    syncs of one company then collided on its debtors.
+    """
     now = utcnow()
-    # A lease this worker holds is not free either: another job of the same worker has it.
-    free = or_(Company.lease_expires_at.is_(None), Company.lease_expires_at < now)
+    claimed = []
+    with services.db.session() as session:
+        for company_id, previous in _candidates(session, now, limit=limit,
+                                                 sync_due_only=sync_due_only, exclude=exclude):
+            taken = session.execute(update(Company).where(
+                Company.id == company_id, _free(now),
+            ).values(lease_owner=worker, lease_expires_at=now + ttl)
+             .returning(Company.id)).first()
+            if taken is None:
+                continue  # another claim took it between our read and now
+            if previous is not None:
+                events.record(session, "lease.takeover",
+                              "Werk overgenomen van een worker die niet meer reageerde",
+                              company_id=company_id, actor=f"worker:{worker}", previous=previous)
+                # Its sync will never finish: say so, instead of "running" forever.
+                session.execute(update(SyncRun).where(
+                    SyncRun.company_id == company_id, SyncRun.outcome == "running",
+                ).values(outcome="interrupted", finished_at=now,
+                         error="worker stopped during the sync"))
+            claimed.append(company_id)
+    return claimed
+
+
+def _free(now: datetime) -> ColumnElement[bool]:
+    """A company nobody holds: no lease, or one that ran out (also this worker's own: another
+    job of the same worker has it while it runs)."""
+    return or_(Company.lease_expires_at.is_(None), Company.lease_expires_at < now)
+
+
+def _candidates(session: Session, now: datetime, *, limit: int, sync_due_only: bool,
+                exclude: set[str] | None) -> list[tuple[str, str | None]]:
+    """(id, previous owner) of free companies, the ones a payment check waits for first.
+
+    On PostgreSQL the rows stay locked (``SKIP LOCKED``) until the claim commits; SQLite
+    ignores the clause, which is why :func:`claim` takes each one by compare-and-set.
+    """
     query = (
-        select(Company)
+        select(Company.id, Company.lease_owner)
         .join(Connection, Connection.company_id == Company.id)
-        .where(Connection.disconnected_at.is_(None), free)
+        .where(Connection.disconnected_at.is_(None), _free(now))
         .order_by(Company.sync_requested_at.desc().nulls_last(), Company.next_sync_at)
         .limit(limit)
         .with_for_update(of=Company, skip_locked=True)
@@ -81,22 +122,7 @@ def claim(
     if sync_due_only:
         query = query.where(or_(Company.sync_requested_at.is_not(None),
                                 Company.next_sync_at.is_(None), Company.next_sync_at <= now))
-    claimed = []
-    with services.db.session() as session:
-        for company in session.scalars(query):
-            if company.lease_owner is not None:
-                events.record(session, "lease.takeover",
-                              "Werk overgenomen van een worker die niet meer reageerde",
-                              company_id=company.id, actor=f"worker:{worker}",
-                              previous=company.lease_owner)
-                # Its sync will never finish: say so, instead of "running" forever.
-                session.execute(update(SyncRun).where(
-                    SyncRun.company_id == company.id, SyncRun.outcome == "running",
-                ).values(outcome="interrupted", finished_at=now,
-                         error="worker stopped during the sync"))
-            company.lease_owner, company.lease_expires_at = worker, now + ttl
-            claimed.append(company.id)
-    return claimed
+    return [(row[0], row[1]) for row in session.execute(query)]
 
 
 def renew(services: Services, worker: str, company_ids: list[str],
@@ -139,17 +165,21 @@ def assert_held(session: Session, company_id: str, worker: str | None) -> None:
 
 def claim_company(services: Services, worker: str, company_id: str,
                   ttl: timedelta = DEFAULT_TTL) -> None:
-    """Lease one named company (``connector sync``); raises :class:`LeaseHeld` when taken."""
+    """Lease one named company (``connector sync``); raises :class:`LeaseHeld` when taken.
+
+    A compare-and-set, like :func:`claim`: the lease is written only while it is still free
+    or already this worker's.
+    """
     now = utcnow()
     with services.db.session() as session:
-        company = session.scalars(select(Company).where(Company.id == company_id)
-                                  .with_for_update()).one_or_none()
-        if company is None:
-            raise LookupError(f"no company {company_id}")
-        if (company.lease_owner not in (None, worker) and company.lease_expires_at is not None
-                and company.lease_expires_at >= now):
-            raise LeaseHeld(company_id, company.lease_owner)
-        company.lease_owner, company.lease_expires_at = worker, now + ttl
+        taken = session.execute(update(Company).where(
+            Company.id == company_id, or_(_free(now), Company.lease_owner == worker),
+        ).values(lease_owner=worker, lease_expires_at=now + ttl).returning(Company.id)).first()
+        if taken is None:
+            owner = session.scalar(select(Company.lease_owner).where(Company.id == company_id))
+            if owner is None:
+                raise LookupError(f"no company {company_id}")
+            raise LeaseHeld(company_id, owner)
 
 
 def interrupt_and_release(services: Services, worker: str, company_ids: list[str]) -> None:

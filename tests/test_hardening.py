@@ -749,3 +749,17 @@ def test_successful_sign_ins_do_not_use_up_the_client_limit(services):
         assert done.url.endswith("/operator/"), done.status_code  # the console (#16)
     with services.db.session() as db:
         assert db.scalars(select(RateCall)).all() == []
+
+
+def test_a_database_error_never_carries_the_values_into_a_log(services):
+    """A crashed sync logs its exception; the statement's values are debtors' names and
+    addresses, and must not be in it."""
+    from sqlalchemy.exc import IntegrityError
+
+    secret = "Jansen-debiteur@example.nl"
+    with pytest.raises(IntegrityError) as raised, services.db.session() as db:
+        db.add(Operator(email=secret, password_hash="x"))
+        db.flush()
+        db.add(Operator(email=secret, password_hash="x"))
+        db.flush()
+    assert secret not in str(raised.value)

@@ -210,6 +210,28 @@ def test_connector_sync_takes_the_lease_and_refuses_a_company_held_by_a_worker(
     assert unknown.exit_code == 1 and "no company 'nope'" in unknown.output
 
 
+def test_two_claims_that_interleave_take_a_company_once(services, moneybird_emulator,
+                                                       monkeypatch):
+    """The sync and the engine job of one worker claimed at the same moment: both found the
+    company free (SQLite reads outside a transaction), both "took" it, and two syncs of one
+    company collided on its debtors (UNIQUE debtors.company_id, external_id)."""
+    company_id = connect_direct(services, moneybird_emulator)
+    found = leases._candidates
+    rival: list[list[str]] = []
+
+    def candidates_then_a_rival_claims(session, *args, **kwargs):
+        rows = found(session, *args, **kwargs)
+        if not rival:  # once: the rival claims between our read and our write
+            rival.append([])
+            rival[0] = leases.claim(services, "worker-1", ttl=timedelta(seconds=60))
+        return rows
+
+    monkeypatch.setattr(leases, "_candidates", candidates_then_a_rival_claims)
+    mine = leases.claim(services, "worker-1", ttl=timedelta(seconds=60))
+    # PostgreSQL locks the row for us (the rival skips it); SQLite lets the rival in first.
+    assert sorted(mine + rival[0]) == [company_id]
+
+
 def test_stopping_hands_back_claims_and_removes_the_heartbeat(services, moneybird_emulator):
     from connector.models import WorkerHeartbeat
     from connector.worker import Worker
