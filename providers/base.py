@@ -408,3 +408,15 @@ class WebhookRejected(Exception):
     """A webhook delivery that is not genuine (bad or stale signature, unparseable body)."""
 
 
+
+
+class KeyProvider(Provider, Protocol):
+    """A ledger the creditor connects with a key pasted on our page (``auth_kind`` "client-key",
+    SnelStart's koppelsleutel) instead of an OAuth consent.
+
+    The key plays the refresh token's part: :meth:`exchange_key` and :meth:`Provider.refresh`
+    both trade it for a short-lived access token, and the key is stored encrypted as the grant's
+    refresh token. A refused key raises :class:`ReconnectRequired`.
+    """
+
+    def exchange_key(self, key: str) -> TokenSet: ...
