@@ -96,7 +96,7 @@ class Settings:
 
     def with_ledger(self, key: str, **values: object) -> Settings:
         """These settings with some of a plug-in's values changed, by variable name:
-        ``settings.with_ledger("moneybird", MONEYBIRD_BASE_URL=emulator.url)``."""
+        ``settings.with_ledger(key, <PREFIX>_BASE_URL=emulator.url)``."""
         current = dict(self.ledger(key))
         unknown = set(values) - set(current)
         if unknown:
