@@ -126,6 +126,17 @@ class Settings:
         )
 
 
+def ledger_settings_table(plugins: tuple[LedgerPlugin, ...] = PLUGINS) -> str:
+    """The README's rows for the ledgers' variables, made from the plug-ins' Settings (the
+    README holds them between markers; a test keeps the two the same)."""
+    rows = []
+    for plugin in plugins:
+        for setting in plugin.settings:
+            default = f"`{setting.default}`" if setting.default is not None else "unset"
+            rows.append(f"| `{setting.env}` | {default} | {setting.help} |")
+    return "\n".join(rows)
+
+
 def _split_keys(value: str) -> tuple[str, ...]:
     return tuple(k.strip() for k in value.split(",") if k.strip())
 
