@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from connector import alerts, connections, leases, periodic, sync
 from connector.budgets import Lane, budget_lane
-from connector.clock import today_nl
+from connector.clock import AMSTERDAM, today_nl
 from connector.collection.engine import run_company
 from connector.models import Company, Connection, Grant, utcnow
 from connector.services import Services
@@ -293,11 +293,11 @@ class Worker:
         # Several workers may all run these: the files they write are the same each time.
         scheduler.add_job(
             self._guarded(lambda: periodic.daily_print_file(self.services, today_nl())), "cron",
-            hour=16, minute=0, timezone="Europe/Amsterdam", id="print_file")
+            hour=16, minute=0, timezone=AMSTERDAM, id="print_file")
         scheduler.add_job(
             self._guarded(lambda: periodic.monthly_statements(
                 self.services, periodic.previous_month(today_nl()))),
-            "cron", day=1, hour=6, timezone="Europe/Amsterdam", id="statements")
+            "cron", day=1, hour=6, timezone=AMSTERDAM, id="statements")
 
     # -- start and stop ---------------------------------------------------------------------
 

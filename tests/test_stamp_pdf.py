@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from connector.channels.letter import PartnerIdentity
+from connector.channels.documents import PartnerIdentity
 from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.channels.stamp import StampFailed, stamp_invoice_pdf
 from connector.collection.cases import settings_for

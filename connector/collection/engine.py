@@ -26,8 +26,8 @@ from connector.channels.base import (
     InvoiceLine,
     OutgoingMessage,
 )
+from connector.channels.documents import logo_data_uri
 from connector.channels.email import valid_address
-from connector.channels.letter import logo_data_uri
 from connector.clock import AMSTERDAM
 from connector.collection import legal
 from connector.collection.bounces import bounce_of, finish_fallback

@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
 
-from connector.channels.letter import render_letter_pdf, render_stamp_pdf
+from connector.channels.documents import render_letter_pdf, render_stamp_pdf
 from connector.clock import today_nl
 from connector.collection.actions import (
     HANDOVER_FROM,
