@@ -64,12 +64,9 @@ class Serves:
     public_url: str | None
     server: EmulatorServer | None
 
-    def close(self) -> None:  # pragma: no cover - every emulator defines its own
-        raise NotImplementedError
-
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
         """Serve on a loopback port in a daemon thread; sets ``public_url`` if not given."""
-        server = EmulatorServer(self, host, port, self.server_name)
+        server = EmulatorServer(self, host, port, self.server_name)  # type: ignore[arg-type]
         if self.public_url is None:
             self.public_url = server.url
         self.server = server
