@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from connector import events, writeback
+from connector import events, notify, writeback
 from connector.budgets import Lane, budget_lane
 from connector.channels.base import (
     ChannelRejected,
@@ -391,6 +391,7 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
                 )
                 return "postponed"
         company = session.get(Company, delivery.company_id)
+        company_id = company.id
         try:
             ledger = services.ledger_for(company)
         except NotConnected:
@@ -405,7 +406,10 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
         with budget_lane(Lane.PAYMENT_CHECK):
             fresh = {case_id: ledger.invoice(ext) for case_id, ext in external.items()}
     except LedgerError as exc:
+        # Nothing went out: the delivery stays planned for the next run. A dead grant is
+        # marked and the creditor told, as the sync does (then later runs wait for it).
         log.warning("just-in-time check failed for delivery %s: %s", delivery_id, exc)
+        notify.report_dead_grant_of(services, company_id, exc)
         return "postponed"
     # The stamp step stamps the ledger's own invoice PDFs where the platform has them. The
     # pacer admitted this send with its calls: they spend like the writes it causes (lane 3),
@@ -452,7 +456,10 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
 
     channel = services.channels[message.channel]
     if stamp.via_ledger and message.channel == "stamp":
-        channel = LedgerReminderChannel(ledger, list(external.values()))
+        channel = LedgerReminderChannel(
+            ledger, list(external.values()),
+            on_dead_grant=lambda exc: notify.report_dead_grant_of(services, company_id,
+                                                                         exc))
     try:
         with budget_lane(Lane.LEDGER_WRITE):
             reference = channel.send(message)
