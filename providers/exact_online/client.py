@@ -2,14 +2,15 @@
 
 Reads go through the sync endpoints (1,000 rows a page, ``Timestamp gt n``): an unchanged
 division costs three calls (payment terms, accounts, deletions); addresses and contacts are
-checked hourly, and on demand for accounts that changed. ``__next`` links are followed verbatim.
+checked hourly, and on demand for accounts that changed. ``__next`` links are followed verbatim
+(:mod:`providers.paging`, which stops a next link or a page that comes back).
 4xx answers are never retried blindly (Exact blocks an endpoint after ten errors an hour).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from providers.base import (
 )
 from providers.exact_online import mapping
 from providers.http import ApiClient, write_once
+from providers.paging import RepeatGuard, follow_next, odata_page
 
 if TYPE_CHECKING:
     from providers.exact_online.provider import ExactOnlineProvider
@@ -83,22 +85,19 @@ class ExactLedger:
 
     # -- reading --------------------------------------------------------------------------
 
-    def _rows(self, path: str, params: dict[str, str] | None) -> tuple[list[dict], str | None]:
+    def _rows(self, path: str, params: Mapping[str, str] | None
+              ) -> tuple[list[dict], str | None]:
         response = self.api.request("GET", path, params=params)
         try:
-            body = response.json()["d"]
-        except (ValueError, KeyError, TypeError):
+            payload = response.json()
+        except ValueError:
             raise Transient("Exact Online answer is not an OData envelope") from None
-        if isinstance(body, dict) and "results" in body:
-            return list(body["results"]), body.get("__next")
-        return [body] if isinstance(body, dict) else list(body), None
+        return odata_page(payload)
 
     def _all(self, path: str, params: dict[str, str]) -> list[dict]:
-        rows, following = self._rows(path, params)
-        while following:  # verbatim: it carries the $skiptoken and our $select/$filter
-            more, following = self._rows(following, None)
-            rows.extend(more)
-        return rows
+        """Every page of a read; next links verbatim (they carry the $skiptoken and our
+        $select/$filter), stopped if the paging goes round in circles."""
+        return [row for rows in follow_next(self._rows, path, params) for row in rows]
 
     def _since(self, path: str, select: str, since: int) -> tuple[list[dict], int]:
         rows = self._all(path, {"$select": select, "$filter": f"Timestamp gt {since}L"})
@@ -156,9 +155,11 @@ class ExactLedger:
         params: dict[str, str] | None = None
         if not following:
             following, params = OPEN_ITEMS, {"$select": TERM_FIELDS, "$filter": OPEN_FILTER}
+        guard = RepeatGuard()
         while following:
             rows, following = self._rows(following, params)
             params = None
+            guard.check(rows, following)
             state["open_next"] = following
             if not following:
                 state["phase"] = "details"
@@ -172,9 +173,11 @@ class ExactLedger:
         following: str | None = "/sync/Cashflow/PaymentTerms"
         params: dict[str, str] | None = {"$select": TERM_SELECT,
                                          "$filter": f"Timestamp gt {since}L"}
+        guard = RepeatGuard()
         while following:
             rows, following = self._rows(following, params)
             params = None
+            guard.check(rows, following)
             since = max([since, *(int(r["Timestamp"]) for r in rows if r.get("Timestamp"))])
             state["terms"] = since
             if not following:

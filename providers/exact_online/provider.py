@@ -30,6 +30,7 @@ from providers.base import (
 from providers.exact_online import mapping, regions, webhooks
 from providers.exact_online.client import ExactLedger
 from providers.http import DEFAULT_TIMEOUT, ApiClient, Budgets, RateBudget
+from providers.paging import follow_next, odata_page
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # Exact allows 60 calls a minute and 5,000 a day per division; keep a little headroom.
@@ -165,16 +166,13 @@ class ExactOnlineProvider:
                         session=self.session, observe=self.observe_rate_limits)
         me = api.request("GET", "/current/Me", params={"$select": "CurrentDivision"}).json()
         current = _first(me)["CurrentDivision"]
-        url: str | None = f"/{current}/system/Divisions"
-        params: dict[str, str] | None = {
-            "$select": "Code,Description,Currency,Country,Status"}
-        tenants = []
-        while url:
-            body = api.request("GET", url, params=params).json()["d"]
-            rows = body["results"] if isinstance(body, dict) and "results" in body else body
-            tenants += [mapping.tenant(r) for r in rows]
-            url, params = (body.get("__next") if isinstance(body, dict) else None), None
-        return tenants
+
+        def fetch(path: str, params: Mapping[str, str] | None) -> tuple[list, str | None]:
+            return odata_page(api.request("GET", path, params=params).json())
+
+        pages = follow_next(fetch, f"/{current}/system/Divisions",
+                            {"$select": "Code,Description,Currency,Country,Status"})
+        return [mapping.tenant(r) for rows in pages for r in rows]
 
     def ledger(self, tenant_id: str, tokens: TokenSource) -> ExactLedger:
         return ExactLedger(self, tenant_id, tokens)
