@@ -30,9 +30,6 @@ KNOWN_DEFERRED_CIRCLES: frozenset[tuple[str, str]] = frozenset({
     ("connector.channels.setup", "connector.channels.letter"),
     # the database print queue imports letter (QueuedLetter): the same circle as the line above
     ("connector.channels.setup", "connector.channels.letter_db"),
-    # each ledger reads its provider object (TYPE_CHECKING) while the provider builds the ledger
-    ("providers.exact_online.client", "providers.exact_online.provider"),
-    ("providers.moneybird.client", "providers.moneybird.provider"),
 })
 
 

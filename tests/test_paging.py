@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from providers.base import Rejected, Transient
-from providers.exact_online.client import ExactLedger
 from providers.exact_online.provider import ExactOnlineProvider
 from providers.paging import (
     PagingLoop,
@@ -155,7 +154,7 @@ class _LoopingApi:
 
 def test_exact_ledger_stops_a_looping_feed() -> None:
     provider = ExactOnlineProvider("id", "secret", "hook", base_url="http://127.0.0.1:9")
-    ledger = ExactLedger(provider, "1", tokens=None)  # type: ignore[arg-type]
+    ledger = provider.ledger("1", tokens=None)  # type: ignore[arg-type]
     ledger.api = _LoopingApi()  # type: ignore[assignment]
     with pytest.raises(PagingLoop):
         ledger._all("/sync/CRM/Accounts", {"$select": "ID"})

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from providers.base import (
     DebtorRecord,
@@ -22,16 +22,13 @@ from providers.base import (
     PaymentSettings,
     Rejected,
     SyncCursor,
-    TokenSource,
     Transient,
     WebhookRegistration,
 )
+from providers.context import LedgerContext
 from providers.exact_online import mapping
-from providers.http import ApiClient, write_once
+from providers.http import write_once
 from providers.paging import RepeatGuard, follow_next, odata_page
-
-if TYPE_CHECKING:
-    from providers.exact_online.provider import ExactOnlineProvider
 
 TERM_FIELDS = ("ID,Account,AccountContact,AmountDC,TransactionAmountDC,Currency,DueDate,"
                "InvoiceDate,InvoiceNumber,IsFullyPaid,LastPaymentDate,Status")
@@ -66,18 +63,10 @@ def _chunks(ids: list[str], size: int = IDS_PER_FILTER) -> Iterable[list[str]]:
 
 
 class ExactLedger:
-    def __init__(self, provider: ExactOnlineProvider, division: str, tokens: TokenSource) -> None:
-        self.provider = provider
-        self.tenant_id = division
-        self.api = ApiClient(
-            f"{provider.base_url}/api/v1/{division}",
-            tokens,
-            budget=provider.budgets,
-            budget_key=division,
-            timeout=provider.timeout,
-            session=provider.session,
-            observe=provider.observe_rate_limits,
-        )
+    def __init__(self, context: LedgerContext) -> None:
+        self.context = context
+        self.tenant_id = context.tenant_id
+        self.api = context.api()
 
     @property
     def api_calls(self) -> int:
@@ -324,7 +313,7 @@ class ExactLedger:
             response = self.api.request("POST", "/webhooks/WebhookSubscriptions",
                                         json={"CallbackURL": url, "Topic": topic})
             ids.append(str(response.json()["d"]["ID"]))
-        return WebhookRegistration(id=",".join(ids), secret=self.provider.webhook_secret)
+        return WebhookRegistration(id=",".join(ids), secret=self.context.webhook_secret)
 
     def delete_webhook(self, webhook_id: str) -> None:
         for subscription in filter(None, webhook_id.split(",")):
