@@ -1,4 +1,9 @@
-"""Telling a creditor once that its connection needs to be authorised again."""
+"""Telling a creditor once that its connection needs to be authorised again.
+
+:func:`report_dead_grant` is the one reaction to a dead grant (see the table in
+:mod:`connector.ledger_errors`): the sync, the outbox, the engine, the stamp step and the
+keep-alive all call it, so the creditor gets the same e-mail once per grant, whoever found it.
+"""
 
 from __future__ import annotations
 

@@ -8,7 +8,9 @@
 2. *Moneybird's own reminder* (``CollectionSettings.stamp_via_ledger``): the stamp text goes
    out through ``send_reminders`` (:class:`LedgerReminderChannel`). That is a write to the
    ledger that reaches the debtor, so it is never retried blindly: a timeout or 5xx after the
-   request left is :class:`ChannelUncertain` (ambiguous), a 4xx is :class:`ChannelRejected`.
+   request left is :class:`ChannelUncertain` (ambiguous), a 4xx is :class:`ChannelRejected`;
+   a rate limit, a dead grant or a failure before the request left is a temporary refusal
+   (nothing went out: tried again), as the table in :mod:`connector.ledger_errors` says.
 """
 
 from __future__ import annotations
