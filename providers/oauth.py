@@ -121,6 +121,11 @@ class OAuthClient:
     def _check_refresh_status(self, response: requests.Response) -> requests.Response:
         response = self._check_status(response)
         if response.status_code == 401 and not _oauth_error(response):
+            # No OAuth error to read (Exact may say "Access Token not expired" only in the
+            # reason phrase): the platform's rule first, on the reason and the start of the body.
+            words = f"{response.reason or ''} {response.text[:200]}"
+            if self.refusal is not None and (verdict := self.refusal("", words.lower())):
+                raise verdict
             raise ReconnectRequired(f"{self.platform} refused the refresh token (HTTP 401)")
         return response
 

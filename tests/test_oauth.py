@@ -23,15 +23,17 @@ SECRET_CODE = "code-very-secret"
 class _TokenEndpoint(BaseAdapter):
     """Answers every request with one canned response (no network)."""
 
-    def __init__(self, status: int, body: object, headers: dict | None = None) -> None:
+    def __init__(self, status: int, body: object, headers: dict | None = None,
+                 reason: str | None = None) -> None:
         super().__init__()
         self.status, self.body, self.headers = status, body, headers or {}
+        self.reason = reason
         self.sent: list[requests.PreparedRequest] = []
 
     def send(self, request, **kwargs):
         self.sent.append(request)
         response = requests.Response()
-        response.status_code = self.status
+        response.status_code, response.reason = self.status, self.reason
         response._content = (self.body if isinstance(self.body, bytes)
                              else json.dumps(self.body).encode())
         response.headers.update({"Content-Type": "application/json", **self.headers})
@@ -56,8 +58,9 @@ def endpoint(monkeypatch):
 
     monkeypatch.setattr(OAuthClient, "_session", session)
 
-    def answer(status: int, body: object, headers: dict | None = None) -> _TokenEndpoint:
-        holder["adapter"] = _TokenEndpoint(status, body, headers)
+    def answer(status: int, body: object, headers: dict | None = None,
+               reason: str | None = None) -> _TokenEndpoint:
+        holder["adapter"] = _TokenEndpoint(status, body, headers, reason)
         return holder["adapter"]
 
     return answer
@@ -108,6 +111,9 @@ def test_exacts_refresh_rules(endpoint) -> None:
     _refused(exact(), ReconnectRequired)
     endpoint(400, {"error": "invalid_grant", "error_description": "Refresh token expired"})
     _refused(exact(), ReconnectRequired)
+    # "rejected with response code 401 and reason Access Token not expired" (reference §2.2)
+    endpoint(401, b"", {"Content-Type": "text/html"}, reason="Access Token not expired")
+    _refused(exact(), RefreshTooEarly)
 
 
 def test_the_regions_token_endpoint_is_asked(endpoint) -> None:
