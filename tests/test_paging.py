@@ -159,3 +159,56 @@ def test_exact_ledger_stops_a_looping_feed() -> None:
     with pytest.raises(PagingLoop):
         ledger._all("/sync/CRM/Accounts", {"$select": "ID"})
     assert ledger.api.calls == 2  # the second page's link repeats the first's
+
+
+class _MoneybirdAnswer:
+    def __init__(self, rows: list[dict], following: str | None) -> None:
+        self.rows = rows
+        self.links = {"next": {"url": following}} if following else {}
+
+    def json(self) -> list[dict]:
+        return self.rows
+
+
+class _LinkedApi:
+    """Moneybird's list pages, linked with ``Link: <…?page=N>; rel="next"``."""
+
+    base_url = "https://moneybird.example/api/v2/adm1"
+
+    def __init__(self, pages: dict[str, tuple[list[dict], str | None]]) -> None:
+        self.pages, self.asked = pages, []
+
+    def request(self, method, path, params=None, **kw):
+        self.asked.append(path)
+        return _MoneybirdAnswer(*self.pages[path])
+
+
+def _moneybird_ledger(api: _LinkedApi):
+    from providers.moneybird.provider import MoneybirdProvider
+
+    ledger = MoneybirdProvider("id", "secret", "https://moneybird.example").ledger(
+        "adm1", tokens=None)  # type: ignore[arg-type]
+    ledger.api = api  # type: ignore[assignment]
+    return ledger
+
+
+def test_moneybird_list_follows_its_link_header() -> None:
+    second = f"{_LinkedApi.base_url}/ledger_accounts.json?page=2"
+    api = _LinkedApi({
+        "/ledger_accounts.json": ([{"id": "1", "account_id": "8000", "name": "Omzet"}], second),
+        second: ([{"id": "2", "account_id": "1100", "name": "Bank"}], None)})
+    choices = _moneybird_ledger(api).payment_setting_choices("ledger_account_id")
+    assert choices == [("1", "8000 Omzet"), ("2", "1100 Bank")]
+    assert api.asked == ["/ledger_accounts.json", second]
+
+
+def test_moneybird_list_stops_a_loop_and_a_link_elsewhere() -> None:
+    first = f"{_LinkedApi.base_url}/financial_accounts.json?page=1"
+    looping = _LinkedApi({"/financial_accounts.json": ([{"id": "1"}], first),
+                          first: ([{"id": "2"}], first)})
+    with pytest.raises(PagingLoop):
+        _moneybird_ledger(looping).payment_setting_choices("financial_account_id")
+    elsewhere = _LinkedApi({"/financial_accounts.json": ([{"id": "1"}],
+                                                         "https://evil.example/steal")})
+    with pytest.raises(Rejected):
+        _moneybird_ledger(elsewhere).payment_setting_choices("financial_account_id")

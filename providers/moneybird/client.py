@@ -32,6 +32,7 @@ from providers.base import (
 from providers.context import LedgerContext
 from providers.http import write_once
 from providers.moneybird import mapping
+from providers.paging import follow_next
 
 BATCH = 100  # the synchronization POST returns at most 100 records
 COMPARE_CHUNK = 2000  # listed ids compared with the mirror per query round
@@ -303,14 +304,30 @@ class MoneybirdLedger:
         """Active financial accounts (``financial_accounts``) or ledger accounts
         (``ledger_accounts``, with their account code) for the payment settings."""
         if field == "financial_account_id":
-            rows = self._json("GET", "/financial_accounts.json")
             return [(str(r["id"]), str(r.get("name") or r.get("identifier") or r["id"]))
-                    for r in _rows(rows) if r.get("active", True)]
+                    for r in self._listed("/financial_accounts.json") if r.get("active", True)]
         if field == "ledger_account_id":
-            rows = self._json("GET", "/ledger_accounts.json")
             return [(str(r["id"]), " ".join(filter(None, (r.get("account_id"), r.get("name")))))
-                    for r in _rows(rows) if r.get("active", True)]
+                    for r in self._listed("/ledger_accounts.json") if r.get("active", True)]
         return []
+
+    def _listed(self, path: str) -> list[dict[str, Any]]:
+        """Every page of a list endpoint: Moneybird names the next one in a ``Link`` header
+        (``rel="next"``), followed only inside this administration's API (it gets our token)
+        and stopped if the paging goes round in circles (:mod:`providers.paging`)."""
+
+        def fetch(url: str, params: Any) -> tuple[list[dict[str, Any]], str | None]:
+            response = self.api.request("GET", url, params=params)
+            try:
+                rows = _rows(response.json())
+            except ValueError:
+                raise Transient("GET answer is not JSON") from None
+            following = response.links.get("next", {}).get("url")
+            if following and not following.startswith(f"{self.api.base_url}/"):
+                raise Rejected("Moneybird linked a next page outside the administration")
+            return rows, following
+
+        return [row for rows in follow_next(fetch, path) for row in rows]
 
     def register_webhook(self, url: str) -> WebhookRegistration:
         data = self._json("POST", "/webhooks.json",
