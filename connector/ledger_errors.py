@@ -27,7 +27,8 @@ An ambiguous :class:`Transient` (a write whose answer was lost) is retried like 
 error, but only after the ledger was read for the write's key (the outbox's ``maybe_done``), and
 a message to a debtor after such a loss is never retried at all (the engine's ``ambiguous``).
 
-The table is plain data with no connector imports, so the token store can read it too.
+The table is plain data with no connector imports, so any layer can read it; the one action
+it asks for (marking a grant, telling the creditor) lives in :mod:`connector.notify`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from providers.base import (
+    LedgerError,
     RateLimited,
     ReconnectRequired,
     RefreshTooEarly,
@@ -71,11 +73,6 @@ class Reaction:
     @property
     def gives_up(self) -> bool:
         return self.wait == Wait.NEVER
-
-    @property
-    def retried(self) -> bool:
-        """Whether the same work may be tried again without a person."""
-        return self.wait != Wait.NEVER
 
 
 RECONNECT = Reaction("reconnect_needed", Wait.RECONNECT, True, reconnect=True)
@@ -125,6 +122,6 @@ def retry_at(exc: BaseException, *, failures: int, base_seconds: float, now: dat
 def describe(exc: BaseException) -> str:
     """A short, safe description: a ledger error's own message (never holds a token or
     debtor data), only the type of anything else (its message might)."""
-    if isinstance(exc, ReconnectRequired | RateLimited | Transient | RefreshTooEarly | Rejected):
+    if isinstance(exc, LedgerError):
         return str(exc)[:300]
     return f"interne fout ({type(exc).__name__})"
