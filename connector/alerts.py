@@ -38,13 +38,14 @@ from connector.models import (
     Event,
     utcnow,
 )
+from connector.notify import RECONNECT_SWITCH
 from connector.reports import loading
 from connector.services import Services
 
 log = logging.getLogger(__name__)
 
 DISPUTE, PROMISE_BROKEN, STEP_FAILED, RECONNECT, WEEKLY, DEBTOR_ANSWER = (
-    "dispute", "promise_broken", "step_failed", "reconnect_needed", "weekly_summary",
+    "dispute", "promise_broken", "step_failed", RECONNECT_SWITCH, "weekly_summary",
     "debtor_answer")
 #: Every switch on the settings page, in its order; all are on until the creditor turns one off.
 KINDS = (DISPUTE, PROMISE_BROKEN, STEP_FAILED, RECONNECT, WEEKLY)

@@ -24,7 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select, update
 
-from connector import alerts, connections, leases, periodic, sync
+from connector import alerts, connections, leases, notify, periodic, sync
 from connector.budgets import Lane, budget_lane
 from connector.clock import AMSTERDAM, today_nl
 from connector.collection.engine import run_company
@@ -70,6 +70,12 @@ def keep_alive(services: Services) -> int:
             refreshed += services.tokens(grant).keep_alive(KEEP_ALIVE_AGE)
         except LedgerError as exc:
             log.warning("keep-alive refresh failed for grant %s: %s", grant.id, exc)
+            # A refused refresh token: the creditor hears it now, as after a failed sync
+            # (the worker skips a company waiting for a reconnect, so no sync would tell).
+            with services.db.session() as session:
+                for company in session.scalars(select(Company).join(Connection).where(
+                        Connection.grant_id == grant.id, Connection.disconnected_at.is_(None))):
+                    notify.report_dead_grant(services, session, company, exc)
     return refreshed
 
 

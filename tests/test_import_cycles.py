@@ -22,9 +22,6 @@ PACKAGES = ("connector", "providers")
 #: Deferred imports (importer, imported) that close a circle today. To break in #13 (the
 #: provider boundary); do not add to this list: break a new circle.
 KNOWN_DEFERRED_CIRCLES: frozenset[tuple[str, str]] = frozenset({
-    # each ledger reads its provider object (TYPE_CHECKING) while the provider builds the ledger
-    ("providers.exact_online.client", "providers.exact_online.provider"),
-    ("providers.moneybird.client", "providers.moneybird.provider"),
 })
 
 
