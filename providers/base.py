@@ -400,6 +400,16 @@ class WebhookRejected(Exception):
 
 
 @runtime_checkable
+class RateLimitedProvider(Protocol):
+    """A platform whose calls go through rate budgets (most do): the connector paces its sends
+    to what they leave (see connector.pacing)."""
+
+    def rate_budgets(self) -> list[object]:
+        """The budgets every call of this provider takes from, as they are now."""
+        ...
+
+
+@runtime_checkable
 class OwnReminderLedger(Protocol):
     """A ledger that e-mails the debtor its own reminder with our text (capability
     ``send_own_reminder``): the stamp step may go out that way instead of by our e-mail."""
