@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from connector.channels.base import ChannelRejected, ChannelUncertain, OutgoingMessage
@@ -77,6 +78,12 @@ def parse_smtp_url(url: str) -> SmtpConfig:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password is not None else None,
     )
+
+
+class SentPdfKeeper(Protocol):
+    """Where the stamp step's PDFs are kept (connector.channels.sent_pdfs.SentPdfStore)."""
+
+    def keep(self, delivery_id: str, files: Sequence[tuple[str, bytes]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -293,10 +300,26 @@ class StampChannel(EmailChannel):
 
     key = "stamp"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, sent_pdfs: SentPdfKeeper | None = None,
+                 **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._problems: dict[str, str] = {}
         self._problems_lock = threading.Lock()
+        self.sent_pdfs = sent_pdfs
+
+    def send(self, message: OutgoingMessage) -> str:
+        """Send, keeping the PDFs exactly as they go out so the case can show them. They are
+        kept just before the hand-over: a send that may have gone out still has them; a
+        failure to keep them is logged and never stops the reminder."""
+        attachments = self.attachments_for(message)
+        if self.sent_pdfs is not None:
+            try:
+                self.sent_pdfs.keep(message.delivery_id,
+                                    [(a.filename, a.content) for a in attachments])
+            except Exception as exc:
+                log.warning("delivery %s: sent PDF not kept (%s)", message.delivery_id,
+                            type(exc).__name__)
+        return self.send_with(message, attachments)
 
     def attachments_for(self, message: OutgoingMessage) -> list[Attachment]:
         if message.invoice_pdfs:
