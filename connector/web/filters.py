@@ -20,6 +20,7 @@ from sqlalchemy import select
 from connector import formatting
 from connector.models import Connection
 from connector.web.access import services
+from connector.web.bounce_words import BOUNCE_KINDS, bounce_text
 from connector.web.i18n import format_locale
 
 LABELS = {
@@ -151,8 +152,11 @@ def pauses_own_reminders(provider: str | None) -> bool:
 def event_text(event: object, provider: str | None) -> str:
     """An event's message as the page shows it. The log says "reminders paused" when a case
     starts; on a platform that cannot pause them (Exact Online) that would be untrue, so the
-    page says what the creditor must do instead."""
+    page says what the creditor must do instead. A bounce says why in words, not in SMTP
+    codes (see connector.web.bounce_words)."""
     kind = getattr(event, "kind", "")
+    if kind in BOUNCE_KINDS:
+        return bounce_text(getattr(event, "message", ""), getattr(event, "data", None))
     if kind in ("writeback.pause.queued", "writeback.resume.queued") and not (
             pauses_own_reminders(provider)):
         name = platform(provider)
