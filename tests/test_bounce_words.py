@@ -7,10 +7,11 @@ from datetime import date
 import pytest
 import time_machine
 from flask_babel import force_locale
+from sqlalchemy import select
 
 from connector import events
 from connector.channels.smtp_status import DUTCH, read_status
-from connector.models import Event
+from connector.models import Delivery, Event
 from connector.web.bounce_words import REASONS
 from tests.helpers import oauth_connect
 from tests.test_bounces import DEBTOR, bounce_world, deliver, dsn  # noqa: F401  (fixture)
@@ -96,3 +97,33 @@ def test_an_event_recorded_before_reasons_were_kept_is_shown_in_words(services, 
         text = event_text(event, "moneybird").unescape()
     assert text == ("Stap 'Herinnering': e-mail nog niet afgeleverd (mailbox vol); de server "
                     "van de ontvanger probeert het opnieuw")
+
+
+def test_an_address_refused_while_sending_reads_as_a_reason_too(bounce_world):  # noqa: F811
+    world, mail, _listener, _letters = bounce_world
+    inv = world.invoice(world.consumer, "150.00", date(2026, 2, 15))
+    world.day(date(2026, 3, 2), hour=9)  # preview: synced and planned, nothing sent
+    with world.services.db.session() as db:
+        address = db.scalars(select(Delivery).where(Delivery.channel == "stamp")
+                             ).one().debtor.email
+    mail.refuse_recipient(address)  # the relay checks the address: "550 5.1.1" at RCPT
+    world.live()
+    world.day(date(2026, 3, 2))
+    with world.services.db.session() as db:
+        stamp = db.scalars(select(Delivery).where(Delivery.channel == "stamp")).one()
+    assert stamp.state == "failed", stamp.state
+    assert stamp.skip_reason == "e-mail geweigerd: adres bestaat niet (SMTP 550 5.1.1)"
+    assert address not in stamp.skip_reason
+
+    url = world.services.settings.public_url
+    page_url = f"{url}/companies/{world.company_id}/invoices/{world.case(inv).invoice_id}"
+    with time_machine.travel(at(date(2026, 3, 2), 11), tick=True):
+        creditor, _page = oauth_connect(url, world.emulator.server.url,
+                                        administrations=[world.adm])
+        page = creditor.get(page_url).text
+        company = creditor.get(f"{url}/companies/{world.company_id}").text
+    assert "e-mail geweigerd: adres bestaat niet" in page
+    assert "550" not in page and "SMTP" not in page
+    assert "e-mail geweigerd: adres bestaat niet" in company and "5.1.1" not in company
+    operator = _operator_session(world.services)
+    assert "e-mail geweigerd: adres bestaat niet (SMTP 550 5.1.1)" in operator.get(page_url).text

@@ -5,8 +5,9 @@ sometimes with the basic reply code in front (``550 5.1.1``). A creditor cannot 
 the code is turned into a reason ("adres bestaat niet", "mailbox vol"): first by the exact
 subject and detail, then by the subject alone (RFC 3463 §3.1: a client that does not know
 the detail uses the subject), then by the basic reply code. The raw code is kept next to the
-reason for the operator. Reasons are keys here with their Dutch wording (the event log is
-Dutch); the web layer has them in the UI's language (``connector.web.bounce_words``).
+reason for the operator, as "(SMTP 550 5.1.1)" (:func:`detail`), which pages leave out for
+creditors (:func:`without_detail`). Reasons are keys here with their Dutch wording (the event
+log is Dutch); the web layer has them in the UI's language (``connector.web.bounce_words``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# "(SMTP 550 5.1.1)": the operator's detail in a stored text; pages hide it from creditors.
+DETAIL = re.compile(r"\s*\(SMTP [^()]*\)")
 _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _REPLY = re.compile(r"^\s*([245]\d\d)\b")
 
@@ -122,4 +125,15 @@ def read_status(text: str | None) -> SmtpStatus:
     return SmtpStatus(f"{klass}.{subject}.{detail}", reply, reason)
 
 
-__all__ = ["DUTCH", "SmtpStatus", "read_status"]
+def detail(code: object) -> str:
+    """The raw code (or exception name) as the operator's detail: "(SMTP 550 5.1.1)"."""
+    text = " ".join(str(code or "").split())[:60].replace("(", "").replace(")", "")
+    return f"(SMTP {text})" if text else ""
+
+
+def without_detail(text: str) -> str:
+    """``text`` without its operator details, for the creditor."""
+    return DETAIL.sub("", text)
+
+
+__all__ = ["DETAIL", "DUTCH", "SmtpStatus", "detail", "read_status", "without_detail"]

@@ -1,5 +1,8 @@
 """Bounce events in plain words, in the UI's language, with the raw SMTP code for operators.
 
+Stored texts that carry an SMTP code as "(SMTP …)" (a step refused by the mail server) show
+it to operators only (:func:`for_viewer`).
+
 The event log stores a bounce in Dutch with the reason in words and, in its data, the raw code
 ("5.1.1"), the reason's key, the step and what happened next (see
 ``connector.collection.bounces``). A page rebuilds the sentence in the UI's language from that
@@ -15,7 +18,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from connector.channels.smtp_status import read_status
+from connector.channels.smtp_status import read_status, without_detail
 from connector.web.access import operator_id
 
 BOUNCE_KINDS = frozenset({"step.bounced", "step.bounce_delayed"})
@@ -58,6 +61,14 @@ OUTCOMES = {
 _OLD_STATUS = re.compile(r"\(status ([^)]*)\)")
 
 
+def for_viewer(text: str | None) -> str:
+    """A stored text (a step's failure reason, an event) as the viewer may see it: an operator
+    gets the "(SMTP 550 5.1.1)" details, a creditor only the words."""
+    if not text:
+        return ""
+    return text if operator_id() else without_detail(text)
+
+
 def reason_words(key: str | None) -> str:
     return str(REASONS.get(key or "", REASONS["unknown"]))
 
@@ -81,4 +92,4 @@ def bounce_text(message: str, data: dict[str, Any] | None) -> Markup:
     return shown
 
 
-__all__ = ["BOUNCE_KINDS", "OUTCOMES", "REASONS", "bounce_text", "reason_words"]
+__all__ = ["BOUNCE_KINDS", "OUTCOMES", "REASONS", "bounce_text", "for_viewer", "reason_words"]

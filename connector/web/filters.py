@@ -20,7 +20,7 @@ from sqlalchemy import select
 from connector import formatting
 from connector.models import Connection
 from connector.web.access import services
-from connector.web.bounce_words import BOUNCE_KINDS, bounce_text
+from connector.web.bounce_words import BOUNCE_KINDS, bounce_text, for_viewer
 from connector.web.i18n import format_locale
 
 LABELS = {
@@ -165,7 +165,7 @@ def event_text(event: object, provider: str | None) -> str:
                           "pauzeren: zet ze zelf uit voor deze debiteur", platform=name))
         return str(_l("Herinneringen van %(platform)s: zet ze zelf weer aan als u dat wilt",
                       platform=name))
-    return getattr(event, "message", "")
+    return for_viewer(getattr(event, "message", ""))
 
 
 ACTORS = {"system": _l("automatisch"), "creditor": _l("u"), "debtor": _l("debiteur")}
@@ -259,6 +259,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(company_label, "company_label")
     app.add_template_filter(actor_label, "actor_label")
     app.add_template_filter(event_text, "event_text")
+    app.add_template_filter(for_viewer, "for_viewer")
     app.add_template_global(pauses_own_reminders, "pauses_own_reminders")
     app.add_template_filter(long_day, "long_day")
     app.add_template_filter(hour_minute, "hour_minute")
