@@ -28,6 +28,7 @@ from providers.base import (
 )
 from providers.http import ApiClient, write_once
 from providers.snelstart import documents, mapping
+from providers.snelstart.auth import interpret_401
 from providers.snelstart.feed import PAGE, Feed
 from providers.snelstart.odata import Stamp, modified_since
 
@@ -45,7 +46,7 @@ class SnelStartLedger:
         self.tenant_id = administration_id
         self.api = ApiClient(provider.base_url, tokens, budget=provider.budget,
                              budget_key=administration_id, timeout=provider.timeout,
-                             session=provider.session)
+                             session=provider.session, interpret_401=interpret_401)
         self.feed = Feed(self._list_page, self._relation, now=provider.now,
                          sweep_every=provider.sweep_every)
 

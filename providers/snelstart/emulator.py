@@ -27,8 +27,7 @@ from providers.emulator_server import LOST_ANSWER, EmulatorServer, drop_connecti
 from providers.snelstart import emulator_data as data
 from providers.snelstart import emulator_views as views
 from providers.snelstart.emulator_handlers import ApiError, Handlers
-
-DEMO_SUBSCRIPTION_KEY = "demo-snelstart-subscription-key"
+from providers.snelstart.plugin import DEMO_SUBSCRIPTION_KEY
 
 
 @dataclass

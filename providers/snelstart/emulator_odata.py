@@ -49,7 +49,7 @@ def parse_moment(raw: str) -> datetime:
     text = raw.strip().replace("Z", "+00:00")
     head, dot, rest = text.partition(".")
     if dot:
-        digits = "".join(c for c in rest if c.isdigit())
+        digits = re.match(r"\d*", rest).group()  # type: ignore[union-attr]
         text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits):]}"
     try:
         moment = datetime.fromisoformat(text)

@@ -9,6 +9,7 @@ value is sent back bare, an offset value with its offset, and the server compare
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -30,7 +31,7 @@ class Stamp:
         # .NET writes up to seven fractional digits; Python reads at most six.
         head, dot, rest = text.partition(".")
         if dot:
-            digits = "".join(c for c in rest if c.isdigit())
+            digits = re.match(r"\d*", rest).group()  # type: ignore[union-attr]
             zone = rest[len(digits):]
             text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
         try:

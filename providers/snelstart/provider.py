@@ -12,16 +12,18 @@ import requests
 from providers.base import (
     Capabilities,
     ProviderInfo,
+    ReconnectRequired,
     Rejected,
     Tenant,
     TokenSet,
     TokenSource,
+    Transient,
     WebhookEvent,
     WebhookRejected,
 )
 from providers.http import DEFAULT_TIMEOUT, ApiClient, RateBudget
 from providers.snelstart import mapping
-from providers.snelstart.auth import KeyTokens, request_token
+from providers.snelstart.auth import KeyTokens, interpret_401, request_token
 from providers.snelstart.client import SnelStartLedger
 from providers.snelstart.feed import SWEEP_EVERY
 
@@ -104,8 +106,17 @@ class SnelStartProvider:
 
     def list_tenants(self, tokens: TokenSource) -> list[Tenant]:
         """A key opens exactly one administration: the one ``/companyInfo`` describes."""
-        api = ApiClient(self.base_url, tokens, timeout=self.timeout, session=self.session)
-        info = api.request("GET", "/companyInfo").json()
+        api = ApiClient(self.base_url, tokens, timeout=self.timeout, session=self.session,
+                        interpret_401=interpret_401)
+        try:
+            info = api.request("GET", "/companyInfo").json()
+        except Rejected as exc:
+            if exc.status == 403:
+                raise ReconnectRequired("SnelStart key lacks a permission",
+                                        missing_scope="settings:read") from None
+            raise
+        except ValueError:
+            raise Transient("SnelStart company info is not JSON") from None
         if not isinstance(info, dict):
             raise Rejected("SnelStart company info is not an object")
         return [mapping.tenant(info)]
