@@ -219,10 +219,11 @@ class SnelStartLedger:
     # -- what SnelStart cannot do (capabilities say so) -----------------------------------
 
     def pause_own_reminders(self, invoice_id: str) -> None:
-        raise Rejected("SnelStart's API cannot pause its own reminders")
+        """Nothing to do: the API has no handle on SnelStart's own reminders (capability
+        ``pause_own_reminders`` is False; the settings page asks the creditor to stop them)."""
 
     def resume_own_reminders(self, invoice_id: str) -> None:
-        raise Rejected("SnelStart's API cannot pause its own reminders")
+        """See :meth:`pause_own_reminders`."""
 
     def register_webhook(self, url: str) -> WebhookRegistration:
         raise Rejected("SnelStart has no webhooks; the sync polls")
