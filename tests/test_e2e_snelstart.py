@@ -47,7 +47,7 @@ def _at(day: date, hour: int = 10) -> datetime:
 def snelstart_world(make_services, tmp_path):
     from connector.channels.smtp_capture import CaptureSmtpServer
 
-    emulator = SnelStartEmulator(seed=21, relations=8, invoices=12)
+    emulator = SnelStartEmulator(seed=21, relations=8, invoices=0)
     problems: list[str] = []
     emulator.exchange_hook = lambda request, response: problems.extend(
         validate_exchange(request, response))
@@ -86,6 +86,7 @@ def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world
                                  "shouldSend": True, "email": "klant@voorbeeld.example",
                                  "ccEmail": None})
     target = emulator.create_invoice(consumer, "242.00", overdue_days=30)
+    emulator.create_invoice(emulator.customer_ids()[1], "99.00", overdue_days=-20)  # not due
 
     # 1. Connect with the koppelsleutel; the worker makes the first sync.
     company_id = _connect_with_key(services, emulator.key_for())
@@ -111,7 +112,7 @@ def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world
     with services.db.session() as db:
         mirrored = set(db.scalars(select(Invoice.external_id)
                                   .where(Invoice.company_id == company_id)))
-    assert mirrored == set(emulator.invoice_ids(open_only=True))
+    assert mirrored == set(emulator.invoice_ids(open_only=True)) and len(mirrored) == 2
 
     # 2. A case, a Profitletter; its document reaches the sales booking once although the
     #    first answer is lost.
