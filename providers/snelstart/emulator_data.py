@@ -102,11 +102,16 @@ def make_invoice(rng: random.Random, number: int, relation: dict[str, Any], toda
     term = int(relation.get("krediettermijn") or 30)
     total = Decimal(rng.randint(4500, 250000)) / 100
     settled = paid if paid is not None else rng.random() < 0.35
+    # Last touched when made, or when the payment came in: spread over the past like real data.
+    touched = datetime.combine(issued, datetime.min.time(), AMSTERDAM) + timedelta(
+        hours=rng.randint(8, 17), minutes=rng.randint(0, 59), seconds=rng.randint(0, 59),
+        days=rng.randint(1, max(1, min(40, age - 2))) if settled else 0)
     return {
         "id": new_id(rng), "factuurnummer": f"{today.year}{number:05d}",
         "factuurDatum": issued, "vervalDatum": issued + timedelta(days=term),
         "factuurBedrag": total, "openstaandSaldo": Decimal("0") if settled else total,
-        "relatie": relation["id"], "verkoopBoeking": new_id(rng), "modifiedOn": now,
+        "relatie": relation["id"], "verkoopBoeking": new_id(rng),
+        "modifiedOn": min(now, touched.astimezone(UTC)) if age_days is None else now,
     }
 
 
@@ -126,8 +131,12 @@ def make_journals(rng: random.Random) -> list[dict[str, Any]]:
 def make_administration(rng: random.Random, index: int, today: date, *,
                         relations: int, invoices: int) -> dict[str, Any]:
     now = datetime.now(UTC) - timedelta(days=1)
-    customers = [make_relation(rng, 1000 + n, now) for n in range(relations)]
-    suppliers = [make_supplier(rng, 5000 + n, now) for n in range(max(1, relations // 6))]
+
+    def some_day() -> datetime:  # relations were last edited some time in the past year
+        return now - timedelta(days=rng.randint(0, 365), seconds=rng.randint(0, 86_399))
+
+    customers = [make_relation(rng, 1000 + n, some_day()) for n in range(relations)]
+    suppliers = [make_supplier(rng, 5000 + n, some_day()) for n in range(max(1, relations // 6))]
     rows = [make_invoice(rng, n + 1, rng.choice(customers), today, now)
             for n in range(invoices)]
     name = ADMINISTRATIONS[index % len(ADMINISTRATIONS)]
