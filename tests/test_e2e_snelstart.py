@@ -10,11 +10,12 @@ from datetime import date, datetime, time, timedelta
 
 import holidays
 import pytest
+import requests
 import time_machine
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from connector import connections, writeback
+from connector import writeback
 from connector.clock import AMSTERDAM
 from connector.collection.cases import settings_for
 from connector.collection.engine import run_company
@@ -25,7 +26,7 @@ from connector.worker import Worker
 from providers.snelstart.emulator import DEMO_SUBSCRIPTION_KEY, SnelStartEmulator
 from tests.conftest import EMULATOR_TIMEOUT
 from tests.contract.snelstart_schema import validate_exchange
-from tests.helpers import wait_until
+from tests.helpers import csrf_token, wait_until
 
 IBAN = "NL91ABNA0417164300"
 
@@ -65,12 +66,32 @@ def snelstart_world(make_services, tmp_path):
     assert not problems and not emulator.hook_errors, problems[:5]
 
 
+def _paste(browser: requests.Session, url: str, key: str) -> requests.Response:
+    page = browser.get(f"{url}/connect/snelstart", timeout=30)
+    return browser.post(f"{url}/connect/snelstart", timeout=60,
+                        data={"csrf_token": csrf_token(page.text), "key": key})
+
+
 def _connect_with_key(services, key: str) -> str:
-    """What the key connect page does: trade the key, find its administration, connect it."""
-    provider = services.providers.get("snelstart")
-    grant = connections.create_grant(services, "snelstart", provider.exchange_key(key))
-    tenants = connections.list_tenants(services, grant)
-    [company_id] = connections.connect_tenants(services, grant, tenants)
+    """On our connect page: the explanation, a wrong key refused in place, then the right one
+    (pasted with the line break copying adds), the administration chosen, the settings page."""
+    url = services.settings.public_url
+    browser = requests.Session()
+    page = browser.get(f"{url}/connect/snelstart", timeout=30)
+    assert "Waar vindt u de koppelsleutel?" in page.text and "SnelStart Web" in page.text
+    refused = _paste(browser, url, "dit-is-geen-koppelsleutel")
+    assert refused.status_code == 400
+    assert "SnelStart accepteert deze sleutel niet." in refused.text
+    chooser = _paste(browser, url, f"{key[:24]}\n{key[24:]}")
+    assert chooser.url == f"{url}/connect/choose", chooser.text[:300]
+    done = browser.post(f"{url}/connect/choose", timeout=60, data={
+        "csrf_token": csrf_token(chooser.text),
+        "tenants": re.findall(r'name="tenants" value="([\w-]+)"', chooser.text)})
+    company_id = re.search(r"/companies/([0-9a-f]{32})$", done.url).group(1)
+    assert key not in chooser.text + done.text
+    with services.db.session() as db:
+        grant = db.get(Company, company_id).connection.grant
+        assert key not in (grant.refresh_token_enc or "")  # the key is kept encrypted only
     return company_id
 
 

@@ -16,7 +16,6 @@ from providers.base import (
     DebtorKind,
     InvoiceStatus,
     KnownMappings,
-    PaymentSettings,
     RateLimited,
     ReconnectRequired,
     SyncCursor,
@@ -289,11 +288,11 @@ def test_a_note_is_a_document_on_the_sales_booking_once_after_a_lost_answer(
 def test_payment_with_a_bank_journal_is_booked_once(snelstart: SnelStartWorld) -> None:
     emu = snelstart.emulator
     ledger = snelstart.ledger()
-    journals = ledger.payment_setting_choices("journal_code")
+    journals = ledger.payment_setting_choices("bank_journal_id")
     assert [label for _, label in journals] == ["1100 Bank ING"]  # active bank journals only
     invoice_id = sorted(open_in_emulator(emu))[0]
     amount = emu.raw_invoice(invoice_id)["openstaandSaldo"]
-    settings = PaymentSettings(journal_code=journals[0][0])
+    settings = {"bank_journal_id": journals[0][0]}
     emu.inject_lost_answer("POST", "/bankboekingen")
     ref = ledger.register_payment(invoice_id, amount, date(2026, 11, 20), "PI-PAY000000001",
                                   settings)
@@ -309,7 +308,7 @@ def test_payment_without_a_journal_is_only_a_document(snelstart: SnelStartWorld)
     invoice_id = sorted(open_in_emulator(emu))[0]
     open_before = emu.raw_invoice(invoice_id)["openstaandSaldo"]
     snelstart.ledger().register_payment(invoice_id, Decimal("50.00"), date(2026, 11, 20),
-                                        "PI-PAY000000002", PaymentSettings())
+                                        "PI-PAY000000002", {})
     assert not emu.bank_bookings() and len(emu.documents()) == 1
     assert emu.raw_invoice(invoice_id)["openstaandSaldo"] == open_before
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import flask
 
-from providers.base import PaymentSettings, SyncCursor
+from providers.base import SyncCursor
 from providers.snelstart.emulator import SnelStartEmulator
 from tests.contract.snelstart_schema import OPERATIONS, validate_exchange
 from tests.snelstart_world import finish, serve
@@ -32,9 +32,9 @@ def test_every_operation_we_use_conforms_both_ways() -> None:
         ledger.invoice(invoice.id)
         ledger.add_note(invoice.id, "Herinnering per e-mail verstuurd.", "PI-C0471AC70001",
                         maybe_done=True)
-        [(journal, _)] = ledger.payment_setting_choices("journal_code")
+        [(journal, _)] = ledger.payment_setting_choices("bank_journal_id")
         ledger.register_payment(invoice.id, Decimal("12.50"), date(2026, 11, 2),
-                                "PI-C0471AC70002", PaymentSettings(journal_code=journal),
+                                "PI-C0471AC70002", {"bank_journal_id": journal},
                                 maybe_done=True)
         used = {(c["method"], c["path"].removeprefix("/v2")) for c in emu.calls}
         for method, pattern, *_ in OPERATIONS:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 BOOKINGS_LOOKBACK = timedelta(days=3)  # how far back a lost bank booking is looked for
 MAX_DESCRIPTION = 250  # omschrijving on a bank booking
+BANK_JOURNAL = "bank_journal_id"  # the payment setting (PaymentField) naming the journal
 
 
 class SnelStartLedger:
@@ -161,7 +162,8 @@ class SnelStartLedger:
                          settings: PaymentSettings, *, maybe_done: bool = False) -> str:
         """A bank booking settling the sales booking when a bank journal is set; otherwise the
         payment is only recorded as a document (nothing is booked on a guess)."""
-        if not settings.journal_code:
+        journal = settings.get(BANK_JOURNAL)
+        if not journal:
             text = f"Betaling van EUR {amount:.2f} ontvangen op {paid_on:%d-%m-%Y}."
             return self.attach_record(invoice_id, "Betaling ontvangen", text, key,
                                       maybe_done=maybe_done)
@@ -169,7 +171,7 @@ class SnelStartLedger:
         description = f"Betaling {number or ''} pre-incasso {key}".replace("  ", " ")
         body = {
             "datum": f"{paid_on.isoformat()}T00:00:00",
-            "dagboek": {"id": settings.journal_code},
+            "dagboek": {"id": journal},
             "omschrijving": description[:MAX_DESCRIPTION],
             "bedragOntvangen": amount,
             "bedragUitgegeven": Decimal("0"),
@@ -204,8 +206,8 @@ class SnelStartLedger:
         return write_once(find, write, maybe_done=maybe_done)
 
     def payment_setting_choices(self, field: str) -> list[tuple[str, str]]:
-        """Active bank journals (``soort`` Bank) for ``journal_code``."""
-        if field != "journal_code":
+        """Active bank journals (``soort`` Bank) for the ``bank_journal_id`` payment setting."""
+        if field != BANK_JOURNAL:
             return []
         rows = self._json("GET", "/dagboeken", "boekhouden:read")
         if not isinstance(rows, list):

@@ -30,7 +30,7 @@ SETTINGS = (
             help="our integration's subscription key from SnelStart's developer portal "
                  "(sent as Ocp-Apim-Subscription-Key)"),
     Setting("SNELSTART_BASE_URL", BASE_URL,
-            help="the B2B API v2; point at the emulator's /v2 for tests and demos"),
+            help="the B2B API v2; a bare host (the emulator for tests and demos) gets /v2 added"),
     Setting("SNELSTART_AUTH_URL", None,
             help="the token endpoint; unset: auth.snelstart.nl for the real API, else "
                  "/b2b/token on the host of SNELSTART_BASE_URL (the emulator)"),
@@ -41,7 +41,7 @@ SETTINGS = (
             help="seconds in that window; only tests and the bench shorten it"),
 )
 PAYMENT_FIELDS = (
-    PaymentField("journal_code", N_("Bankdagboek (id)"), choice_label=N_("Bankdagboek"),
+    PaymentField("bank_journal_id", N_("Bankdagboek (id)"), choice_label=N_("Bankdagboek"),
                  from_ledger=True, max_length=36),
 )
 
@@ -61,9 +61,9 @@ def token_url(values: Mapping[str, str | None]) -> str:
 
 
 def check_payment_settings(values: Mapping[str, str]) -> dict[str, str]:
-    journal = values.get("journal_code", "")
+    journal = values.get("bank_journal_id", "")
     if journal and len(journal.replace("-", "")) != 32:
-        return {"journal_code": N_("Een SnelStart-id ziet eruit als 8-4-4-4-12 tekens.")}
+        return {"bank_journal_id": N_("Een SnelStart-id ziet eruit als 8-4-4-4-12 tekens.")}
     return {}
 
 
