@@ -403,6 +403,7 @@ def run(port: int, seed: int = 1, subscription_key: str | None = None,
         f"  Overzicht:      {server.url}/_emulator/",
         f"  Administratie:  {adm['name']}",
         f"  Koppelsleutel:  {emulator.key_for()}",
+        *([f"  Ook geldig:     {client_key}"] if client_key else []),
     ]), flush=True)
     try:
         while True:

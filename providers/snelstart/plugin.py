@@ -108,7 +108,7 @@ PLUGIN = LedgerPlugin(
                              "wij de betaling alleen vast als document bij de verkoopboeking."),
     key_help_template="connect/snelstart_key.html",
     demo=DemoHook(start=start_emulator, base_url_setting="SNELSTART_BASE_URL",
-                  default_port=5004, port_option="--snelstart-port", run=run_emulator,
+                  default_port=5005, port_option="--snelstart-port", run=run_emulator,
                   views_hint="/_emulator/   SnelStart: the koppelsleutel to paste, our "
                              "documents and bank bookings; mark paid"),
 )
