@@ -173,3 +173,22 @@ def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world
         assert case.state == "closed" and case.invoice.status == "paid"
     closing = [d for d in emulator.documents(booking=booking) if d["id"] != document["id"]]
     assert len(closing) == 1 and re.search(r"betaald", _pdf_text(closing[0]["content"]))
+
+
+def test_a_withdrawn_key_asks_for_a_reconnect_on_the_settings_page(snelstart_world):
+    services, emulator = snelstart_world
+    key = emulator.key_for()
+    company_id = _connect_with_key(services, key)
+    assert sync_company(services, company_id).outcome == "ok"
+    requests_before = emulator.token_requests
+    assert sync_company(services, company_id).outcome == "ok"
+    assert emulator.token_requests == requests_before  # the stored token is reused
+    emulator.revoke_key(key)  # the creditor withdrew the koppelsleutel in SnelStart
+    assert sync_company(services, company_id).outcome != "ok"
+    with services.db.session() as db:
+        grant = db.get(Company, company_id).connection.grant
+        assert grant.status == "reconnect_needed"
+    # Pasting a new key for the same administration connects it again.
+    emulator.add_client_key("nieuwe-koppelsleutel-0123456789abcdef")
+    assert _connect_with_key(services, "nieuwe-koppelsleutel-0123456789abcdef") == company_id
+    assert sync_company(services, company_id).outcome == "ok"
