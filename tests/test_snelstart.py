@@ -377,3 +377,10 @@ def test_stamps_keep_the_servers_form() -> None:
     assert bare.literal() == "2026-11-27T10:15:30.1234560"
     assert aware.literal() == "2026-11-27T10:15:30.1230000+01:00"
     assert bare.utc == datetime(2026, 11, 27, 9, 15, 30, 123456, tzinfo=UTC)
+
+
+def test_a_cursor_we_cannot_read_starts_over_instead_of_failing(snelstart: SnelStartWorld) -> None:
+    for value in ("not json", '{"inv": 12, "swept": "gisteren", "pass": {"skip": "x"}}'):
+        mirror = Mirror(cursor=value)
+        mirror.sync(snelstart.ledger())
+        assert set(mirror.invoices) == open_in_emulator(snelstart.emulator)

@@ -44,6 +44,13 @@ def _load(value: str | None) -> dict[str, Any]:
     return state if isinstance(state, dict) else {}
 
 
+def _progress(raw: Any) -> dict[str, Any] | None:
+    """Where a pass cut short stood; anything unreadable starts the pass over."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("skip"), int) or raw["skip"] < 0:
+        return None
+    return raw
+
+
 def _stamp(raw: Any) -> Stamp | None:
     return Stamp.parse(raw) if isinstance(raw, str) else None
 
@@ -73,17 +80,16 @@ class Feed:
         started = self.now()
         relations_mark = self._relations(run, _stamp(state.get("rel")))
         yield from self._known_debtors(run, state)
-        progress = state.get("pass") if isinstance(state.get("pass"), dict) else None
-        swept = state.get("swept")
-        sweep = progress["sweep"] if progress else (
-            state.get("inv") is None or not isinstance(swept, str)
-            or started - datetime.fromisoformat(swept) >= self.sweep_every)
-        since = _stamp(progress["from"]) if progress else (
-            None if sweep else _stamp(state.get("inv")).minus(OVERLAP))  # type: ignore[union-attr]
-        skip = int(progress["skip"]) if progress else 0
+        progress = _progress(state.get("pass"))
+        mark = _stamp(state.get("inv"))
+        if progress:  # a pass cut short: go on where it stood
+            sweep, since = bool(progress.get("sweep")), _stamp(progress.get("from"))
+            skip, newest = progress["skip"], later(_stamp(progress.get("max")), mark)
+        else:
+            sweep = mark is None or self._sweep_due(state.get("swept"), started)
+            since = None if sweep or mark is None else mark.minus(OVERLAP)
+            skip, newest = 0, mark
         whole = skip == 0  # a sweep read whole in this run may judge deletions
-        newest = _stamp(progress.get("max")) if progress else None
-        newest = later(newest, _stamp(state.get("inv")))
         while True:
             rows = self.list_page("/verkoopfacturen", modified_since(since), skip)
             skip += len(rows)
@@ -97,7 +103,8 @@ class Feed:
                 yield self._with_cursor(page, {**state, "pass": progress})
                 continue
             final = {k: v for k, v in state.items() if k != "pass"}
-            final["inv"] = newest.dump() if newest else started.isoformat()
+            # No invoice yet: no watermark, so the next run lists everything again (one call).
+            final["inv"] = newest.dump() if newest else None
             if relations_mark is not None:
                 final["rel"] = relations_mark.dump()
             if sweep:
@@ -108,6 +115,13 @@ class Feed:
             if page.invoices or page.debtors or page.deleted or final != state:
                 yield self._with_cursor(page, final)
             return
+
+    def _sweep_due(self, swept: Any, now: datetime) -> bool:
+        try:
+            last = datetime.fromisoformat(swept) if isinstance(swept, str) else None
+        except ValueError:
+            last = None
+        return last is None or now - last >= self.sweep_every
 
     # -- relations ------------------------------------------------------------------------
 
