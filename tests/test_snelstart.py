@@ -336,6 +336,16 @@ def test_429_honours_retry_after_and_blocks_the_budget() -> None:
         finish(world)
 
 
+def test_a_spent_call_quota_is_a_wait_not_a_missing_permission(snelstart: SnelStartWorld) -> None:
+    snelstart.emulator.inject_error(
+        "GET", "/v2/verkoopfacturen", status=403,
+        message="Out of call volume quota. Quota will be replenished in 00:05:00.")
+    started = datetime.now(UTC)
+    with pytest.raises(RateLimited) as caught:
+        snelstart.ledger().invoice(snelstart.emulator.invoice_ids()[0])
+    assert started + timedelta(minutes=4) < caught.value.retry_at < started + timedelta(minutes=6)
+
+
 def test_emulator_refuses_top_above_500_and_takes_both_literal_styles(
         snelstart: SnelStartWorld) -> None:
     token = snelstart.provider.exchange_key(snelstart.emulator.key_for()).access_token

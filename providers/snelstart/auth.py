@@ -70,19 +70,6 @@ def _json(response: requests.Response) -> object:
         return None
 
 
-def interpret_401(response: requests.Response) -> ReconnectRequired | None:
-    """Azure API Management refuses a missing or wrong subscription key with a 401 too. That
-    key is ours (a setting), not the creditor's: no reconnect, no token refresh; the call
-    waits (Transient, nothing was processed) until the setting is fixed."""
-    try:
-        message = response.json().get("message")
-    except (ValueError, AttributeError):
-        return None
-    if isinstance(message, str) and "subscription key" in message.lower():
-        raise Transient("SnelStart refused our subscription key (SNELSTART_SUBSCRIPTION_KEY)")
-    return None
-
-
 class KeyTokens:
     """A :class:`~providers.base.TokenSource` straight from a key, cached in memory.
 

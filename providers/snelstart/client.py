@@ -28,7 +28,7 @@ from providers.base import (
 )
 from providers.http import ApiClient, write_once
 from providers.snelstart import documents, mapping
-from providers.snelstart.auth import interpret_401
+from providers.snelstart.apim import interpret_401, observe_quota
 from providers.snelstart.feed import PAGE, Feed
 from providers.snelstart.odata import Stamp, modified_since
 
@@ -47,7 +47,8 @@ class SnelStartLedger:
         self.tenant_id = administration_id
         self.api = ApiClient(provider.base_url, tokens, budget=provider.budget,
                              budget_key=administration_id, timeout=provider.timeout,
-                             session=provider.session, interpret_401=interpret_401)
+                             session=provider.session, interpret_401=interpret_401,
+                             observe=observe_quota)
         self.feed = Feed(self._list_page, self._relation, now=provider.now,
                          sweep_every=provider.sweep_every)
 

@@ -37,6 +37,7 @@ class Fault:
     times: int
     status: int = 500
     seconds: float = 0.0
+    message: str = "Injected fault"
 
 
 @dataclass
@@ -150,10 +151,12 @@ class SnelStartEmulator:
     # -- faults, rate limit, calls --------------------------------------------------------
 
     def inject_error(self, method: str, path_contains: str, status: int = 500,
-                     times: int = 1) -> None:
-        """Answer matching requests with ``status`` without processing them."""
+                     times: int = 1, message: str = "Injected fault") -> None:
+        """Answer matching requests with ``status`` (and API Management's body with
+        ``message``) without processing them."""
         with self.lock:
-            self._faults.append(Fault(method.upper(), path_contains, times, status))
+            self._faults.append(Fault(method.upper(), path_contains, times, status,
+                                      message=message))
 
     def inject_lost_answer(self, method: str, path_contains: str, times: int = 1) -> None:
         """Process matching requests, then drop the connection: the answer is lost."""
@@ -337,7 +340,7 @@ class SnelStartEmulator:
         fault = self.take_fault("error", method, request.path)
         if fault is not None:
             return self.respond(fault.status, {"statusCode": fault.status,
-                                               "message": "Injected fault"})
+                                               "message": fault.message})
         try:
             with self.lock:
                 status, body = self.handlers.dispatch(method, rest, token.administration_id)

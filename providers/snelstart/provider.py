@@ -23,7 +23,8 @@ from providers.base import (
 )
 from providers.http import DEFAULT_TIMEOUT, ApiClient, RateBudget
 from providers.snelstart import mapping
-from providers.snelstart.auth import KeyTokens, interpret_401, request_token
+from providers.snelstart.apim import interpret_401, observe_quota
+from providers.snelstart.auth import KeyTokens, request_token
 from providers.snelstart.client import SnelStartLedger
 from providers.snelstart.feed import SWEEP_EVERY
 
@@ -107,7 +108,7 @@ class SnelStartProvider:
     def list_tenants(self, tokens: TokenSource) -> list[Tenant]:
         """A key opens exactly one administration: the one ``/companyInfo`` describes."""
         api = ApiClient(self.base_url, tokens, timeout=self.timeout, session=self.session,
-                        interpret_401=interpret_401)
+                        interpret_401=interpret_401, observe=observe_quota)
         try:
             info = api.request("GET", "/companyInfo").json()
         except Rejected as exc:
