@@ -35,7 +35,7 @@ from providers.snelstart.odata import Stamp, modified_since
 if TYPE_CHECKING:
     from providers.snelstart.provider import SnelStartProvider
 
-BOOKINGS_LOOKBACK = timedelta(days=3)  # how far back a lost bank booking is looked for
+BOOKINGS_LOOKBACK = timedelta(days=14)  # a retry after a lost answer comes within days
 MAX_DESCRIPTION = 250  # omschrijving on a bank booking
 BANK_JOURNAL = "bank_journal_id"  # the payment setting (PaymentField) naming the journal
 
