@@ -394,3 +394,15 @@ def test_a_cursor_we_cannot_read_starts_over_instead_of_failing(snelstart: SnelS
         mirror = Mirror(cursor=value)
         mirror.sync(snelstart.ledger())
         assert set(mirror.invoices) == open_in_emulator(snelstart.emulator)
+
+
+def test_a_change_committed_just_before_the_watermark_is_still_seen(
+        snelstart: SnelStartWorld) -> None:
+    emu, mirror = snelstart.emulator, Mirror()
+    newest = emu.create_invoice(emu.customer_ids()[0], Decimal("10.00"))
+    mirror.sync(snelstart.ledger())
+    # Committed after our poll, stamped five minutes before the newest record we saw.
+    late = emu.create_invoice(emu.customer_ids()[1], Decimal("20.00"))
+    late["modifiedOn"] = newest["modifiedOn"] - timedelta(minutes=5)
+    mirror.sync(snelstart.ledger())
+    assert late["id"] in mirror.invoices
