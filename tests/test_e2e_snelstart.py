@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import holidays
 import pytest
@@ -72,11 +73,11 @@ def _paste(browser: requests.Session, url: str, key: str) -> requests.Response:
                         data={"csrf_token": csrf_token(page.text), "key": key})
 
 
-def _connect_with_key(services, key: str) -> str:
+def _connect_with_key(services, key: str, browser: requests.Session | None = None) -> str:
     """On our connect page: the explanation, a wrong key refused in place, then the right one
     (pasted with the line break copying adds), the administration chosen, the settings page."""
     url = services.settings.public_url
-    browser = requests.Session()
+    browser = browser if browser is not None else requests.Session()
     page = browser.get(f"{url}/connect/snelstart", timeout=30)
     assert "Waar vindt u de koppelsleutel?" in page.text and "SnelStart Web" in page.text
     refused = _paste(browser, url, "dit-is-geen-koppelsleutel")
@@ -110,7 +111,8 @@ def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world
     emulator.create_invoice(emulator.customer_ids()[1], "99.00", overdue_days=-20)  # not due
 
     # 1. Connect with the koppelsleutel; the worker makes the first sync.
-    company_id = _connect_with_key(services, emulator.key_for())
+    browser = requests.Session()
+    company_id = _connect_with_key(services, emulator.key_for(), browser)
     with services.db.session() as db:
         company = db.get(Company, company_id)
         assert company.name == emulator.adm()["name"]
@@ -173,6 +175,32 @@ def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world
         assert case.state == "closed" and case.invoice.status == "paid"
     closing = [d for d in emulator.documents(booking=booking) if d["id"] != document["id"]]
     assert len(closing) == 1 and re.search(r"betaald", _pdf_text(closing[0]["content"]))
+
+    # 4. A bank journal chosen from SnelStart's list; a payment registered on our invoice page
+    #    is booked once, although the answer to the first booking is lost.
+    url = services.settings.public_url
+    company_page = browser.get(f"{url}/companies/{company_id}", timeout=30).text
+    journals = re.findall(r'<option value="([0-9a-f-]{36})"[^>]*>([^<]*)</option>', company_page)
+    assert [label for _, label in journals] == ["1100 Bank ING"]  # active bank journals only
+    saved = browser.post(f"{url}/companies/{company_id}/payment-settings", timeout=30, data={
+        "csrf_token": csrf_token(company_page), "bank_journal_id": journals[0][0]})
+    assert "Opgeslagen." in saved.text
+    other = next(i for i in emulator.invoice_ids(open_only=True) if i != target["id"])
+    with services.db.session() as db:
+        local = db.scalars(select(Invoice.id).where(Invoice.external_id == other)).one()
+    invoice_url = f"{url}/companies/{company_id}/invoices/{local}"
+    form = browser.get(invoice_url, timeout=30).text
+    token = re.search(r'name="payment-submission" type="hidden" value="([\w-]+)"', form).group(1)
+    emulator.inject_lost_answer("POST", "/bankboekingen")
+    queued = browser.post(invoice_url, timeout=30, data={
+        "payment-csrf_token": csrf_token(form), "payment-submission": token,
+        "payment-amount": "40.00", "payment-paid_on": datetime.now(AMSTERDAM).date().isoformat()})
+    assert "Betaling staat klaar" in queued.text, queued.text[:2000]
+    with time_machine.travel(_at(day + timedelta(days=3), 11), tick=False):
+        writeback.process_outbox(services)
+    [booked] = emulator.bank_bookings()
+    assert booked["bedragOntvangen"] == 40.0 and booked["dagboek"]["id"] == journals[0][0]
+    assert emulator.raw_invoice(other)["openstaandSaldo"] == Decimal("59.00")
 
 
 def test_a_withdrawn_key_asks_for_a_reconnect_on_the_settings_page(snelstart_world):
