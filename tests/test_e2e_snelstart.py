@@ -198,6 +198,7 @@ def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world
     assert "Betaling staat klaar" in queued.text, queued.text[:2000]
     with time_machine.travel(_at(day + timedelta(days=3), 11), tick=False):
         writeback.process_outbox(services)
+    assert emulator.count_calls("GET", "/v2/bankboekingen") >= 1  # looked up, not booked again
     [booked] = emulator.bank_bookings()
     assert booked["bedragOntvangen"] == 40.0 and booked["dagboek"]["id"] == journals[0][0]
     assert emulator.raw_invoice(other)["openstaandSaldo"] == Decimal("59.00")
