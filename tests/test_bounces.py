@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from connector.bounces import BounceListener, import_path, parse_listen, process_bounce
 from connector.channels.dsn import BounceKind, NotABounce, parse_dsn, verp_delivery_id
-from connector.channels.letter import letters_waiting
+from connector.channels.print_queue import letters_waiting
 from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.collection.bounces import fallback_id
 from connector.collection.posting import letter_store

@@ -25,10 +25,10 @@ from email.utils import format_datetime, formataddr, make_msgid
 from urllib.parse import unquote, urlsplit
 
 from connector.channels.base import ChannelRejected, ChannelUncertain, OutgoingMessage
+from connector.channels.documents import PartnerIdentity, render_letter_pdf, render_stamp_pdf
 from connector.channels.dsn import verp_address
-from connector.channels.letter import PartnerIdentity, render_letter_pdf, render_stamp_pdf
 from connector.channels.stamp import StampFailed, stamp_invoice_pdf
-from connector.formatting import AMSTERDAM
+from connector.clock import AMSTERDAM
 
 log = logging.getLogger(__name__)
 

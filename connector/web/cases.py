@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.wrappers import Response
 
-from connector.channels.letter import render_letter_pdf, render_stamp_pdf
+from connector.channels.documents import render_letter_pdf, render_stamp_pdf
 from connector.clock import today_nl
 from connector.collection.actions import (
     HANDOVER_FROM,
@@ -36,7 +36,16 @@ from connector.collection.posting import PrintQueueError, letter_store
 from connector.collection.report import next_step
 from connector.collection.template_preview import PDF_TEMPLATES, build_preview
 from connector.formatting import short_day
-from connector.models import Case, Debtor, Delivery, Hold, HoldKind, Invoice, UsageLine
+from connector.models import (
+    Case,
+    Debtor,
+    Delivery,
+    DeliveryCase,
+    Hold,
+    HoldKind,
+    Invoice,
+    UsageLine,
+)
 from connector.partner import current_partner
 from connector.web.access import (
     actor,
@@ -301,8 +310,7 @@ def case_console(db: Session, case: Case, steps: list[Delivery], holds: list[Hol
     start = case.next_step + (1 if planned is not None else 0)
     upcoming = ([] if case.state in ("closed", "handed_over")
                 else list(enumerate(policy_steps[start:], start=start + 1)))
-    for delivery in steps:
-        _loaded = [link.case.invoice for link in delivery.cases]
+    _load_invoices(db, steps)
     return {
         "planned": planned,
         "fees": _step_fees(db, case, steps),
@@ -311,6 +319,15 @@ def case_console(db: Session, case: Case, steps: list[Delivery], holds: list[Hol
         "can_handover": case.state in [s.value for s in HANDOVER_FROM],
         "subjects": [case.id, case.debtor_id, *(d.id for d in steps), *(h.id for h in holds)],
     }
+
+
+def _load_invoices(db: Session, steps: list[Delivery]) -> None:
+    """Load each step's cases and invoices into the session now (one query per level): the
+    page that lists them is rendered after the session closes."""
+    if steps:
+        db.scalars(select(Delivery).where(Delivery.id.in_([d.id for d in steps])).options(
+            selectinload(Delivery.cases).selectinload(DeliveryCase.case)
+            .selectinload(Case.invoice))).all()
 
 
 def _step_fees(db: Session, case: Case, steps: list[Delivery]) -> dict[str, Decimal]:

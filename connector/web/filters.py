@@ -1,7 +1,7 @@
 """Template filters for money, dates and stored codes on pages, in the UI's language.
 
-Pages follow the UI locale (nl → nl_NL, en → en_GB). Messages and letters do not use these:
-they call ``connector.formatting`` directly (always Dutch formatting) in their own Jinja
+Pages follow the UI locale (nl → nl_NL, en → en_GB); the formatters themselves are
+``connector.formatting``'s. Messages and letters call those directly in their own Jinja
 environments, because a debtor's language is decided per debtor, not per UI.
 """
 
@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
 from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -237,32 +235,24 @@ def debtor_answer(value: str | None) -> str:
 
 
 def money(value: Decimal | None, currency: str = "EUR") -> str:
-    if value is None:
-        return "–"
-    return format_currency(value, currency, locale=format_locale())
+    return formatting.money(value, currency, format_locale())
 
 
 def day(value: date | None) -> str:
-    return format_date(value, "d MMM yyyy", locale=format_locale()) if value else "–"
+    return formatting.day(value, format_locale())
 
 
 def long_day(value: date | None) -> str:
-    return format_date(value, "EEEE d MMMM yyyy", locale=format_locale()) if value else "–"
+    return formatting.long_day(value, format_locale())
 
 
 def moment(value: datetime | None) -> str:
-    if value is None:
-        return "–"
-    return format_datetime(value.astimezone(formatting.AMSTERDAM), "d MMM yyyy HH:mm",
-                           locale=format_locale())
+    return formatting.moment(value, format_locale())
 
 
 def hour_minute(value: datetime | None) -> str:
     """A time of day on the Dutch clock, for "volgende ronde 13:15"."""
-    if value is None:
-        return "–"
-    return format_datetime(value.astimezone(formatting.AMSTERDAM), "HH:mm",
-                           locale=format_locale())
+    return formatting.hour_minute(value, format_locale())
 
 
 def register(app: Flask) -> None:
