@@ -43,6 +43,7 @@ def build_channels(settings: Settings, partner: PartnerIdentity | None = None,
         from connector.channels.letter import LetterChannel
         from connector.channels.letter_db import DbLetterStore
         from connector.channels.print_queue import FileLetterStore
+        from connector.channels.sent_pdfs import SentPdfStore
 
         partner = partner or partner_identity(settings)
         bounces = settings.bounce_address
@@ -50,7 +51,8 @@ def build_channels(settings: Settings, partner: PartnerIdentity | None = None,
                              bounce_address=bounces)
         channels["email"] = email
         channels["stamp"] = StampChannel(settings.smtp_url, settings.mail_from, partner=partner,
-                                         bounce_address=bounces)
+                                         bounce_address=bounces,
+                                         sent_pdfs=SentPdfStore(db) if db is not None else None)
         store = (DbLetterStore(db) if db is not None
                  else FileLetterStore(settings.letter_dir))
         channels["letter"] = LetterChannel(store, partner, email)

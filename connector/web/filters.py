@@ -19,6 +19,7 @@ from sqlalchemy import select
 from connector import formatting
 from connector.models import Connection
 from connector.web.access import services
+from connector.web.bounce_words import BOUNCE_KINDS, bounce_text, for_viewer
 from connector.web.i18n import format_locale
 from connector.web.ledgers import connect_links, connect_slug, platform, plugin_for_key
 from providers.base import Capabilities
@@ -169,8 +170,11 @@ def _capabilities(provider: str | None) -> Capabilities:
 def event_text(event: object, provider: str | None) -> str:
     """An event's message as the page shows it. The log says "reminders paused" when a case
     starts; on a platform that cannot pause them (capability) that would be untrue, so the
-    page says what the creditor must do instead."""
+    page says what the creditor must do instead. A bounce says why in words, not in SMTP
+    codes (see connector.web.bounce_words)."""
     kind = getattr(event, "kind", "")
+    if kind in BOUNCE_KINDS:
+        return bounce_text(getattr(event, "message", ""), getattr(event, "data", None))
     if kind in ("writeback.pause.queued", "writeback.resume.queued") and not (
             pauses_own_reminders(provider)):
         name = platform(provider)
@@ -179,7 +183,7 @@ def event_text(event: object, provider: str | None) -> str:
                           "pauzeren: zet ze zelf uit voor deze debiteur", platform=name))
         return str(_l("Herinneringen van %(platform)s: zet ze zelf weer aan als u dat wilt",
                       platform=name))
-    return getattr(event, "message", "")
+    return for_viewer(getattr(event, "message", ""))
 
 
 ACTORS = {"system": _l("automatisch"), "creditor": _l("u"), "debtor": _l("debiteur")}
@@ -265,6 +269,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(company_label, "company_label")
     app.add_template_filter(actor_label, "actor_label")
     app.add_template_filter(event_text, "event_text")
+    app.add_template_filter(for_viewer, "for_viewer")
     app.add_template_global(pauses_own_reminders, "pauses_own_reminders")
     app.add_template_global(sends_own_reminder, "sends_own_reminder")
     app.add_template_global(own_reminder_label, "own_reminder_label")
