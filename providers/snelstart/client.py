@@ -9,10 +9,10 @@ description) and, after a lost answer, is looked up before it is made again.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from datetime import date, timedelta
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from providers.base import (
     InvoiceChangesPage,
@@ -22,18 +22,14 @@ from providers.base import (
     ReconnectRequired,
     Rejected,
     SyncCursor,
-    TokenSource,
     Transient,
     WebhookRegistration,
 )
-from providers.http import ApiClient, write_once
+from providers.context import LedgerContext
+from providers.http import write_once
 from providers.snelstart import documents, mapping
-from providers.snelstart.apim import interpret_401, observe_quota
-from providers.snelstart.feed import PAGE, Feed
+from providers.snelstart.feed import PAGE, SWEEP_EVERY, Feed
 from providers.snelstart.odata import Stamp, modified_since
-
-if TYPE_CHECKING:
-    from providers.snelstart.provider import SnelStartProvider
 
 BOOKINGS_LOOKBACK = timedelta(days=14)  # a retry after a lost answer comes within days
 MAX_DESCRIPTION = 250  # omschrijving on a bank booking
@@ -41,16 +37,14 @@ BANK_JOURNAL = "bank_journal_id"  # the payment setting (PaymentField) naming th
 
 
 class SnelStartLedger:
-    def __init__(self, provider: SnelStartProvider, administration_id: str,
-                 tokens: TokenSource) -> None:
-        self.provider = provider
-        self.tenant_id = administration_id
-        self.api = ApiClient(provider.base_url, tokens, budget=provider.budget,
-                             budget_key=administration_id, timeout=provider.timeout,
-                             session=provider.session, interpret_401=interpret_401,
-                             observe=observe_quota)
-        self.feed = Feed(self._list_page, self._relation, now=provider.now,
-                         sweep_every=provider.sweep_every)
+    def __init__(self, context: LedgerContext, *, now: Callable[[], datetime],
+                 sweep_every: timedelta = SWEEP_EVERY) -> None:
+        """``context`` frozen by the provider (it never reads its provider); ``now`` is the
+        clock document records and the sweep go by."""
+        self.tenant_id = context.tenant_id
+        self.api = context.api()
+        self.now = now
+        self.feed = Feed(self._list_page, self._relation, now=now, sweep_every=sweep_every)
 
     @property
     def api_calls(self) -> int:
@@ -144,7 +138,7 @@ class SnelStartLedger:
                     return str(row.get("id"))
             return None
 
-        pdf = documents.record_pdf(title, text, key, number, self.provider.now())
+        pdf = documents.record_pdf(title, text, key, number, self.now())
         body = {"content": base64.b64encode(pdf).decode("ascii"), "parentIdentifier": booking,
                 "fileName": documents.file_name(key), "readOnly": True}
 
@@ -182,7 +176,7 @@ class SnelStartLedger:
                                               "omschrijving": (number or key)[:MAX_DESCRIPTION],
                                               "credit": amount, "debet": Decimal("0")}],
         }
-        since = Stamp(self.provider.now() - BOOKINGS_LOOKBACK)
+        since = Stamp(self.now() - BOOKINGS_LOOKBACK)
 
         def find() -> str | None:
             skip = 0

@@ -14,7 +14,6 @@ import json
 import random
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -23,21 +22,19 @@ from typing import Any
 
 import flask
 
-from providers.emulator_server import LOST_ANSWER, EmulatorServer, drop_connection, fault_kind
+from providers.emulator_kit.calls import CallLog
+from providers.emulator_kit.faults import FaultInjection, Faults
+from providers.emulator_kit.ratelimit import RateLimiter, Window
+from providers.emulator_kit.server import (
+    EmulatorServer,
+    Serves,
+    run_exchange_hook,
+    serve_until_interrupted,
+)
 from providers.snelstart import emulator_data as data
 from providers.snelstart import emulator_views as views
+from providers.snelstart.emulator_data import DEMO_SUBSCRIPTION_KEY
 from providers.snelstart.emulator_handlers import ApiError, Handlers
-from providers.snelstart.plugin import DEMO_SUBSCRIPTION_KEY
-
-
-@dataclass
-class Fault:
-    method: str
-    path_contains: str
-    times: int
-    status: int = 500
-    seconds: float = 0.0
-    message: str = "Injected fault"
 
 
 @dataclass
@@ -47,7 +44,9 @@ class Token:
     expires_at: datetime
 
 
-class SnelStartEmulator:
+class SnelStartEmulator(FaultInjection, Serves):
+    server_name = "snelstart-emulator"
+
     def __init__(
         self,
         seed: int = 1,
@@ -64,7 +63,9 @@ class SnelStartEmulator:
         payment_moves_modified_on: bool = True,
     ) -> None:
         self._now_fn = now or (lambda: datetime.now(UTC))
-        self.lock = threading.RLock()
+        self.lock = self._lock = threading.RLock()  # the kit's helpers take ``_lock``
+        self.public_url: str | None = None
+        self.server: EmulatorServer | None = None
         self.subscription_key = subscription_key
         self.token_lifetime = token_lifetime
         self.rate_limit = rate_limit
@@ -82,9 +83,10 @@ class SnelStartEmulator:
         self.keys: dict[str, str] = {a["key"]: a["id"] for a in self.admins.values()}
         self.scopes_missing: set[str] = set()  # scopes the keys lack (403 on those calls)
         self._tokens: dict[str, Token] = {}
-        self._faults: list[Fault] = []
-        self._rate: dict[str, list[float]] = {}
-        self.calls: list[dict[str, Any]] = []
+        self.faults = Faults()
+        self._rate = RateLimiter()
+        self.call_log = CallLog()
+        self.calls = self.call_log.records
         self.token_requests = 0
         # (request, response) after every API or token exchange: the contract tests check them.
         self.exchange_hook: Callable[[flask.Request, flask.Response], None] | None = None
@@ -151,33 +153,12 @@ class SnelStartEmulator:
     # -- faults, rate limit, calls --------------------------------------------------------
 
     def inject_error(self, method: str, path_contains: str, status: int = 500,
-                     times: int = 1, message: str = "Injected fault") -> None:
-        """Answer matching requests with ``status`` (and API Management's body with
-        ``message``) without processing them."""
-        with self.lock:
-            self._faults.append(Fault(method.upper(), path_contains, times, status,
-                                      message=message))
-
-    def inject_lost_answer(self, method: str, path_contains: str, times: int = 1) -> None:
-        """Process matching requests, then drop the connection: the answer is lost."""
-        with self.lock:
-            self._faults.append(Fault(method.upper(), path_contains, times, LOST_ANSWER))
-
-    def inject_delay(self, method: str, path_contains: str, seconds: float,
-                     times: int = 1) -> None:
-        with self.lock:
-            self._faults.append(Fault(method.upper(), path_contains, times, 0, seconds))
-
-    def take_fault(self, kind: str, method: str, path: str) -> Fault | None:
-        with self.lock:
-            for fault in self._faults:
-                if (fault_kind(fault.status) == kind and fault.method == method
-                        and fault.path_contains in path and fault.times > 0):
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                    return fault
-        return None
+                     times: int = 1, body: Any = None, message: str = "Injected fault") -> None:
+        """Answer matching requests with ``status`` without processing them; the body is API
+        Management's ``{statusCode, message}`` unless ``body`` is given."""
+        self.faults.error(method, path_contains, status, times,
+                          body if body is not None else {"statusCode": status,
+                                                         "message": message})
 
     def rate_refusal(self, bucket: str) -> int | None:
         """Seconds to wait when ``bucket`` has used its calls for the window, else None."""
@@ -185,22 +166,17 @@ class SnelStartEmulator:
             return None
         now = self.now().timestamp()
         with self.lock:
-            calls = [t for t in self._rate.get(bucket, []) if t > now - self.rate_window]
-            self._rate[bucket] = calls
-            if len(calls) >= self.rate_limit:
-                return max(1, int(calls[0] + self.rate_window - now + 0.999))
-            calls.append(now)
-        return None
+            verdict = self._rate.take(bucket, now,
+                                      (Window(self.rate_limit, int(self.rate_window)),))
+        if verdict.exceeded is None:
+            return None
+        return max(1, int(verdict.exceeded.reset - now + 0.999))
 
     def count_calls(self, method: str | None = None, path_contains: str | None = None) -> int:
-        with self.lock:
-            return sum(1 for c in self.calls
-                       if (method is None or c["method"] == method.upper())
-                       and (path_contains is None or path_contains in c["path"]))
+        return self.call_log.count(method, path_contains)
 
     def reset_calls(self) -> None:
-        with self.lock:
-            self.calls.clear()
+        self.call_log.clear()
 
     # -- the ledger, for tests and views --------------------------------------------------
 
@@ -286,9 +262,6 @@ class SnelStartEmulator:
 
     # -- HTTP -----------------------------------------------------------------------------
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
-        return EmulatorServer(self, host, port, name="snelstart-emulator")
-
     def close(self) -> None:
         return None
 
@@ -304,15 +277,9 @@ class SnelStartEmulator:
         request = flask.request
         method, path = request.method, request.path
         response = self._guarded(method, rest)
-        with self.lock:
-            self.calls.append({"method": method, "path": path, "status": response.status_code,
-                               "query": request.query_string.decode(), "at": self.now()})
-        delay = self.take_fault("delay", method, path)
-        lost = self.take_fault("lost", method, path)
-        if delay is not None:
-            time.sleep(delay.seconds)
-        if lost is not None:
-            drop_connection(request.environ)
+        self.call_log.record({"method": method, "path": path, "status": response.status_code,
+                              "query": request.query_string.decode(), "at": self.now()})
+        self.faults.after_processing(method, path, request.environ)
         return response
 
     def _guarded(self, method: str, rest: str) -> flask.Response:
@@ -337,10 +304,9 @@ class SnelStartEmulator:
             return self.respond(429, {"statusCode": 429, "message":
                                       f"Rate limit is exceeded. Try again in {wait} seconds."},
                                 {"Retry-After": str(wait)})
-        fault = self.take_fault("error", method, request.path)
+        fault = self.faults.take("error", method, request.path)
         if fault is not None:
-            return self.respond(fault.status, {"statusCode": fault.status,
-                                               "message": fault.message})
+            return self.respond(fault.status, fault.body)
         try:
             with self.lock:
                 status, body = self.handlers.dispatch(method, rest, token.administration_id)
@@ -370,13 +336,8 @@ class SnelStartEmulator:
         @app.after_request
         def after(response: flask.Response) -> flask.Response:
             path = flask.request.path
-            hook = self.exchange_hook
-            if hook is not None and (path.startswith("/v2/") or path == "/b2b/token"):
-                try:
-                    hook(flask.request, response)
-                except Exception as exc:  # a broken checker must never break the API
-                    with self.lock:
-                        self.hook_errors.append(f"{type(exc).__name__}: {exc}")
+            if path.startswith("/v2/") or path == "/b2b/token":
+                run_exchange_hook(self, flask.request, response)
             return response
 
         return app
@@ -398,23 +359,15 @@ def run(port: int, seed: int = 1, subscription_key: str | None = None,
     if client_key:
         emulator.add_client_key(client_key)
     server = emulator.serve(host=host, port=port)
-    adm = emulator.adm()
-    print("\n".join([
+    serve_until_interrupted(server, [
         f"SnelStart-emulator draait op {server.url}",
         f"  API:            {server.url}/v2",
         f"  Token:          {server.url}/b2b/token",
         f"  Overzicht:      {server.url}/_emulator/",
-        f"  Administratie:  {adm['name']}",
+        f"  Administratie:  {emulator.adm()['name']}",
         f"  Koppelsleutel:  {emulator.key_for()}",
         *([f"  Ook geldig:     {client_key}"] if client_key else []),
-    ]), flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.shutdown()
+    ])
 
 
 __all__ = ["DEMO_SUBSCRIPTION_KEY", "EmulatorServer", "SnelStartEmulator", "run"]

@@ -28,6 +28,7 @@ CITIES = [("1012 AB", "Amsterdam"), ("3511 CD", "Utrecht"), ("9711 EF", "Groning
           ("5611 GH", "Eindhoven"), ("2511 JK", "Den Haag"), ("6811 LM", "Arnhem"),
           ("8011 NP", "Zwolle"), ("4811 RS", "Breda")]
 ADMINISTRATIONS = ["Bakkerij De Zon", "Van Dijk Techniek", "Groene Vingers Hoveniers"]
+DEMO_SUBSCRIPTION_KEY = "demo-snelstart-subscription-key"  # the emulator's, never SnelStart's
 NETHERLANDS = "00000000-0000-0000-0000-0000000000a1"  # a /landen id, as SnelStart refers to it
 
 

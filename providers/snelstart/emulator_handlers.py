@@ -13,15 +13,12 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import flask
 
 from providers.snelstart import emulator_data as data
 from providers.snelstart.emulator_odata import QueryError, compile_filter, paging
-
-if TYPE_CHECKING:
-    from providers.snelstart.emulator import SnelStartEmulator
 
 Result = tuple[int, Any]
 
@@ -43,7 +40,9 @@ def _ref(kind: str, value: str | None) -> dict[str, str] | None:
 
 
 class Handlers:
-    def __init__(self, emulator: SnelStartEmulator) -> None:
+    def __init__(self, emulator: Any) -> None:
+        """``emulator``: the SnelStartEmulator that owns these handlers (it imports this module,
+        so it is not named as a type here)."""
         self.emu = emulator
         self.routes: list[tuple[str, re.Pattern[str], str, Callable[..., Result]]] = [
             ("GET", re.compile(r"companyInfo"), "settings:read", self.company_info),

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import html
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import flask
 
 from providers.emulator_server import html_page
-
-if TYPE_CHECKING:
-    from providers.snelstart.emulator import SnelStartEmulator
 
 
 def _e(value: Any) -> str:
@@ -23,7 +20,7 @@ def _euro(value: Any) -> str:
     return f"€ {Decimal(str(value)):,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
 
 
-def register(app: flask.Flask, emu: SnelStartEmulator) -> None:
+def register(app: flask.Flask, emu: Any) -> None:
     def index() -> str:
         rows = "".join(
             f"<tr><td><a href='/_emulator/{_e(a['id'])}'>{_e(a['name'])}</a></td>"

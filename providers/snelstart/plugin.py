@@ -15,6 +15,7 @@ from providers.plugin import (
     PluginContext,
     Setting,
 )
+from providers.snelstart.emulator_data import DEMO_SUBSCRIPTION_KEY
 from providers.snelstart.provider import (
     AUTH_URL,
     BASE_URL,
@@ -24,7 +25,6 @@ from providers.snelstart.provider import (
 )
 
 KEY = "snelstart"
-DEMO_SUBSCRIPTION_KEY = "demo-snelstart-subscription-key"  # the emulator's, never SnelStart's
 SETTINGS = (
     Setting("SNELSTART_SUBSCRIPTION_KEY", DEMO_SUBSCRIPTION_KEY, secret=True, demo_default=True,
             help="our integration's subscription key from SnelStart's developer portal "

@@ -21,12 +21,14 @@ from providers.base import (
     WebhookEvent,
     WebhookRejected,
 )
+from providers.context import LedgerContext
 from providers.http import DEFAULT_TIMEOUT, ApiClient, RateBudget
 from providers.snelstart import mapping
 from providers.snelstart.apim import interpret_401, observe_quota
 from providers.snelstart.auth import KeyTokens, request_token
 from providers.snelstart.client import SnelStartLedger
 from providers.snelstart.feed import SWEEP_EVERY
+from providers.snelstart.odata import AMSTERDAM
 
 BASE_URL = "https://b2bapi.snelstart.nl/v2"
 AUTH_URL = "https://auth.snelstart.nl/b2b/token"
@@ -123,7 +125,11 @@ class SnelStartProvider:
         return [mapping.tenant(info)]
 
     def ledger(self, tenant_id: str, tokens: TokenSource) -> SnelStartLedger:
-        return SnelStartLedger(self, tenant_id, tokens)
+        context = LedgerContext(
+            tenant_id=tenant_id, tokens=tokens, base_url=self.base_url, session=self.session,
+            today=lambda: self.now().astimezone(AMSTERDAM).date(), budget=self.budget,
+            timeout=self.timeout, observe=observe_quota, interpret_401=interpret_401)
+        return SnelStartLedger(context, now=self.now, sweep_every=self.sweep_every)
 
     def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str],
                        secret: str) -> list[WebhookEvent]:
