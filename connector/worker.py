@@ -22,13 +22,13 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from connector import alerts, connections, leases, periodic, sync
 from connector.budgets import Lane, budget_lane
 from connector.clock import today_nl
 from connector.collection.engine import run_company
-from connector.models import Company, Connection, Grant, utcnow
+from connector.models import Company, Connection, Grant, SyncRun, utcnow
 from connector.services import Services
 from connector.writeback import process_outbox
 from providers.base import LedgerError
@@ -99,10 +99,17 @@ def sync_one(services: Services, company_id: str, worker: str | None = None) -> 
         log.warning("sync of company %s dropped: lease lost", company_id)
     except Exception:  # one company's bug must not stop the others
         log.exception("sync crashed for company %s", company_id)
+        now = utcnow()
         with services.db.session() as session:
             company = session.get(Company, company_id)
             company.sync_requested_at = None
-            company.next_sync_at = utcnow() + sync.RETRY_AFTER_ERROR
+            company.next_sync_at = now + sync.RETRY_AFTER_ERROR
+            # The history says what happened, instead of "running" for ever.
+            session.execute(update(SyncRun).where(
+                SyncRun.company_id == company_id, SyncRun.worker == worker,
+                SyncRun.outcome == "running",
+            ).values(outcome="error", finished_at=now,
+                     error="interne fout; nieuwe poging over enkele minuten"))
 
 
 def _sync_asked(services: Services, company_id: str) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 # ---------------------------------------------------------------------------------------------
 # Errors, split by what the caller must do.
@@ -408,6 +408,18 @@ class WebhookRejected(Exception):
     """A webhook delivery that is not genuine (bad or stale signature, unparseable body)."""
 
 
+class UnknownRegion(ValueError):
+    """A region code the platform has no service for."""
+
+
+@runtime_checkable
+class RegionalProvider(Protocol):
+    """A platform that runs a separate service per region (``LedgerPlugin.regions``): tokens
+    from one region do not work in another, so each grant is used through its own region."""
+
+    def for_region(self, region: str | None) -> Provider:
+        """The provider for ``region`` (None: the default); :class:`UnknownRegion` if none."""
+        ...
 
 
 class KeyProvider(Provider, Protocol):

@@ -599,10 +599,12 @@ def test_the_demo_keeps_the_letter_dir_of_the_environment(tmp_path, monkeypatch)
     monkeypatch.delenv("EXACT_ONLINE_BASE_URL", raising=False)
     own = tmp_path / "my-letters"
     settings = wire_demo(load_settings({"LETTER_DIR": str(own)}),
-                         moneybird_url="http://127.0.0.1:1", exact_url="http://127.0.0.1:2",
+                         emulator_urls={"moneybird": "http://127.0.0.1:1",
+                                        "exact_online": "http://127.0.0.1:2"},
                          smtp_port=25, twilio=TwilioEmulator(), twilio_url="http://127.0.0.1:3")
     assert settings.letter_dir == str(own)
-    assert settings.moneybird_base_url == "http://127.0.0.1:1"
+    assert settings.ledger("moneybird")["MONEYBIRD_BASE_URL"] == "http://127.0.0.1:1"
+    assert settings.ledger("exact_online")["EXACT_ONLINE_BASE_URL"] == "http://127.0.0.1:2"
 
 
 # 13. Headers, /metrics, logs ------------------------------------------------------------------

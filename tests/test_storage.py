@@ -13,6 +13,7 @@ from connector.config import Settings, load_settings
 from connector.crypto import DecryptionFailed, SecretBox, generate_key
 from connector.db import Database
 from connector.models import Base, Event, Grant
+from connector.platforms import build_registry
 
 
 def test_migrations_match_the_models(database_url):
@@ -60,9 +61,11 @@ def test_settings_from_environment():
     })
     assert settings.public_url == "https://pi.example"
     assert settings.token_encryption_keys == ("k1", "k2")
-    assert settings.moneybird_base_url == "http://127.0.0.1:5001"
+    assert build_registry(settings).get("moneybird").base_url == "http://127.0.0.1:5001"
     assert settings.session_cookie_secure
-    assert load_settings({}).moneybird_base_url == "https://moneybird.com"
+    assert load_settings({}).ledger("moneybird")["MONEYBIRD_BASE_URL"] == "https://moneybird.com"
+    assert load_settings({"EXACT_RATE_WINDOW": " 4 "}).ledger("exact_online")[
+        "EXACT_RATE_WINDOW"] == "4"
 
 
 def test_demo_secrets_refused_off_loopback():

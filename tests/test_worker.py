@@ -194,7 +194,7 @@ def test_connector_sync_takes_the_lease_and_refuses_a_company_held_by_a_worker(
     settings = services.settings
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", ",".join(settings.token_encryption_keys))
-    monkeypatch.setenv("MONEYBIRD_BASE_URL", settings.moneybird_base_url)
+    monkeypatch.setenv("MONEYBIRD_BASE_URL", settings.ledger("moneybird")["MONEYBIRD_BASE_URL"])
     monkeypatch.setenv("PUBLIC_URL", settings.public_url)
     leases.claim_company(services, "worker-1", company_id, timedelta(seconds=60))
     refused = CliRunner().invoke(main, ["sync", company_id])
@@ -283,3 +283,24 @@ def test_a_sync_whose_lease_was_taken_over_records_nothing(services, moneybird_e
         assert run.outcome == "interrupted"  # as the taking-over worker recorded it
         assert db.get(SyncState, company_id).last_success_at is None
         assert not db.scalars(select(Invoice)).first()
+
+
+def test_a_sync_that_crashes_in_our_code_is_recorded_as_an_error(services, moneybird_emulator,
+                                                                 monkeypatch):
+    """Not "running" for ever: the history says it failed, and the next try is planned."""
+    from connector import sync
+    from connector.models import SyncRun
+    from connector.worker import sync_one
+
+    company_id = connect_direct(services, moneybird_emulator)
+    leases.claim_company(services, "w1", company_id, timedelta(seconds=60))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(sync, "_apply", broken)
+    sync_one(services, company_id, "w1")
+    with services.db.session() as db:
+        [run] = db.scalars(select(SyncRun)).all()
+        assert run.outcome == "error" and run.finished_at is not None
+        assert db.get(Company, company_id).next_sync_at is not None
