@@ -66,10 +66,12 @@ class XeroApi(ApiClient):
              **kwargs: Any) -> requests.Response:
         """:meth:`ApiClient.request` with extra headers for this one call."""
         self._extra.headers = headers or {}
+        self._extra.problem = ""
         try:
             return self.request(method, path, **kwargs)
         except RateLimited as exc:
-            raise RateLimited(f"{exc} (Xero {getattr(self._extra, 'problem', '') or 'limit'})",
+            problem = getattr(self._extra, "problem", "")
+            raise RateLimited(f"{exc} (Xero: {problem})" if problem else str(exc),
                               retry_at=exc.retry_at) from None
         finally:
             self._extra.headers = {}

@@ -8,8 +8,10 @@ Sync (paged, resumable; every page carries the cursor that resumes after it):
    ``Statuses=AUTHORISED`` (open invoices; years of paid ones are not worth the calls) and sets
    the mark to when it began; later passes ask AUTHORISED, PAID, VOIDED and DELETED, so what was
    paid, credited or voided meanwhile closes its case.
-3. ``due``: open invoices that were not yet due when read get their online-invoice link (a call
-   each) once they fall due: ``GET /Invoices?IDs=…`` re-reads them.
+3. ``links``: open, due invoices get their online-invoice link (the payment link in our
+   letters; a call each), after every page that can open a case, 20 a page: ``GET
+   /Invoices?IDs=…`` re-reads them and each is handed out again with its link. Invoices not
+   yet due wait in the cursor (``later``) until they are.
 
 Paging is by the high-water mark, not by page number: each page asks again from the newest
 ``UpdatedDateUTC`` seen (less a second of overlap; duplicates are harmless), so an invoice
@@ -30,6 +32,7 @@ from providers.base import (
     InvoiceChangesPage,
     InvoiceRecord,
     InvoiceStatus,
+    LedgerError,
     PaymentSettings,
     Rejected,
     SyncCursor,
@@ -49,7 +52,7 @@ FIRST_PASS_MARGIN = timedelta(minutes=5)  # clock skew between us and Xero
 OPEN_STATUSES = "AUTHORISED"
 ALL_STATUSES = "AUTHORISED,PAID,VOIDED,DELETED"
 SALES_ONLY = 'Type=="ACCREC"'
-IDS_PER_CALL = 40  # Xero's URLs break near 52 GUIDs (Xero-Java #328)
+LINKS_PER_PAGE = 20  # invoices re-read by IDs (URLs break near 52 GUIDs, Xero-Java #328)
 NOTE_LIMIT = 4000  # History Details (UNCERTAIN: xero-mcp-server #133)
 KEY_LIMIT = 128  # Idempotency-Key
 CHOICE_FIELD = "financial_account_id"
@@ -135,44 +138,68 @@ class XeroLedger:
             statuses = OPEN_STATUSES if first else ALL_STATUSES
             for rows in self._pages(state, "invoices", "/Invoices", "Invoices",
                                     {"where": SALES_ONLY, "Statuses": statuses}):
-                records = [self._with_link(r, state) for r in rows
+                records = [self._track(mapping.invoice(r), state) for r in rows
                            if r.get("Type", mapping.SALES) == mapping.SALES]
                 if state["phase"] is None:
                     if first:
                         state["invoices"] = state.pop("first_pass_from")
-                    state["phase"] = "due"
+                    state["phase"] = "links"
                 yield InvoiceChangesPage(invoices=records, debtors=[], deleted=[],
                                          cursor=json.dumps(state))
-        if state["phase"] == "due":
-            yield from self._fallen_due(state)
+        if state["phase"] == "links":
+            yield from self._links(state)
 
-    def _with_link(self, row: dict[str, Any], state: dict[str, Any]) -> InvoiceRecord:
-        """The record, with its online-invoice link when it is open and due (see ``due``)."""
-        record = mapping.invoice(row)
+    def _track(self, record: InvoiceRecord, state: dict[str, Any]) -> InvoiceRecord:
+        """Note which open invoices need their online-invoice link: due ones now (``links``),
+        the others once due (``later``); closed ones need none."""
+        links: list[str] = state.setdefault("links", [])
         later: dict[str, str] = state.setdefault("later", {})
         later.pop(record.id, None)
-        if record.status != InvoiceStatus.OPEN:
-            return record
-        if record.due_date is not None and record.due_date > self.today():
-            later[record.id] = record.due_date.isoformat()
-            return record
-        return mapping.invoice(row, self.online_invoice_url(record.id))
+        if record.id in links:
+            links.remove(record.id)
+        if record.status == InvoiceStatus.OPEN:
+            if record.due_date is not None and record.due_date > self.today():
+                later[record.id] = record.due_date.isoformat()
+            else:
+                links.append(record.id)
+        return record
 
-    def _fallen_due(self, state: dict[str, Any]) -> Iterator[InvoiceChangesPage]:
+    def _links(self, state: dict[str, Any]) -> Iterator[InvoiceChangesPage]:
+        """The online-invoice links, a call each, after every page that can open a case: the
+        invoices are read again (IDS_PER_CALL a call) and handed out with their link."""
         today = self.today().isoformat()
-        while True:
-            later: dict[str, str] = state.setdefault("later", {})
-            due = sorted(i for i, d in later.items() if d <= today)[:IDS_PER_CALL]
-            if not due:
+        later: dict[str, str] = state.setdefault("later", {})
+        links: list[str] = state.setdefault("links", [])
+        for invoice_id in sorted(i for i, due in later.items() if due <= today):
+            del later[invoice_id]
+            links.append(invoice_id)
+        while links:
+            batch = links[:LINKS_PER_PAGE]
+            rows, _ = self._list("/Invoices", "Invoices", {"IDs": ",".join(batch)}, None)
+            found = {str(r.get("InvoiceID")) for r in rows}
+            records: list[InvoiceRecord] = []
+            stopped: LedgerError | None = None
+            for row in rows:
+                record = mapping.invoice(row)
+                if record.status == InvoiceStatus.OPEN:
+                    try:
+                        record = mapping.invoice(row, self.online_invoice_url(record.id))
+                    except LedgerError as exc:  # keep the links fetched so far
+                        stopped = exc
+                        break
+                records.append(record)
+            done = {r.id for r in records} | (set(batch) - found if stopped is None else set())
+            links[:] = [i for i in links if i not in done]
+            if not links:
                 state["phase"] = None
-                yield InvoiceChangesPage(invoices=[], debtors=[], deleted=[],
+            if records or stopped is None:
+                yield InvoiceChangesPage(invoices=records, debtors=[], deleted=[],
                                          cursor=json.dumps(state))
-                return
-            rows, _ = self._list("/Invoices", "Invoices", {"IDs": ",".join(due)}, None)
-            records = [self._with_link(r, state) for r in rows]
-            for gone in set(due) - {r.id for r in records}:
-                later.pop(gone, None)
-            yield InvoiceChangesPage(invoices=records, debtors=[], deleted=[],
+            if stopped is not None:
+                raise stopped
+        if state["phase"] is not None:
+            state["phase"] = None
+            yield InvoiceChangesPage(invoices=[], debtors=[], deleted=[],
                                      cursor=json.dumps(state))
 
     def _invoice_row(self, invoice_id: str) -> dict[str, Any]:

@@ -197,6 +197,13 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
             self._app_window.append(now)
             self._inflight[tenant] = self._inflight.get(tenant, 0) + 1
 
+    def use_calls(self, tenant: str, count: int) -> None:
+        """Another app of the organisation spends ``count`` calls of this minute and day."""
+        now = self._seconds()
+        with self._lock:
+            self._windows.setdefault(tenant, deque()).extend([now] * count)
+            self._days.setdefault(tenant, deque()).extend([now] * count)
+
     def _release_call(self, tenant: str) -> None:
         with self._lock:
             self._inflight[tenant] = max(0, self._inflight.get(tenant, 1) - 1)
