@@ -9,10 +9,12 @@ from __future__ import annotations
 from providers.exact_online import plugin as exact_online
 from providers.moneybird import plugin as moneybird
 from providers.plugin import LedgerPlugin
+from providers.xero import plugin as xero
 
 PLUGINS: tuple[LedgerPlugin, ...] = (
     moneybird.PLUGIN,
     exact_online.PLUGIN,
+    xero.PLUGIN,
 )
 
 

@@ -1,0 +1,140 @@
+"""Xero end to end over loopback: connect through Xero's consent and the organisation choice,
+the first sync by the worker, a step's note in the invoice's History exactly once after a lost
+answer, a payment in Xero that reaches us by signed webhook and closes the case within 5 s,
+with a History note saying so."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import requests
+from sqlalchemy import func, select
+
+from connector.models import Case, Connection, Invoice, LedgerWrite, SyncRun
+from connector.worker import Worker
+from tests.helpers import csrf_token, go_live, hidden_fields, wait_until
+
+pytest_plugins = ["tests.fixtures_xero"]
+
+
+def _runs(services, company_id: str) -> list[SyncRun]:
+    with services.db.session() as db:
+        return list(db.scalars(select(SyncRun).where(SyncRun.company_id == company_id)))
+
+
+def _invoice(services, external_id: str) -> Invoice:
+    with services.db.session() as db:
+        return db.scalars(select(Invoice).where(Invoice.external_id == external_id)).one()
+
+
+def connect(services, emulator, tenant: str) -> tuple[requests.Session, str]:
+    """/connect/xero → Xero's consent (one organisation) → callback → choose → company."""
+    app = services.settings.public_url
+    browser = requests.Session()
+    consent = browser.get(f"{app}/connect/xero", timeout=30)
+    assert consent.url.startswith(f"{emulator.public_url}/identity/connect/authorize")
+    assert "accounting.invoices" in consent.text and "offline_access" in consent.text
+    form = hidden_fields(consent.text)
+    chooser = browser.post(f"{emulator.public_url}/identity/connect/authorize",
+                           data={**form, "decision": "approve", "tenant": [tenant]}, timeout=60)
+    assert chooser.url == f"{app}/connect/choose", chooser.url
+    assert emulator.orgs[tenant]["Name"] in chooser.text
+    others = [t for t in emulator.tenant_ids() if t != tenant]
+    assert all(emulator.orgs[t]["Name"] not in chooser.text for t in others)
+    page = browser.post(f"{app}/connect/choose", timeout=60,
+                        data={"csrf_token": csrf_token(chooser.text), "tenants": [tenant]})
+    assert page.status_code == 200, page.text[:500]
+    company_id = re.search(r"/companies/([0-9a-f]{32})$", page.url).group(1)
+    return browser, company_id
+
+
+def test_connect_sync_note_payment_by_webhook(make_services, make_xero_emulator):
+    emulator = make_xero_emulator()
+    services = make_services(ledger={"xero": {"XERO_BASE_URL": emulator.public_url}},
+                             engine_interval_seconds=1, outbox_interval_seconds=0.5)
+    tenant = emulator.tenant_ids()[0]
+    browser, company_id = connect(services, emulator, tenant)
+    with services.db.session() as db:
+        connection = db.scalars(select(Connection)).one()
+        assert connection.provider == "xero" and connection.tenant_id == tenant
+        assert connection.webhook_id  # the Xero connection, deleted on disconnect
+        connection_id = connection.id
+    # Xero's webhooks are the app's (one URL in the developer portal): here, this connection's.
+    emulator.webhook_urls[tenant] = (f"{services.settings.public_url}/webhooks/xero/"
+                                     f"{connection_id}")
+    go_live(services, company_id)
+    worker = Worker(services)
+    worker.start()
+    try:
+        # 1. The first sync by the worker mirrors every open sales invoice.
+        expected = {r["InvoiceID"] for r in emulator.open_invoices(tenant)}
+        wait_until(lambda: any(r.outcome == "ok" for r in _runs(services, company_id)),
+                   timeout=90)
+        with services.db.session() as db:
+            mirrored = set(db.scalars(select(Invoice.external_id).where(
+                Invoice.company_id == company_id, Invoice.status == "open")))
+        assert mirrored == expected
+        due = next(r for r in emulator.open_invoices(tenant)
+                   if r["DueDate"] < emulator.now().date() and r["CurrencyCode"] == "EUR")
+        assert _invoice(services, due["InvoiceID"]).payment_url.endswith(due["InvoiceID"])
+
+        # 2. A note on a case's invoice lands in its History once, although Xero's first
+        #    answer to it is lost (and the form is posted twice).
+        def active_case() -> Case | None:
+            with services.db.session() as db:
+                return db.scalars(select(Case).join(Invoice, Case.invoice_id == Invoice.id)
+                                  .where(Case.state == "active", Invoice.currency == "EUR")
+                                  .order_by(Invoice.number)).first()
+
+        case = wait_until(active_case, timeout=60)
+        with services.db.session() as db:
+            invoice = db.get(Invoice, case.invoice_id)
+        target = invoice.external_id
+        invoice_url = f"{services.settings.public_url}/companies/{company_id}/invoices/{invoice.id}"
+        emulator.inject_lost_answer("PUT", "/History")
+        form = browser.get(invoice_url, timeout=30).text
+        token = re.search(r'name="note-submission" type="hidden" value="([\w-]+)"',
+                          form).group(1)
+        for _ in range(2):
+            browser.post(invoice_url, timeout=30, data={
+                "note-csrf_token": csrf_token(form), "note-submission": token,
+                "note-text": "Pre-incasso: laatste herinnering verstuurd"})
+
+        def note_key() -> str | None:
+            with services.db.session() as db:
+                return db.scalars(select(LedgerWrite.key).where(
+                    LedgerWrite.invoice_id == invoice.id, LedgerWrite.kind == "note",
+                    LedgerWrite.state == "done")).first()
+
+        key = wait_until(note_key, timeout=60)
+        ours = [n for n in emulator.history(tenant, target) if key in n]
+        assert len(ours) == 1 and "laatste herinnering verstuurd" in ours[0]
+        assert emulator.count_calls("PUT", "/History") >= 1
+
+        # 3. The debtor pays in Xero (the online invoice): a signed webhook → case closed.
+        emulator.pay_invoice(tenant, target)
+        started = time.monotonic()
+        wait_until(lambda: _invoice(services, target).status == "paid", timeout=5)
+        assert time.monotonic() - started < 5
+
+        def closed() -> bool:
+            with services.db.session() as db:
+                return db.get(Case, case.id).state == "closed"
+
+        wait_until(closed, timeout=30)
+        wait_until(lambda: any("betaald" in n for n in emulator.history(tenant, target)[-2:]),
+                   timeout=30)
+        assert any(d["status"] == 200 for d in emulator.deliveries)
+    finally:
+        worker.stop()
+    with services.db.session() as db:
+        notes = db.scalar(select(func.count()).select_from(LedgerWrite).where(
+            LedgerWrite.invoice_id == case.invoice_id, LedgerWrite.state == "done"))
+    assert notes >= 2
+
+    # 4. Disconnect deletes the organisation's connection in Xero.
+    page = browser.get(f"{services.settings.public_url}/companies/{company_id}").text
+    browser.post(f"{services.settings.public_url}/companies/{company_id}/disconnect",
+                 data={"csrf_token": csrf_token(page)}, timeout=30)
+    assert emulator.disconnected(tenant)
