@@ -12,7 +12,8 @@ Normalisations (none loosens a schema):
    (``x-basepath`` https://api.xero.com; every SDK and Xero's docs use lower case).
 3. ``Connection.createdDateUtc``/``updatedDateUtc`` are typed ``date-time`` but the document's
    own example (and Xero) writes them without a zone (``2019-12-07T18:46:19.5165400``), which
-   RFC 3339 refuses: they are checked against that shape instead (SPEC_FIXES).
+   RFC 3339 refuses: they are checked against that shape instead (SPEC_FIXES). The same holds
+   for the webhooks' ``eventDateUtc`` (the document's example: ``2025-12-02T00:44:09.923``).
 4. ``GET /Invoices/{InvoiceID}`` with ``Accept: application/pdf`` is matched to the document's
    pseudo-path ``/Invoices/{InvoiceID}/pdf`` (its ``x-path`` is ``/Invoices/{InvoiceID}``).
 
@@ -77,7 +78,12 @@ def _spec(name: str) -> OpenAPI:
 def webhook_schema() -> dict[str, Any]:
     with _lock:
         if "webhooks" not in _cache:
-            _cache["webhooks"] = _load(WEBHOOKS)
+            spec = _load(WEBHOOKS)
+            # CreditNoteWebhookEvent refers to this one's event ($ref), so one fix serves both.
+            event = spec["components"]["schemas"]["WebhookEvent"]["properties"]["events"]
+            event["items"]["properties"]["eventDateUtc"] = {
+                **_ZONELESS, "description": "zone-less UTC (see above)"}
+            _cache["webhooks"] = spec
         return _cache["webhooks"]
 
 
