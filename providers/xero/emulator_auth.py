@@ -110,10 +110,11 @@ class AuthMixin:
     def register_token(self: Any, token: str) -> None:
         """A fixed access token for every organisation (the CLI's ``--token``)."""
         with self._lock:
-            grant = Grant(self.client_id, frozenset(KNOWN_SCOPES), "fixed", fixed=True)
-            self._access[token] = Access(token, grant, None, "fixed")
+            event = str(uuid.uuid4())
+            grant = Grant(self.client_id, frozenset(KNOWN_SCOPES), event, fixed=True)
+            self._access[token] = Access(token, grant, None, event)
             for tenant_id in self.orgs:
-                self._connect(tenant_id, "fixed")
+                self._connect(tenant_id, event)
 
     def expire_access_tokens(self: Any) -> None:
         """Every access token expires now (a client must refresh)."""
