@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import requests
 from sqlalchemy import func, select
@@ -108,6 +109,7 @@ def test_connect_sync_note_payment_by_webhook(make_services, make_xero_emulator)
                     LedgerWrite.state == "done")).first()
 
         key = wait_until(note_key, timeout=60)
+        assert emulator.faults_left() == 0
         ours = [n for n in emulator.history(tenant, target) if key in n]
         assert len(ours) == 1 and "laatste herinnering verstuurd" in ours[0]
         assert emulator.count_calls("PUT", "/History") >= 1
@@ -138,3 +140,62 @@ def test_connect_sync_note_payment_by_webhook(make_services, make_xero_emulator)
     browser.post(f"{services.settings.public_url}/companies/{company_id}/disconnect",
                  data={"csrf_token": csrf_token(page)}, timeout=30)
     assert emulator.disconnected(tenant)
+
+
+def test_a_step_carries_the_online_invoice_link_and_its_note_lands_once(make_services,
+                                                                        make_xero_emulator):
+    """The stamp step goes out (Xero's own PDF, stamped), the debtor's page links to Xero's
+    online invoice, and the step's note reaches History once although an answer is lost."""
+    import time_machine
+
+    from connector import writeback
+    from connector.collection.cases import settings_for
+    from connector.collection.engine import run_company
+    from connector.debtor_page.links import url_for_delivery
+    from connector.models import Delivery
+    from connector.sync import sync_company
+
+    emulator = make_xero_emulator()
+    services = make_services(ledger={"xero": {"XERO_BASE_URL": emulator.public_url}})
+    tenant = emulator.tenant_ids()[0]
+    _, company_id = connect(services, emulator, tenant)
+    with services.db.session() as db:
+        settings_for(db, company_id).sender = {
+            "name": "Bakkerij Zonneveld B.V.", "iban": "NL91ABNA0417164300",
+            "email": "debiteuren@zonneveld.example", "phone": "030 123 4567"}
+    go_live(services, company_id)
+    monday = _next_weekday_morning()
+    with time_machine.travel(monday, tick=True):
+        assert sync_company(services, company_id).outcome == "ok"
+    emulator.inject_lost_answer("PUT", "/History")
+    with time_machine.travel(monday + timedelta(minutes=3), tick=True):
+        result = run_company(services, company_id)
+        assert result.sent >= 1, result
+        writeback.process_outbox(services)
+        writeback.process_outbox(services)
+    with services.db.session() as db:
+        sent = db.scalars(select(Delivery).where(Delivery.state == "sent")).all()
+        assert sent
+        delivery = sent[0]
+        invoice = delivery.cases[0].case.invoice
+        keys = list(db.scalars(select(LedgerWrite.key).where(
+            LedgerWrite.invoice_id == invoice.id, LedgerWrite.kind == "note",
+            LedgerWrite.state == "done")))
+        page_url = url_for_delivery(db, delivery, services.settings.public_url,
+                                    services.settings.secret_key)
+    assert keys and emulator.faults_left() == 0  # the lost answer was hit
+    history = emulator.history(tenant, invoice.external_id)
+    assert all(len([n for n in history if key in n]) == 1 for key in keys)
+    page = requests.get(page_url, timeout=30).text
+    assert invoice.payment_url and invoice.payment_url in page
+    assert f"/_emulator/online/{tenant}/{invoice.external_id}" in invoice.payment_url
+
+
+def _next_weekday_morning():
+    from datetime import datetime as dt
+
+    from connector.clock import AMSTERDAM
+    from connector.collection.legal.contact import next_contact_moment
+
+    tomorrow = dt.now(AMSTERDAM).date() + timedelta(days=1)
+    return next_contact_moment(dt.combine(tomorrow, dt.min.time().replace(hour=10), AMSTERDAM))

@@ -147,6 +147,11 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
         with self._lock:
             self._faults.append(Fault(method, path_contains, times, seconds=seconds, status=0))
 
+    def faults_left(self) -> int:
+        """Injected faults not yet triggered (a test checks its fault was hit)."""
+        with self._lock:
+            return sum(f.times for f in self._faults)
+
     def _take_fault(self, kind: str, method: str, path: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
