@@ -72,7 +72,7 @@ def test_statuses(fields, status):
 def test_an_invoice_in_another_currency_says_it_is_not_chased():
     record = mapping.invoice(invoice_row(CurrencyCode="USD"), "https://in.xero.com/x")
     assert record.currency == "USD" and record.status == InvoiceStatus.OPEN
-    assert "niet geïncasseerd" in record.ledger_state and "USD" in record.ledger_state
+    assert record.ledger_state == "USD: niet geïncasseerd"
     assert record.payment_url == "https://in.xero.com/x"
     assert "niet" not in mapping.invoice(invoice_row()).ledger_state
 
@@ -90,6 +90,24 @@ def test_consumer_or_business_from_company_and_tax_number():
     assert mapping.debtor({**base, "CompanyNumber": "12345678"}).kind == DebtorKind.BUSINESS
     assert mapping.debtor({**base, "TaxNumber": "NL1B01"}).kind == DebtorKind.BUSINESS
     assert mapping.debtor({**base, "TaxNumber": "  "}).kind == DebtorKind.CONSUMER
+    assert consumer.country == "NL"
+
+
+@pytest.mark.parametrize(("raw", "code"), [("NL", "NL"), ("nl", "NL"), ("Netherlands", "NL"),
+                                            ("Nederland", "NL"), ("Belgium", "BE"),
+                                            ("Atlantis", None), ("", None)])
+def test_free_text_countries_become_iso_codes(raw, code):
+    assert mapping.country_code(raw) == code
+
+
+def test_long_fields_are_cut_to_what_the_mirror_keeps():
+    contact = {"ContactID": "c", "Name": "N" * 300, "CompanyNumber": "1" * 30,
+               "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "9" * 60}],
+               "Addresses": [{"AddressLine1": "A" * 300, "PostalCode": "P" * 30, "City": "C"}]}
+    debtor = mapping.debtor(contact)
+    assert (len(debtor.name), len(debtor.chamber_of_commerce), len(debtor.phone),
+            len(debtor.address_line), len(debtor.postal_code)) == (200, 20, 40, 200, 20)
+    assert len(mapping.invoice(invoice_row(CurrencyCode="NZD")).ledger_state) <= 30
 
 
 def test_signatures_on_the_raw_bytes():

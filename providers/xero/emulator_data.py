@@ -73,7 +73,8 @@ def _contact(rng: random.Random, org: Row, n: int, at: datetime) -> Row:
         "TaxNumber": f"NL{rng.randrange(10**8, 10**9)}B01" if business and rng.random() < .8
         else None,
         "Addresses": [{"AddressType": "POBOX", "AddressLine1": f"Dorpsstraat {n}",
-                       "City": city, "PostalCode": postcode, "Country": "NL"},
+                       "City": city, "PostalCode": postcode,
+                       "Country": "Netherlands" if n % 2 else "NL"},  # free text in Xero
                       {"AddressType": "STREET"}],
         "Phones": [{"PhoneType": "MOBILE", "PhoneNumber": f"6{rng.randrange(10**7, 10**8)}",
                     "PhoneCountryCode": "31"}],

@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel import Locale
+
 from providers.base import (
     DebtorKind,
     DebtorRecord,
@@ -33,6 +35,10 @@ _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 SALES = "ACCREC"
 # Currencies our legal flow (Dutch pre-incasso, WIK amounts in euro) can chase.
 CHASED_CURRENCIES = frozenset({"EUR"})
+STATE_LENGTH = 30  # what the mirror keeps of a ledger state
+# Xero's addresses carry a free-text country ("Netherlands", "NL", "Nederland"); we keep ISO codes.
+_COUNTRIES = {name.lower(): code for lang in ("en", "nl")
+              for code, name in Locale(lang).territories.items() if len(code) == 2}
 STATE_WORDS = {"DRAFT": "concept", "SUBMITTED": "ter goedkeuring", "AUTHORISED": "open",
                "PAID": "betaald", "VOIDED": "vervallen (voided)", "DELETED": "verwijderd"}
 
@@ -91,8 +97,20 @@ def money(value: Any) -> Decimal:
         raise Rejected("Xero sent an amount that is not a number") from None
 
 
-def text(value: Any) -> str | None:
-    return (str(value).strip() or None) if value is not None else None
+def text(value: Any, limit: int | None = None) -> str | None:
+    """Stripped text or None, cut to ``limit`` characters (the mirror's column)."""
+    found = (str(value).strip() or None) if value is not None else None
+    return found[:limit].rstrip() if found and limit else found
+
+
+def country_code(value: Any) -> str | None:
+    """An ISO 3166 code from Xero's free-text country, or None when it is not one we know."""
+    found = text(value)
+    if not found:
+        return None
+    if len(found) == 2 and found.isalpha():
+        return found.upper()
+    return _COUNTRIES.get(found.lower())
 
 
 def tenant(connection: dict[str, Any], organisation: dict[str, Any] | None = None) -> Tenant:
@@ -136,8 +154,8 @@ def ledger_state(row: dict[str, Any], status: InvoiceStatus) -> str:
         words = "gecrediteerd (creditnota)"
     currency = str(row.get("CurrencyCode") or "EUR")
     if status == InvoiceStatus.OPEN and not chased(currency):
-        words += f"; in {currency}: niet geïncasseerd (alleen EUR)"
-    return words
+        words = f"{currency[:3]}: niet geïncasseerd"  # the reason on the case (≤ 30 characters)
+    return words[:STATE_LENGTH]
 
 
 def payments(row: dict[str, Any]) -> tuple[PaymentRecord, ...]:
@@ -162,7 +180,7 @@ def invoice(row: dict[str, Any], payment_url: str | None = None) -> InvoiceRecor
         status = status_of(row)
         currency = str(row.get("CurrencyCode") or "EUR")
         updated = moment(row.get("UpdatedDateUTC"))
-        number = text(row.get("InvoiceNumber"))
+        number = text(row.get("InvoiceNumber"), 64)
         return InvoiceRecord(
             id=str(row["InvoiceID"]),
             version=updated.isoformat() if updated else "",
@@ -216,17 +234,18 @@ def debtor(contact: dict[str, Any]) -> DebtorRecord:
             id=str(contact["ContactID"]),
             version=updated.isoformat() if updated else "",
             kind=DebtorKind.BUSINESS if business else DebtorKind.CONSUMER,
-            name=text(contact.get("Name")) or person or str(contact["ContactID"]),
-            contact_person=person if business else None,
-            email=text(contact.get("EmailAddress")),
-            phone=_phone(contact),
-            address_line=line or None,
-            postal_code=text(address.get("PostalCode")),
-            city=text(address.get("City")),
-            country=text(address.get("Country")),
-            chamber_of_commerce=text(contact.get("CompanyNumber")),
-            customer_number=text(contact.get("ContactNumber")) or text(
-                contact.get("AccountNumber")),
+            name=text(contact.get("Name"), 200) or text(person, 200)
+            or str(contact["ContactID"]),
+            contact_person=text(person, 200) if business else None,
+            email=text(contact.get("EmailAddress"), 254),
+            phone=text(_phone(contact), 40),
+            address_line=text(line, 200),
+            postal_code=text(address.get("PostalCode"), 20),
+            city=text(address.get("City"), 100),
+            country=country_code(address.get("Country")),
+            chamber_of_commerce=text(contact.get("CompanyNumber"), 20),
+            customer_number=text(contact.get("ContactNumber"), 64) or text(
+                contact.get("AccountNumber"), 64),
         )
     except KeyError as exc:
         raise Rejected(f"Xero contact lacks field {exc.args[0]!r}") from None
