@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from providers.base import (
     InvoiceChangesPage,
@@ -42,9 +42,20 @@ from providers.base import (
 )
 from providers.http import utcnow, write_once
 from providers.xero import mapping
+from providers.xero.api import XeroApi
 
-if TYPE_CHECKING:
-    from providers.xero.provider import XeroProvider
+
+class XeroHost(Protocol):
+    """What a ledger needs of its provider (:class:`providers.xero.provider.XeroProvider`)."""
+
+    webhook_key: str
+    today: Callable[[], date]
+
+    def api(self, tenant_id: str, tokens: TokenSource) -> XeroApi: ...
+
+    def connection_id(self, tenant_id: str, tokens: TokenSource) -> str | None: ...
+
+    def delete_connection(self, connection_id: str, tokens: TokenSource) -> None: ...
 
 PAGE_SIZE = 100
 OVERLAP = timedelta(seconds=1)  # If-Modified-Since is re-asked a second early
@@ -74,7 +85,7 @@ def marker(key: str) -> str:
 
 
 class XeroLedger:
-    def __init__(self, provider: XeroProvider, tenant_id: str, tokens: TokenSource) -> None:
+    def __init__(self, provider: XeroHost, tenant_id: str, tokens: TokenSource) -> None:
         self.provider = provider
         self.tenant_id = tenant_id
         self.api = provider.api(tenant_id, tokens)

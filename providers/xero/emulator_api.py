@@ -18,9 +18,9 @@ from typing import Any
 
 import flask
 
-from providers.moneybird.emulator import simple_pdf
 from providers.xero import emulator_data as data
 from providers.xero.emulator_errors import ApiError, validation_error
+from providers.xero.emulator_pdf import invoice_pdf
 
 Row = dict[str, Any]
 Result = tuple[int, Any, dict[str, str]]
@@ -185,7 +185,7 @@ class ApiMixin:
         row = self.invoice_row(org, invoice_id)
         if "application/pdf" in flask.request.headers.get("Accept", ""):
             contact = org["contacts"][row["ContactID"]]
-            pdf = simple_pdf([org["Name"], f"Factuur {row['InvoiceNumber']}", contact["Name"],
+            pdf = invoice_pdf(f"Factuur {row['InvoiceNumber']}", [org["Name"], contact["Name"],
                               f"Vervaldatum {row['DueDate']:%d-%m-%Y}",
                               f"Totaal {row['CurrencyCode']} {row['Total']}"])
             return 200, pdf, {"Content-Type": "application/pdf"}
