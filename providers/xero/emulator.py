@@ -238,10 +238,7 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
         record["status"] = response.status_code
         with self._lock:
             self.calls.append(record)
-        delay = self._take_fault("delay", method, path)
         lost = self._take_fault("lost", method, path)
-        if delay is not None:
-            time.sleep(delay.seconds)
         if lost is not None:
             drop_connection(flask.request.environ)
         return response
@@ -254,6 +251,9 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
             tenant = self._tenant_for(grant, path)
             self._take_call(tenant or "connections")
             taken = True
+            delay = self._take_fault("delay", method, path)
+            if delay is not None:  # held while in flight: it counts against "5 at once"
+                time.sleep(delay.seconds)
             headers = self._limit_headers(tenant) if tenant else {}
             error = self._take_fault("error", method, path)
             if error is not None:
