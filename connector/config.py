@@ -96,7 +96,7 @@ class Settings:
 
     def with_ledger(self, key: str, **values: object) -> Settings:
         """These settings with some of a plug-in's values changed, by variable name:
-        ``settings.with_ledger("moneybird", MONEYBIRD_BASE_URL=emulator.url)``."""
+        ``settings.with_ledger(key, <PREFIX>_BASE_URL=emulator.url)``."""
         current = dict(self.ledger(key))
         unknown = set(values) - set(current)
         if unknown:
@@ -124,6 +124,17 @@ class Settings:
             self.secret_key == DEMO_SECRET_KEY
             or DEMO_ENCRYPTION_KEY in self.token_encryption_keys
         )
+
+
+def ledger_settings_table(plugins: tuple[LedgerPlugin, ...] = PLUGINS) -> str:
+    """The README's rows for the ledgers' variables, made from the plug-ins' Settings (the
+    README holds them between markers; a test keeps the two the same)."""
+    rows = []
+    for plugin in plugins:
+        for setting in plugin.settings:
+            default = f"`{setting.default}`" if setting.default is not None else "unset"
+            rows.append(f"| `{setting.env}` | {default} | {setting.help} |")
+    return "\n".join(rows)
 
 
 def _split_keys(value: str) -> tuple[str, ...]:

@@ -102,7 +102,8 @@ class Grant(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     provider: Mapped[str] = mapped_column(String(40))
-    # Platforms with a host per country (Exact Online) keep the region the tokens belong to.
+    # Platforms with a host per country (LedgerPlugin.regions) keep the region the tokens
+    # belong to.
     region: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20), default=GrantStatus.ACTIVE.value)
     status_reason: Mapped[str | None] = mapped_column(String(200))
@@ -148,7 +149,7 @@ class Connection(Base):
     provider: Mapped[str] = mapped_column(String(40))
     tenant_id: Mapped[str] = mapped_column(String(64))
     tenant_name: Mapped[str] = mapped_column(String(200))
-    # Exact Online subscribes per topic: several ids, comma-separated.
+    # A platform that subscribes per topic has several ids, comma-separated.
     webhook_id: Mapped[str | None] = mapped_column(Text)
     webhook_secret_enc: Mapped[str | None] = mapped_column(Text)
     webhook_error: Mapped[str | None] = mapped_column(String(200))
@@ -359,8 +360,8 @@ class CollectionSettings(Base):
     logo_mime: Mapped[str | None] = mapped_column(String(40))
     # "auto" (from the debtor's country), "nl" or "en": the language of the messages.
     language: Mapped[str] = mapped_column(String(4), default="auto")
-    # Moneybird only: the stamp step sends Moneybird's own reminder (with the stamp text)
-    # instead of our e-mail.
+    # Only where the ledger sends its own reminders (capability send_own_reminder): the stamp
+    # step sends the ledger's own reminder (with the stamp text) instead of our e-mail.
     stamp_via_ledger: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(100), default="system")

@@ -73,5 +73,12 @@ def test_demo_secrets_refused_off_loopback():
     with pytest.raises(ConfigurationError, match="demo"):
         check_settings(Settings(public_url="https://connector.partner.example",
                                 allow_demo_secrets=True))
-    check_settings(Settings(public_url="https://connector.partner.example",
-                            secret_key="s" * 32, token_encryption_keys=(generate_key(),)))
+    own = Settings(public_url="https://connector.partner.example", secret_key="s" * 32,
+                   token_encryption_keys=(generate_key(),))
+    with pytest.raises(ConfigurationError, match="MONEYBIRD_CLIENT_SECRET.*demo values"):
+        check_settings(own)  # the ledgers' public demo values, reachable from elsewhere
+    for plugin in own.plugins:
+        own = own.with_ledger(plugin.key, **{s.env: f"own-{s.env.lower()}"
+                                             for s in plugin.settings if s.demo_default})
+    assert own.demo_ledger_settings == []
+    check_settings(own)

@@ -58,12 +58,7 @@ PAYMENT_FIELDS = (
 
 
 def check_payment_settings(values: Mapping[str, str]) -> dict[str, str]:
-    """Ids are numbers in Moneybird; some ways of booking need an account."""
-    errors = {name: N_("Een Moneybird-id bestaat alleen uit cijfers.")
-              for name in ("financial_account_id", "ledger_account_id")
-              if values.get(name) and not (values[name].isascii() and values[name].isdigit())}
-    if errors:
-        return errors
+    """Some ways of booking need an account (ids are digits: ``digits_only``)."""
     needed = NEEDS.get(values.get("manual_payment_action", ""))
     if needed and not values.get(needed):
         return {needed: N_("Nodig voor deze manier van boeken.")}
