@@ -14,7 +14,6 @@ import pytest
 from providers.base import (
     InvoiceStatus,
     KnownMappings,
-    PaymentSettings,
     RateLimited,
     ReconnectRequired,
     Rejected,
@@ -203,13 +202,13 @@ def test_a_long_note_is_cut_to_xeros_limit_with_its_key(xero_emulator):
 def test_payment_on_a_chosen_account_once_after_a_lost_answer(xero_emulator):
     provider, tenant, tokens = connect(xero_emulator)
     ledger = provider.ledger(tenant, tokens)
-    choices = ledger.payment_setting_choices("financial_account_id")
+    choices = ledger.payment_setting_choices("payment_account_id")
     labels = [label for _, label in choices]
     assert labels == ["090 Zakelijke rekening", "091 Spaarrekening", "880 Kruisposten incasso"]
     assert ledger.payment_setting_choices("journal_code") == []
     invoice = next(r for r in xero_emulator.open_invoices(tenant) if r["CurrencyCode"] == "EUR")
     due = invoice["Total"] - invoice["AmountPaid"]
-    settings = PaymentSettings(financial_account_id=choices[0][0])
+    settings = {"payment_account_id": choices[0][0]}
     xero_emulator.inject_lost_answer("PUT", "/Payments")
     payment_id = ledger.register_payment(invoice["InvoiceID"], due, provider.today(), "pay-1",
                                          settings)
@@ -226,7 +225,7 @@ def test_a_payment_without_an_account_is_only_a_note(xero_emulator):
     ledger = provider.ledger(tenant, tokens)
     invoice = xero_emulator.open_invoices(tenant)[0]["InvoiceID"]
     ledger.register_payment(invoice, Decimal("12.50"), provider.today(), "pay-2",
-                            PaymentSettings())
+                            {})
     assert not xero_emulator.payments(tenant)
     assert "niet geboekt" in xero_emulator.history(tenant, invoice)[-1]
 
@@ -235,10 +234,10 @@ def test_a_payment_above_the_amount_due_is_rejected(xero_emulator):
     provider, tenant, tokens = connect(xero_emulator)
     ledger = provider.ledger(tenant, tokens)
     invoice = xero_emulator.open_invoices(tenant)[0]
-    account = ledger.payment_setting_choices("financial_account_id")[0][0]
+    account = ledger.payment_setting_choices("payment_account_id")[0][0]
     with pytest.raises(Rejected) as caught:
         ledger.register_payment(invoice["InvoiceID"], invoice["Total"] + 1, provider.today(),
-                                "pay-3", PaymentSettings(financial_account_id=account))
+                                "pay-3", {"payment_account_id": account})
     assert caught.value.status == 400
 
 

@@ -66,7 +66,7 @@ SALES_ONLY = 'Type=="ACCREC"'
 LINKS_PER_PAGE = 20  # invoices re-read by IDs (URLs break near 52 GUIDs, Xero-Java #328)
 NOTE_LIMIT = 4000  # History Details (UNCERTAIN: xero-mcp-server #133)
 KEY_LIMIT = 128  # Idempotency-Key
-CHOICE_FIELD = "financial_account_id"
+CHOICE_FIELD = "payment_account_id"
 
 
 def _since_header(at: datetime) -> str:
@@ -267,7 +267,7 @@ class XeroLedger:
         Without an account the creditor's own bank feed books the money, and a second booking
         would count it twice.
         """
-        account = settings.financial_account_id
+        account = settings.get(CHOICE_FIELD)
         if not account:
             return self.add_note(
                 invoice_id, f"Betaling van {amount:.2f} ontvangen op {paid_on:%d-%m-%Y} "
@@ -310,7 +310,7 @@ class XeroLedger:
         return response.content
 
     def payment_setting_choices(self, field: str) -> list[tuple[str, str]]:
-        """Bank accounts and accounts that take payments, for ``financial_account_id``."""
+        """Bank accounts and accounts that take payments, for ``payment_account_id``."""
         if field != CHOICE_FIELD:
             return []
         rows = self.api.body("GET", "/Accounts").get("Accounts") or []

@@ -45,7 +45,7 @@ SETTINGS = (
                  "the emulator's clock; never a higher limit"),
 )
 PAYMENT_FIELDS = (
-    PaymentField("financial_account_id", N_("Rekening voor betalingen (AccountID)"),
+    PaymentField("payment_account_id", N_("Rekening voor betalingen (AccountID)"),
                  choice_label=N_("Rekening voor betalingen"), from_ledger=True,
                  max_length=None,
                  help=N_("Een bankrekening of een rekening waarop betalingen mogen, uit het "
