@@ -5,9 +5,11 @@ with a History note saying so."""
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from datetime import timedelta
+from decimal import Decimal
 
 import requests
 from sqlalchemy import func, select
@@ -17,6 +19,14 @@ from connector.worker import Worker
 from tests.helpers import csrf_token, go_live, hidden_fields, wait_until
 
 pytest_plugins = ["tests.fixtures_xero"]
+
+
+def _options(page: str, name: str) -> dict[str, str]:
+    """A select's options on a page: value -> label."""
+    found = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert found, f"{name} is not a choice"
+    return {v: html.unescape(label.strip()) for v, label in
+            re.findall(r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)</option>', found.group(1))}
 
 
 def _runs(services, company_id: str) -> list[SyncRun]:
@@ -114,7 +124,42 @@ def test_connect_sync_note_payment_by_webhook(make_services, make_xero_emulator,
         assert len(ours) == 1 and "laatste herinnering verstuurd" in ours[0]
         assert emulator.count_calls("PUT", "/History") >= 1
 
-        # 3. The debtor pays in Xero (the online invoice): a signed webhook → case closed.
+        # 3. The payment account is chosen from the organisation's accounts; a payment
+        #    through the invoice page is booked on it once, although Xero's answer is lost.
+        company_url = f"{services.settings.public_url}/companies/{company_id}"
+        page = browser.get(company_url, timeout=30).text
+        offered = _options(page, "payment_account_id")
+        accounts = {a["AccountID"]: a for a in emulator.orgs[tenant]["accounts"]}
+        assert set(offered) - {""} == {i for i, a in accounts.items() if a["Status"] == "ACTIVE"
+                                        and (a["Type"] == "BANK" or a["EnablePaymentsToAccount"])}
+        bank = next(i for i, label in offered.items() if label.startswith("090 "))
+        saved = browser.post(f"{company_url}/payment-settings", timeout=30, data={
+            "csrf_token": csrf_token(page), "payment_account_id": bank})
+        assert "Opgeslagen." in saved.text
+        other = next(r for r in emulator.open_invoices(tenant)
+                     if r["InvoiceID"] != target and r["CurrencyCode"] == "EUR")
+        other_url = (f"{company_url}/invoices/"
+                     f"{_invoice(services, other['InvoiceID']).id}")
+        emulator.inject_lost_answer("PUT", "/Payments")
+        form = browser.get(other_url, timeout=30).text
+        pay_token = re.search(r'name="payment-submission" type="hidden" value="([\w-]+)"',
+                              form).group(1)
+        browser.post(other_url, timeout=30, data={
+            "payment-csrf_token": csrf_token(form), "payment-submission": pay_token,
+            "payment-amount": "10.00", "payment-paid_on": time.strftime("%Y-%m-%d")})
+
+        def paid_here() -> bool:
+            with services.db.session() as db:
+                return db.scalar(select(func.count()).select_from(LedgerWrite).where(
+                    LedgerWrite.kind == "payment", LedgerWrite.state == "done")) == 1
+
+        wait_until(paid_here, timeout=120)
+        assert emulator.faults_left() == 0  # the lost answer was hit
+        payments = emulator.payments(tenant)
+        assert len(payments) == 1 and payments[0]["AccountID"] == bank
+        assert payments[0]["Amount"] == Decimal("10.00")
+
+        # 4. The debtor pays in Xero (the online invoice): a signed webhook → case closed.
         emulator.pay_invoice(tenant, target)
         started = time.monotonic()
         # Within seconds on a quiet machine (measured, below); a loaded one gets a generous
@@ -127,9 +172,9 @@ def test_connect_sync_note_payment_by_webhook(make_services, make_xero_emulator,
             with services.db.session() as db:
                 return db.get(Case, case.id).state == "closed"
 
-        wait_until(closed, timeout=30)
+        wait_until(closed, timeout=120)
         wait_until(lambda: any("betaald" in n for n in emulator.history(tenant, target)[-2:]),
-                   timeout=30)
+                   timeout=120)
         assert any(d["status"] == 200 for d in emulator.deliveries)
     finally:
         worker.stop()
@@ -138,7 +183,7 @@ def test_connect_sync_note_payment_by_webhook(make_services, make_xero_emulator,
             LedgerWrite.invoice_id == case.invoice_id, LedgerWrite.state == "done"))
     assert notes >= 2
 
-    # 4. Disconnect deletes the organisation's connection in Xero.
+    # 5. Disconnect deletes the organisation's connection in Xero.
     page = browser.get(f"{services.settings.public_url}/companies/{company_id}").text
     browser.post(f"{services.settings.public_url}/companies/{company_id}/disconnect",
                  data={"csrf_token": csrf_token(page)}, timeout=30)
