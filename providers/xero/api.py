@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from providers.base import RateLimited, Transient
+from providers.base import RateLimited, ReconnectRequired, Rejected, Transient
 from providers.http import ApiClient, _maybe_sent, dump_json, parse_retry_at, utcnow
 
 CONCURRENT_LIMIT = 5
@@ -73,6 +73,12 @@ class XeroApi(ApiClient):
             problem = getattr(self._extra, "problem", "")
             raise RateLimited(f"{exc} (Xero: {problem})" if problem else str(exc),
                               retry_at=exc.retry_at) from None
+        except Rejected as exc:
+            if exc.status == 403 and self.tenant_id:
+                # The organisation was disconnected from our app (in Xero, or by a new consent
+                # without it): only connecting again helps.
+                raise ReconnectRequired("organisation no longer connected to the app") from None
+            raise
         finally:
             self._extra.headers = {}
 
