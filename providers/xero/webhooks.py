@@ -57,8 +57,7 @@ def parse(raw_body: bytes, headers: Mapping[str, str], key: str) -> list[Webhook
             entity_type=category or None,
             entity_id=str(event["resourceId"]) if event.get("resourceId") else None,
             # Xero sends no delivery id; the signed bytes name the delivery (a retry repeats
-            # them), the index the event within it.
+            # them), the index the event within it. That already recognises a replay.
             delivery_id=f"xero:{delivery}:{index}",
-            replay_id=f"xero:{delivery}:{index}",
         ))
     return found
