@@ -91,6 +91,8 @@ def test_first_sync_pages_contacts_then_open_sales_invoices_then_links(make_xero
     assert sum(1 for p in pages if p.debtors) == 2  # 150 contacts: 2 pages of 100
     assert len({d.id for p in pages for d in p.debtors}) == 150
     assert len(listed) == -(-len(expected) // PAGE_SIZE)
+    # progress on pages: every page of the pass knows how many open invoices it brings
+    assert {p.expected_total for p in listed} == {len(expected)}
     linked = [r for p in pages for r in p.invoices if r.payment_url]
     assert linked and all("/_emulator/online/" in r.payment_url for r in linked)
     assert all(r.due_date <= provider.today() for r in linked)

@@ -98,7 +98,8 @@ class XeroLedger:
     # -- reading --------------------------------------------------------------------------
 
     def _list(self, path: str, envelope: str, params: dict[str, Any],
-              since: str | None) -> tuple[list[dict], int]:
+              since: str | None) -> tuple[list[dict], int | None]:
+        """The rows of one answer and Xero's ``pagination.itemCount`` (None where absent)."""
         headers = {}
         if since:
             headers["If-Modified-Since"] = _since_header(datetime.fromisoformat(since) - OVERLAP)
@@ -106,29 +107,41 @@ class XeroLedger:
         rows = payload.get(envelope) if isinstance(payload, dict) else None
         if not isinstance(rows, list):
             raise Transient(f"Xero answer lacks {envelope}")
-        return rows, len(rows)
+        paging = payload.get("pagination") if isinstance(payload, dict) else None
+        count = paging.get("itemCount") if isinstance(paging, dict) else None
+        return rows, count if isinstance(count, int) else None
 
     def _pages(self, state: dict[str, Any], phase: str, path: str, envelope: str,
-               params: dict[str, Any]) -> Iterator[list[dict]]:
-        """Rows a page at a time, keyset by UpdatedDateUTC; ``state[phase]`` is the mark."""
+               params: dict[str, Any]) -> Iterator[tuple[list[dict], int | None]]:
+        """Rows a page at a time, keyset by UpdatedDateUTC; ``state[phase]`` is the mark.
+
+        With each page: how many rows the whole pass brings, as far as Xero says (the rows
+        handed out before plus what is left from this page on), for the progress on pages.
+        """
         while True:
             since, page = state.get(phase), int(state.get(f"{phase}_page", 1))
-            rows, count = self._list(path, envelope, {
+            rows, left = self._list(path, envelope, {
                 **params, "page": page, "pageSize": PAGE_SIZE,
                 "order": "UpdatedDateUTC ASC"}, since)
             marks = [m for m in (mapping.moment(r.get("UpdatedDateUTC")) for r in rows) if m]
+            # rows of the second of overlap were handed out with the page before
+            again = sum(1 for m in marks if since and m <= datetime.fromisoformat(since))
+            seen = int(state.get(f"{phase}_seen", 0))
+            total = (seen + left - again - (page - 1) * PAGE_SIZE) if left is not None else None
+            state[f"{phase}_seen"] = seen + len(rows) - again
             newest = max(marks).isoformat() if marks else None
-            full = count >= PAGE_SIZE
+            full = len(rows) >= PAGE_SIZE
             if full and newest and _later(newest, since):
                 state[phase], state[f"{phase}_page"] = newest, 1
             elif full:
                 state[f"{phase}_page"] = page + 1  # a whole page within one second
             else:
                 state.pop(f"{phase}_page", None)
+                state.pop(f"{phase}_seen", None)
                 if newest and _later(newest, since):
                     state[phase] = newest
                 state["phase"] = None
-            yield rows
+            yield rows, total
             if not full:
                 return
 
@@ -139,7 +152,7 @@ class XeroLedger:
             if "invoices" not in state:  # a first sync: open invoices only, from now on
                 state["first_pass_from"] = (utcnow() - FIRST_PASS_MARGIN).isoformat()
         if state["phase"] == "contacts":
-            for rows in self._pages(state, "contacts", "/Contacts", "Contacts", {}):
+            for rows, _ in self._pages(state, "contacts", "/Contacts", "Contacts", {}):
                 if state["phase"] is None:
                     state["phase"] = "invoices"
                 yield InvoiceChangesPage(invoices=[], debtors=[mapping.debtor(r) for r in rows],
@@ -147,8 +160,8 @@ class XeroLedger:
         if state["phase"] == "invoices":
             first = "first_pass_from" in state
             statuses = OPEN_STATUSES if first else ALL_STATUSES
-            for rows in self._pages(state, "invoices", "/Invoices", "Invoices",
-                                    {"where": SALES_ONLY, "Statuses": statuses}):
+            for rows, total in self._pages(state, "invoices", "/Invoices", "Invoices",
+                                           {"where": SALES_ONLY, "Statuses": statuses}):
                 records = [self._track(mapping.invoice(r), state) for r in rows
                            if r.get("Type", mapping.SALES) == mapping.SALES]
                 if state["phase"] is None:
@@ -156,7 +169,7 @@ class XeroLedger:
                         state["invoices"] = state.pop("first_pass_from")
                     state["phase"] = "links"
                 yield InvoiceChangesPage(invoices=records, debtors=[], deleted=[],
-                                         cursor=json.dumps(state))
+                                         cursor=json.dumps(state), expected_total=total)
         if state["phase"] == "links":
             yield from self._links(state)
 
