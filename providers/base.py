@@ -90,7 +90,7 @@ class Capabilities:
 class ProviderInfo:
     key: str
     display_name: str
-    auth_kind: str  # "oauth2" now; "api-token" later
+    auth_kind: str  # "oauth2", or "client-key" for a KeyProvider (the connect page asks for a key)
     authorize_url: str
     token_url: str
     scopes: tuple[str, ...]

@@ -75,7 +75,7 @@ def test_demo_secrets_refused_off_loopback():
                                 allow_demo_secrets=True))
     own = Settings(public_url="https://connector.partner.example", secret_key="s" * 32,
                    token_encryption_keys=(generate_key(),))
-    with pytest.raises(ConfigurationError, match="MONEYBIRD_CLIENT_SECRET.*demo values"):
+    with pytest.raises(ConfigurationError, match=r"MONEYBIRD_CLIENT_SECRET.*demo values"):
         check_settings(own)  # the ledgers' public demo values, reachable from elsewhere
     for plugin in own.plugins:
         own = own.with_ledger(plugin.key, **{s.env: f"own-{s.env.lower()}"
