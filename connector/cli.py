@@ -277,7 +277,7 @@ for _plugin in PLUGINS:
 
 def _register_subcommands() -> None:
     from connector.bounces import bounces_cli
-    from connector.channels.letter import letter_cli
+    from connector.channels.letter_sample import letter_cli
     from connector.collection.legal_cli import legal
 
     main.add_command(legal)
