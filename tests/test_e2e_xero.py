@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from connector.models import Case, Connection, Invoice, LedgerWrite, SyncRun
 from connector.worker import Worker
+from tests.contract.xero_openapi import validate_webhook
 from tests.helpers import csrf_token, go_live, hidden_fields, wait_until
 
 pytest_plugins = ["tests.fixtures_xero"]
@@ -70,10 +71,10 @@ def test_connect_sync_note_payment_by_webhook(make_services, make_xero_emulator,
         connection = db.scalars(select(Connection)).one()
         assert connection.provider == "xero" and connection.tenant_id == tenant
         assert connection.webhook_id  # the Xero connection, deleted on disconnect
-        connection_id = connection.id
-    # Xero's webhooks are the app's (one URL in the developer portal): here, this connection's.
-    emulator.webhook_urls[tenant] = (f"{services.settings.public_url}/webhooks/xero/"
-                                     f"{connection_id}")
+    # Xero's webhooks are the app's: one URL for every organisation, set in the developer
+    # portal, which checks it first (intent to receive) and sends nothing before it passed.
+    app_url = f"{services.settings.public_url}/webhooks/xero"
+    assert emulator.subscribe(app_url) == "OK", emulator.webhook_failures
     go_live(services, company_id)
     worker = Worker(services)
     worker.start()
@@ -175,7 +176,9 @@ def test_connect_sync_note_payment_by_webhook(make_services, make_xero_emulator,
         wait_until(closed, timeout=120)
         wait_until(lambda: any("betaald" in n for n in emulator.history(tenant, target)[-2:]),
                    timeout=120)
-        assert any(d["status"] == 200 for d in emulator.deliveries)
+        delivered = [d for d in emulator.deliveries if d["status"] == 200]
+        assert delivered and all(d["url"] == app_url for d in emulator.deliveries)
+        assert all(validate_webhook(d["body"]) == [] for d in delivered)
     finally:
         worker.stop()
     with services.db.session() as db:

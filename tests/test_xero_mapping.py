@@ -135,14 +135,14 @@ def test_signatures_on_the_raw_bytes():
 
 def test_intent_to_receive_passes_on_an_endpoint_that_answers_as_xero_asks(xero_emulator):
     """What an endpoint must do (200 or 401, empty body), shown with the provider's check on a
-    bare Flask app; the connector's /webhooks route answers with a body (see the docs)."""
+    bare Flask app (the connector's own /webhooks/xero: tests/test_xero_app_webhooks.py)."""
     provider = XeroProvider("c", "s", xero_emulator.webhook_key)
     app = flask.Flask("itr")
 
     @app.post("/hook")
     def hook():
         try:
-            provider.verify_webhook(flask.request.get_data(), flask.request.headers, "")
+            provider.verify_app_webhook(flask.request.get_data(), flask.request.headers)
         except WebhookRejected:
             return "", 401
         return "", 200
@@ -169,7 +169,11 @@ def test_delivered_payloads_match_xeros_webhook_document(xero_emulator):
 
     @app.post("/hook")
     def hook():
-        received.append(flask.request.get_data())
+        raw = flask.request.get_data()
+        if flask.request.headers.get("x-xero-signature") != webhooks.sign(
+                raw, xero_emulator.webhook_key):
+            return "", 401  # as Xero's intent to receive asks
+        received.append(raw)
         return "", 200
 
     from providers.emulator_server import EmulatorServer
@@ -184,7 +188,8 @@ def test_delivered_payloads_match_xeros_webhook_document(xero_emulator):
     server = EmulatorServer(Sink(), "127.0.0.1", 0)
     try:
         tenant = xero_emulator.tenant_ids()[0]
-        xero_emulator.webhook_url = f"{server.url}/hook"
+        assert xero_emulator.subscribe(f"{server.url}/hook") == "OK"
+        received.clear()  # the intent-to-receive deliveries
         xero_emulator.pay_invoice(tenant, xero_emulator.open_invoices(tenant)[0]["InvoiceID"])
         assert xero_emulator.wait_for_deliveries(10)
     finally:

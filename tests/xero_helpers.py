@@ -56,3 +56,15 @@ class MemoryTokens:
             self.tokens = self.provider.refresh(self.tokens.refresh_token)
             self.refreshes += 1
         return self.tokens.access_token
+
+
+def connect_company(services: Any, emulator: XeroEmulator, tenant: str) -> str:
+    """Connect one organisation to the connector without a browser; the company's id."""
+    from connector import connections
+
+    provider = provider_for(emulator)
+    tokens = consent(provider, [tenant])
+    grant_id = connections.create_grant(services, "xero", tokens)
+    tenants = [t for t in connections.list_tenants(services, grant_id) if t.id == tenant]
+    [company_id] = connections.connect_tenants(services, grant_id, tenants)
+    return company_id

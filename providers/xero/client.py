@@ -340,13 +340,14 @@ class XeroLedger:
     # -- webhooks and the connection ------------------------------------------------------
 
     def register_webhook(self, url: str) -> WebhookRegistration:
-        """Xero's webhooks belong to the app (set in the developer portal), not to a tenant:
-        nothing to register. The registration names this organisation's *connection*, so
+        """Xero's webhooks belong to the app (one URL, ``/webhooks/xero``, set in the developer
+        portal), not to a tenant: nothing to register, and no secret of its own (the app's key
+        checks every delivery). The registration names this organisation's *connection*, so
         that the connector's disconnect (which deletes the webhook) deletes the connection."""
         connection = self.provider.connection_id(self.tenant_id, self.api.tokens)
         if connection is None:
             raise Rejected("organisation is not connected", status=404)
-        return WebhookRegistration(id=connection, secret=self.provider.webhook_key)
+        return WebhookRegistration(id=connection, secret="")
 
     def delete_webhook(self, webhook_id: str) -> None:
         """Disconnect: ``DELETE /connections/{id}`` (404: already gone)."""

@@ -70,7 +70,10 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
         concurrent_limit: int = 5,
         app_minute_limit: int = 10_000,
         public_url: str | None = None,
+        webhook_path: str | None = None,
     ) -> None:
+        """The app's webhook URL is set with :meth:`subscribe` (as in Xero's developer
+        portal); ``webhook_path``: the demo's, beside the redirect URI of the first consent."""
         self._lock = threading.RLock()
         self.clock_speed = float(clock_speed)
         self._real_start = datetime.now(UTC)
@@ -95,7 +98,7 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
         self.orgs: dict[str, Row] = {o["tenantId"]: o for o in data.generate(
             seed, organisations, contacts, invoices, self.now())}
         self._init_auth()
-        self._init_hooks()
+        self._init_hooks(webhook_path)
         self._deliveries = DeliveryQueue(self._attempt, "xero-webhooks")
         self._http = requests.Session()
         self.app = self._build_app()

@@ -267,6 +267,7 @@ class AuthMixin:
                                  "redirect_uri": form["redirect_uri"], "tenants": chosen,
                                  "scopes": frozenset((form.get("scope") or "").split()),
                                  "expires_at": self.now() + CODE_TTL, "used": False}
+        self.subscribe_from_redirect(form["redirect_uri"])
         return redirect_with(form["redirect_uri"], {"code": code, "state": state})
 
     # -- token endpoint -------------------------------------------------------------------

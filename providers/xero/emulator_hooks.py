@@ -1,18 +1,25 @@
 """The Xero emulator's webhooks: signed deliveries and the intent-to-receive series.
 
-Xero's webhooks belong to the app (one URL, set in the developer portal), signed with the
-app's webhook key: ``x-xero-signature`` = base64 HMAC-SHA256 of the raw body. Here the URL is
-``webhook_url``, or per organisation ``webhook_urls[tenant_id]`` (the connector has a URL per
-connection). A delivery that is not answered 200 is retried with backoff. Intent to receive
-posts Xero's literal bytes, rightly and wrongly signed, and checks 200/401 with empty bodies.
+Xero's webhooks belong to the app: one URL for every organisation, set in the developer
+portal, signed with the app's webhook key (``x-xero-signature`` = base64 HMAC-SHA256 of the
+raw body). As in the portal, :meth:`HooksMixin.subscribe` sets the URL and runs the
+intent-to-receive check (Xero's literal bytes, rightly and wrongly signed; exactly 200/401 with
+empty bodies); events go out only once it passed (status ``OK``, shown on ``/_emulator/``). A
+delivery that is not answered 200 is retried with backoff.
+
+With ``webhook_path`` set (the demo: ``/webhooks/xero``) and no URL yet, the first consent
+subscribes ``<origin of the app's redirect URI><webhook_path>``: the app's developer portal
+entry, guessed from where the app lives.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -20,6 +27,8 @@ from providers.xero.webhooks import sign
 
 ITR_BODY = (b'{"events":[],"firstEventSequence": 0,"lastEventSequence": 0, '
             b'"entropy": "MIXBSNRWXBPLZQMKKQRS"}')
+# The developer portal's words for a subscription's state.
+NOT_SET, ITR_REQUIRED, ITR_OK = "Not set", "Intent To Receive Required", "OK"
 
 
 @dataclass
@@ -34,9 +43,11 @@ class Job:
 class HooksMixin:
     """Webhook delivery (mixed into :class:`XeroEmulator`)."""
 
-    def _init_hooks(self: Any) -> None:
+    def _init_hooks(self: Any, webhook_path: str | None = None) -> None:
         self.webhook_url: str | None = None
-        self.webhook_urls: dict[str, str] = {}
+        self.webhook_status = NOT_SET
+        self.webhook_failures: list[str] = []  # of the last intent-to-receive check
+        self.webhook_path = webhook_path
         self.deliveries: list[dict[str, Any]] = []
         self.retry_base_delay = 0.2
         self.max_retries = 5
@@ -44,9 +55,9 @@ class HooksMixin:
 
     def emit(self: Any, tenant_id: str, category: str, event_type: str,
              resource_id: str) -> None:
-        """Queue one signed event for the app's URL (or the organisation's, if set)."""
-        url = self.webhook_urls.get(tenant_id) or self.webhook_url
-        if not url:
+        """Queue one signed event for the app's URL (none before intent to receive passed)."""
+        url = self.webhook_url
+        if not url or self.webhook_status != ITR_OK:
             return
         with self._lock:
             self._sequence += 1
@@ -81,6 +92,32 @@ class HooksMixin:
 
     def wait_for_deliveries(self: Any, timeout: float = 10.0) -> bool:
         return self._deliveries.wait_idle(timeout)
+
+    def subscribe(self: Any, url: str, rounds: int = 3) -> str:
+        """Set the app's webhook URL and check it (intent to receive); the status."""
+        with self._lock:
+            self.webhook_url, self.webhook_status = url, ITR_REQUIRED
+            self.webhook_failures = []
+        failures = self.intent_to_receive(url, rounds)
+        with self._lock:
+            if self.webhook_url == url:
+                self.webhook_failures = failures
+                self.webhook_status = ITR_OK if not failures else ITR_REQUIRED
+            return self.webhook_status
+
+    def subscribe_from_redirect(self: Any, redirect_uri: str) -> None:
+        """The demo's portal entry: the app's URL beside its redirect URI, checked in the
+        background (the consent must not wait for it)."""
+        if not self.webhook_path or self.webhook_url:
+            return
+        parts = urlsplit(redirect_uri)
+        url = f"{parts.scheme}://{parts.netloc}{self.webhook_path}"
+        with self._lock:
+            if self.webhook_url:
+                return
+            self.webhook_url, self.webhook_status = url, ITR_REQUIRED
+        threading.Thread(target=self.subscribe, args=(url,), daemon=True,
+                         name="xero-intent-to-receive").start()
 
     def intent_to_receive(self: Any, url: str, rounds: int = 3) -> list[str]:
         """Xero's check of a new webhook URL; returns the failures (empty: passed)."""

@@ -94,7 +94,16 @@ class ViewsMixin:
                 f"({len(self.open_invoices(t))} open, {len(o['payments'])} betalingen via API, "
                 f"{'verbonden' if not self.disconnected(t) else 'niet verbonden'})</li>"
                 for t, o in self.orgs.items())
-        return html_page("Xero-emulator", f"<h1>Xero-emulator</h1><ul>{rows}</ul>")
+            hook = self.webhook_url
+            status, failures = self.webhook_status, list(self.webhook_failures)
+            delivered = sum(1 for d in self.deliveries if d["status"] == 200)
+        problems = "".join(f"<li>{html.escape(f)}</li>" for f in failures)
+        webhook = (f"<h2>Webhook van de app</h2><p>URL: <code>{html.escape(hook or '–')}"
+                   f"</code><br>Status: <strong id='webhook-status'>{html.escape(status)}"
+                   f"</strong> ({delivered} afgeleverd)</p>"
+                   + (f"<ul>{problems}</ul>" if problems else ""))
+        return html_page("Xero-emulator",
+                         f"<h1>Xero-emulator</h1><ul>{rows}</ul>{webhook}")
 
     def view_org(self: Any, tenant_id: str) -> str:
         org = self._org(tenant_id)

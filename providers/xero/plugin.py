@@ -52,6 +52,10 @@ PAYMENT_FIELDS = (
                          "rekeningschema van de organisatie.")),
 )
 REAL_API = "https://api.xero.com"
+# The connector's one webhook URL for Xero (``<PUBLIC_URL>/webhooks/xero``). The DemoHook does
+# not carry PUBLIC_URL, so the demo's emulator finds it beside the redirect URI of the first
+# consent.
+APP_WEBHOOK_PATH = f"/webhooks/{KEY}"
 
 
 def _host(values: Mapping[str, str | None], name: str, real: str) -> str:
@@ -87,7 +91,8 @@ def start_emulator(values: Mapping[str, str | None], host: str, port: int,
 
     emulator = XeroEmulator(seed=seed, client_id=values["XERO_CLIENT_ID"] or "",
                             client_secret=values["XERO_CLIENT_SECRET"] or "",
-                            webhook_key=values["XERO_WEBHOOK_KEY"] or "")
+                            webhook_key=values["XERO_WEBHOOK_KEY"] or "",
+                            webhook_path=APP_WEBHOOK_PATH)
     return emulator.serve(host, port)
 
 

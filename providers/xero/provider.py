@@ -29,6 +29,7 @@ from providers.base import (
     TokenSource,
     Transient,
     WebhookEvent,
+    WebhookRejected,
 )
 from providers.http import DEFAULT_TIMEOUT, RateBudget
 from providers.xero import mapping, webhooks
@@ -100,9 +101,12 @@ class XeroProvider:
                 pause_own_reminders=False,
                 send_own_reminder=False,
                 invoice_pdf=True,
+                # register_webhook names the organisation's connection (deleted on
+                # disconnect); the events come to the app's one URL (app_webhooks).
                 webhooks=True,
                 incremental_sync=True,
                 payment_setting_choices=True,
+                app_webhooks=True,
             ),
             tenant_label="organisatie",
             refresh_margin_seconds=REFRESH_MARGIN_SECONDS,
@@ -193,10 +197,21 @@ class XeroProvider:
     def ledger(self, tenant_id: str, tokens: TokenSource) -> XeroLedger:
         return XeroLedger(self, tenant_id, tokens)
 
+    # -- webhooks -------------------------------------------------------------------------
+
+    def verify_app_webhook(self, raw_body: bytes,
+                           headers: Mapping[str, str]) -> list[WebhookEvent]:
+        """One delivery to the app's URL (``/webhooks/xero``), signed with the app's webhook
+        key (XERO_WEBHOOK_KEY); intent to receive gives no events. Not genuine:
+        :class:`WebhookRejected`."""
+        return webhooks.parse(raw_body, headers, self.webhook_key)
+
     def verify_webhook(
         self, raw_body: bytes, headers: Mapping[str, str], secret: str
     ) -> list[WebhookEvent]:
-        return webhooks.parse(raw_body, headers, secret or self.webhook_key)
+        """The per-connection URL is not Xero's: Xero posts every organisation's events to
+        the app's one URL (:meth:`verify_app_webhook`). Refusing here keeps a single way in."""
+        raise WebhookRejected("Xero delivers to the app's URL /webhooks/xero only")
 
 
 def _token_set(token: Mapping[str, object]) -> TokenSet:

@@ -5,6 +5,10 @@ The body is never re-serialised before checking: Xero's intent-to-receive payloa
 (``"firstEventSequence": 0``) that a round trip through a JSON parser would lose (xero-node
 #563). Intent to receive is a series of ``events: []`` deliveries, some signed wrongly: a wrong
 signature must be refused (401), a right one accepted (200) with an empty body.
+
+Xero has one webhook URL per app for every organisation (the connector's ``/webhooks/xero``,
+:meth:`XeroProvider.verify_app_webhook`) and sends no delivery id: the signed bytes name a
+delivery (a retry repeats them), so a digest of them is each event's ``replay_id``.
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ def parse(raw_body: bytes, headers: Mapping[str, str], key: str) -> list[Webhook
             entity_type=category or None,
             entity_id=str(event["resourceId"]) if event.get("resourceId") else None,
             # Xero sends no delivery id; the signed bytes name the delivery (a retry repeats
-            # them), the index the event within it. That already recognises a replay.
-            delivery_id=f"xero:{delivery}:{index}",
+            # them), the index the event within it: a replayed delivery is recognised.
+            delivery_id=None,
+            replay_id=f"xero:{delivery}:{index}",
         ))
     return found
