@@ -14,6 +14,7 @@ from connector.models import Company, Connection, WebhookReceipt
 from providers.xero.emulator_hooks import ITR_OK, ITR_REQUIRED
 from providers.xero.webhooks import sign
 from tests.contract.xero_openapi import validate_webhook
+from tests.helpers import wait_until
 from tests.xero_helpers import connect_company
 
 pytest_plugins = ["tests.fixtures_xero"]
@@ -153,3 +154,17 @@ def test_no_event_goes_out_to_a_url_that_failed_intent_to_receive(hooked):
     emulator.pay_invoice(tenant, emulator.open_invoices(tenant)[0]["InvoiceID"])
     assert emulator.wait_for_deliveries(30)
     assert emulator.deliveries == []
+
+
+def test_the_demo_emulator_subscribes_the_app_url_beside_the_redirect_uri(
+        make_services, make_xero_emulator):
+    """The DemoHook carries no PUBLIC_URL: the demo's emulator takes the app's webhook URL
+    from where the first consent returns to (<PUBLIC_URL>/webhooks/xero) and checks it."""
+    from providers.xero.plugin import APP_WEBHOOK_PATH
+    from tests.test_e2e_xero import connect
+
+    emulator = make_xero_emulator(webhook_path=APP_WEBHOOK_PATH)
+    services = make_services(ledger={"xero": {"XERO_BASE_URL": emulator.public_url}})
+    connect(services, emulator, emulator.tenant_ids()[0])
+    wait_until(lambda: emulator.webhook_status == ITR_OK, timeout=60)
+    assert emulator.webhook_url == f"{services.settings.public_url}/webhooks/xero"
