@@ -30,7 +30,8 @@ SETTINGS = (
     Setting("XERO_CLIENT_SECRET", "xero-demo-secret", secret=True, demo_default=True,
             help="from your app at developer.xero.com"),
     Setting("XERO_WEBHOOK_KEY", "xero-demo-webhook-key", secret=True, demo_default=True,
-            help="the webhook signing key of the app (Webhooks page of the app)"),
+            help="the webhook signing key of the app (Webhooks page of the app, whose "
+                 "one delivery URL is <PUBLIC_URL>/webhooks/xero)"),
     Setting("XERO_BASE_URL", "https://api.xero.com",
             help="the API host (connections and /api.xro/2.0); the emulator in tests and demos"),
     Setting("XERO_IDENTITY_URL", None,
