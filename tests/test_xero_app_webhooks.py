@@ -168,3 +168,15 @@ def test_the_demo_emulator_subscribes_the_app_url_beside_the_redirect_uri(
     connect(services, emulator, emulator.tenant_ids()[0])
     wait_until(lambda: emulator.webhook_status == ITR_OK, timeout=60)
     assert emulator.webhook_url == f"{services.settings.public_url}/webhooks/xero"
+
+
+def test_the_demo_starts_its_xero_emulator_with_the_app_webhook_path():
+    from providers.xero.plugin import PLUGIN
+
+    values = {s.env: s.default for s in PLUGIN.settings}
+    server = PLUGIN.demo.start(values, "127.0.0.1", 0, 1)
+    try:
+        assert server.emulator.webhook_path == "/webhooks/xero"
+        assert server.emulator.webhook_key == values["XERO_WEBHOOK_KEY"]
+    finally:
+        server.shutdown()
