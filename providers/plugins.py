@@ -10,11 +10,13 @@ from providers.exact_online import plugin as exact_online
 from providers.moneybird import plugin as moneybird
 from providers.plugin import LedgerPlugin
 from providers.snelstart import plugin as snelstart
+from providers.xero import plugin as xero
 
 PLUGINS: tuple[LedgerPlugin, ...] = (
     moneybird.PLUGIN,
     exact_online.PLUGIN,
     snelstart.PLUGIN,
+    xero.PLUGIN,
 )
 
 
