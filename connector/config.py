@@ -153,6 +153,24 @@ def parse_networks(value: str) -> tuple[str, ...]:
     return networks
 
 
+def enabled_plugins(value: str, plugins: tuple[LedgerPlugin, ...] = PLUGINS,
+                    ) -> tuple[LedgerPlugin, ...]:
+    """LEDGERS: the plug-in keys this instance offers, comma-separated; empty: every one.
+
+    A ledger left out is not offered, built or checked: an instance that serves Moneybird
+    creditors only need not hold credentials for the others.
+    """
+    keys = _split_keys(value)
+    if not keys:
+        return plugins
+    known = {plugin.key for plugin in plugins}
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        raise ValueError(f"LEDGERS: unknown ledger {', '.join(unknown)}; "
+                         f"choose from {', '.join(sorted(known))}")
+    return tuple(plugin for plugin in plugins if plugin.key in keys)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment (``os.environ`` unless given)."""
     env = os.environ if environ is None else environ
@@ -167,13 +185,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     interval = get("SYNC_INTERVAL_MINUTES", str(defaults.sync_interval_minutes))
     if not interval.isdigit() or int(interval) < 1:
         raise ValueError("SYNC_INTERVAL_MINUTES must be a whole number of minutes, at least 1")
+    plugins = enabled_plugins(get("LEDGERS", ""), defaults.plugins)
     return Settings(
         database_url=get("DATABASE_URL", defaults.database_url),
         secret_key=get("SECRET_KEY", defaults.secret_key),
         token_encryption_keys=_split_keys(get("TOKEN_ENCRYPTION_KEYS", ""))
         or defaults.token_encryption_keys,
         public_url=public_url,
-        ledgers=ledger_values(defaults.plugins, env),
+        plugins=plugins,
+        ledgers=ledger_values(plugins, env),
         sync_interval_minutes=int(interval),
         lease_seconds=int(get("LEASE_SECONDS", str(defaults.lease_seconds))),
         worker_stop_timeout=float(get("WORKER_STOP_TIMEOUT",
