@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
-from connector.clock import today_nl
+from connector.clock import AMSTERDAM, today_nl
 from connector.collection.cases import settings_for
 from connector.collection.engine import run_company
+from connector.collection.legal.calendar_nl import is_working_day
 from connector.models import Case, Event, Invoice
 from connector.sync import sync_company
 from tests.helpers import connect_direct, csrf_token
@@ -65,7 +68,21 @@ def test_overview_is_the_first_tab_with_charts_and_their_tables(services, moneyb
     assert browser.get(f"{base}/dashboard?binnen=abc").status_code == 200
 
 
+def _next_working_morning() -> datetime:
+    """10:00 on the next working day: steps go out only within contact hours, and the test must
+    not depend on the hour it runs (it failed after 20:00)."""
+    day = today_nl() + timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, time(10), AMSTERDAM)
+
+
 def test_dashboard_fills_as_steps_go_out_and_a_payment_comes_in(services, moneybird_emulator):
+    with time_machine.travel(_next_working_morning(), tick=True):
+        _dashboard_fills(services, moneybird_emulator)
+
+
+def _dashboard_fills(services, moneybird_emulator) -> None:
     company_id = _prepared(services, moneybird_emulator)
     _set_iban(services, company_id)
     browser = _operator_session(services)
