@@ -20,8 +20,13 @@ from connector.config import Settings
 from connector.db import upgrade
 from connector.models import Base
 from connector.services import Services
+from tests import working_hours
 
 pytest_plugins = ["tests.fixtures_moneybird", "tests.fixtures_exact"]
+
+# Steps go out to debtors only in contact hours: started in the evening, the suite shifts its
+# clock (and its child processes') to the next working morning; see tests/working_hours.py.
+CLOCK_SHIFT_SECONDS = working_hours.start()
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]

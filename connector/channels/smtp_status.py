@@ -3,7 +3,7 @@
 A bounce carries an enhanced status code (RFC 3463: ``class.subject.detail``, e.g. ``5.1.1``),
 sometimes with the basic reply code in front (``550 5.1.1``). A creditor cannot read either, so
 the code is turned into a reason ("adres bestaat niet", "mailbox vol"): first by the exact
-subject and detail, then by the subject alone (RFC 3463 §3.1: a client that does not know
+subject and detail, then by the subject alone (RFC 3463, section 3.1: a client that does not know
 the detail uses the subject), then by the basic reply code. The raw code is kept next to the
 reason for the operator, as "(SMTP 550 5.1.1)" (:func:`detail`), which pages leave out for
 creditors (:func:`without_detail`). Reasons are keys here with their Dutch wording (the event
@@ -20,7 +20,7 @@ DETAIL = re.compile(r"\s*\(SMTP [^()]*\)")
 _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _REPLY = re.compile(r"^\s*([245]\d\d)\b")
 
-# (subject, detail) → reason; RFC 3463 §3.2–3.8, RFC 7505 (null MX), RFC 7372 (auth).
+# (subject, detail) → reason; RFC 3463, sections 3.2–3.8, RFC 7505 (null MX), RFC 7372 (auth).
 _BY_DETAIL = {
     (1, 1): "no_such_address",
     (1, 2): "no_such_domain",
@@ -50,7 +50,7 @@ _BY_SUBJECT = {
     6: "content_refused",
     7: "refused_policy",
 }
-# basic reply code (RFC 5321 §4.2.3) → reason, when there is no enhanced code
+# basic reply code (RFC 5321, section 4.2.3) → reason, when there is no enhanced code
 _BY_REPLY = {
     421: "mail_system_problem",
     450: "mailbox_problem",
