@@ -13,6 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from werkzeug.serving import make_server
 
 from connector import create_app
@@ -69,12 +70,31 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         shutil.copy(sqlite_template, path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_database")
-    engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_pg_database(url)
     return url
+
+
+def empty_pg_database(url: str) -> None:
+    """Every table emptied and every sequence back at its start, as after the migration.
+
+    DELETE, not TRUNCATE: on tables this small it takes milliseconds, where one TRUNCATE of all
+    tables gives each a new file and took 0.4-1.2 s per test (minutes over the suite). The
+    tables' own triggers (the event log refuses DELETE) are off only inside this transaction.
+    """
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        guarded = set(conn.scalars(text(
+            "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal")))
+        statements = [f'ALTER TABLE "{name}" DISABLE TRIGGER USER' for name in sorted(guarded)]
+        # Children before their parents; one round trip for all of it.
+        statements += [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)]  # noqa: S608 - our own table names
+        statements += [f'ALTER TABLE "{name}" ENABLE TRIGGER USER' for name in sorted(guarded)]
+        statements.append("SELECT setval((quote_ident(schemaname) || '.' || "
+                          "quote_ident(sequencename))::regclass, start_value, false) "
+                          "FROM pg_sequences")
+        conn.exec_driver_sql("; ".join(statements))
+    engine.dispose()
 
 
 class LiveServer:
