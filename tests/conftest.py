@@ -88,7 +88,8 @@ def empty_pg_database(url: str) -> None:
             "WHERE NOT t.tgisinternal")))
         statements = [f'ALTER TABLE "{name}" DISABLE TRIGGER USER' for name in sorted(guarded)]
         # Children before their parents; one round trip for all of it.
-        statements += [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)]  # noqa: S608 - our own table names
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        statements += [f'DELETE FROM "{name}"' for name in tables]  # noqa: S608 - our tables
         statements += [f'ALTER TABLE "{name}" ENABLE TRIGGER USER' for name in sorted(guarded)]
         statements.append("SELECT setval((quote_ident(schemaname) || '.' || "
                           "quote_ident(sequencename))::regclass, start_value, false) "
