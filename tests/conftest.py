@@ -30,6 +30,12 @@ EMULATOR_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds for calls to the emul
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked ``slow`` first: the parallel pass hands them out before the rest, one
+    per worker, instead of leaving one worker with minutes of work at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
