@@ -12,14 +12,9 @@ import dataclasses
 import time
 from typing import Any
 
+from connector.channels.documents import PartnerIdentity, _context, letter_env, render_letter_pdf
 from connector.channels.email import EmailChannel
-from connector.channels.letter import (
-    PartnerIdentity,
-    _context,
-    _env,
-    _sample_message,
-    render_letter_pdf,
-)
+from connector.channels.letter_sample import sample_message
 from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.clock import today_nl
 
@@ -36,8 +31,8 @@ def _rate(count: int, work: Any) -> float:
 def run(letters: int = 30, emails: int = 300) -> list[dict[str, Any]]:
     today = today_nl()
     partner = PartnerIdentity()
-    message = _sample_message("consumer", "nl", today)
-    template = _env.get_template("letter.html")
+    message = sample_message("consumer", "nl", today)
+    template = letter_env.get_template("letter.html")
     render_letter_pdf(message, partner, letter_date=today)  # warm-up: imports, fonts
     html = _rate(letters * 10, lambda _: template.render(**_context(message, partner, "nl",
                                                                     today)))

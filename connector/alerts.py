@@ -20,7 +20,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from connector import events
 from connector.channels.base import ChannelRejected, ChannelUncertain
-from connector.clock import today_nl
+from connector.clock import AMSTERDAM, today_nl
 from connector.collection.cases import settings_for
 from connector.formatting import money
 from connector.models import (
@@ -39,14 +38,14 @@ from connector.models import (
     Event,
     utcnow,
 )
+from connector.notify import RECONNECT_SWITCH
 from connector.reports import loading
 from connector.services import Services
 
 log = logging.getLogger(__name__)
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 DISPUTE, PROMISE_BROKEN, STEP_FAILED, RECONNECT, WEEKLY, DEBTOR_ANSWER = (
-    "dispute", "promise_broken", "step_failed", "reconnect_needed", "weekly_summary",
+    "dispute", "promise_broken", "step_failed", RECONNECT_SWITCH, "weekly_summary",
     "debtor_answer")
 #: Every switch on the settings page, in its order; all are on until the creditor turns one off.
 KINDS = (DISPUTE, PROMISE_BROKEN, STEP_FAILED, RECONNECT, WEEKLY)

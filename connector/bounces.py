@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from connector.channels.dsn import NotABounce, parse_dsn
+from connector.channels.smtp_receiver import SmtpReceiver
 from connector.collection.bounces import handle_bounce
 
 if TYPE_CHECKING:
     from connector.services import Services
 
 log = logging.getLogger(__name__)
-# aiosmtpd logs every SMTP command line at INFO ("RCPT TO:<address>"): debtor data.
-logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
@@ -84,13 +83,11 @@ class BounceListener:
     host: str = "127.0.0.1"
     port: int = 0
     outcomes: deque[str] = field(default_factory=lambda: deque(maxlen=1000))
-    _controller: Any = None
+    _controller: SmtpReceiver | None = None
 
     def start(self) -> BounceListener:
-        from connector.channels.smtp_capture import _Controller
-
-        self._controller = _Controller(_Handler(self), hostname=self.host, port=self.port,
-                                       data_size_limit=MAX_MESSAGE_BYTES)
+        self._controller = SmtpReceiver(_Handler(self), hostname=self.host, port=self.port,
+                                        data_size_limit=MAX_MESSAGE_BYTES)
         self._controller.start()
         self.port = int(self._controller.port)
         log.info("bounce listener on %s:%s", self.host, self.port)

@@ -268,7 +268,7 @@ def emulator_exact(port: int, seed: int, token: str | None) -> None:
 
 def _register_subcommands() -> None:
     from connector.bounces import bounces_cli
-    from connector.channels.letter import letter_cli
+    from connector.channels.letter_sample import letter_cli
     from connector.collection.legal_cli import legal
 
     main.add_command(legal)

@@ -22,6 +22,7 @@ from connector.models import StoredFile, utcnow
 LETTER = "letter"
 PRINT_FILE = "print_file"
 STATEMENT = "statement"
+SENT_PDF = "sent_pdf"  # a PDF an e-mail step carried (connector.channels.sent_pdfs)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$")
 
 
@@ -105,7 +106,8 @@ class DbFileStore:
         return bool(result.rowcount)
 
 
-KINDS = {"print-file": PRINT_FILE, "statement": STATEMENT, "letter": LETTER}
+KINDS = {"print-file": PRINT_FILE, "statement": STATEMENT, "letter": LETTER,
+         "sent-pdf": SENT_PDF}
 
-__all__ = ["KINDS", "LETTER", "PRINT_FILE", "STATEMENT", "DbFileStore", "FileInfo",
-           "FileStoreError"]
+__all__ = ["KINDS", "LETTER", "PRINT_FILE", "SENT_PDF", "STATEMENT", "DbFileStore",
+           "FileInfo", "FileStoreError"]

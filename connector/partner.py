@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from connector import events
-from connector.channels.letter import PartnerIdentity, logo_data_uri
+from connector.channels.documents import PartnerIdentity, logo_data_uri
 from connector.channels.setup import partner_identity
 from connector.config import Settings
 from connector.db import Database

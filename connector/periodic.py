@@ -26,7 +26,7 @@ def daily_print_file(services: Services, day: date) -> str | None:
     file store (kind ``print_file``), None when there are none."""
     if not services.settings.smtp_url:
         return None  # letters are recorded, not produced, without a configured letter channel
-    from connector.channels.letter import print_file_for_day
+    from connector.channels.print_queue import print_file_for_day
     from connector.collection.posting import letter_store
 
     ids, pdf = print_file_for_day(letter_store(services), day)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connector import events, leases
+from connector import events, leases, ledger_errors, notify
 from connector.clock import AMSTERDAM
 from connector.db import Database
 from connector.models import (
@@ -29,9 +29,7 @@ from connector.models import (
     SyncState,
     utcnow,
 )
-from connector.notify import notify_reconnect
 from connector.services import NotConnected, Services
-from connector.tokens import mark_reconnect_needed, reconnect_reason
 from providers.base import (
     DebtorRecord,
     InvoiceChangesPage,
@@ -39,8 +37,6 @@ from providers.base import (
     InvoiceStatus,
     LedgerError,
     RateLimited,
-    ReconnectRequired,
-    Rejected,
     SyncCursor,
 )
 
@@ -54,7 +50,6 @@ CLOSING_MESSAGES = {
 }
 CHUNK = 500  # ids per query when comparing with the mirror
 RETRY_AFTER_ERROR = timedelta(minutes=2)  # after a crash in our own code
-MAX_BACKOFF = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -380,7 +375,8 @@ def _record_failure_held(
         company = session.get(Company, company_id)
         run.finished_at, run.api_calls, run.error = now, calls, str(exc)[:300]
         state.last_error = str(exc)[:300]
-        if isinstance(exc, RateLimited):
+        reaction = ledger_errors.reaction_for(exc)
+        if reaction.wait == ledger_errors.Wait.PLATFORM and isinstance(exc, RateLimited):
             # Not a failure: the platform's limit is the pace. Committed pages stay; the
             # company goes back to the schedule when the budget allows the next call.
             run.outcome = "rate_limited"
@@ -395,22 +391,18 @@ def _record_failure_held(
                      exc.retry_at.isoformat())
             return SyncResult(company_id, "rate_limited", calls, error=wait)
         state.failures = (state.failures or 0) + 1
-        if isinstance(exc, ReconnectRequired):
-            run.outcome = "reconnect_needed"
-            grant = company.connection.grant if company.connection else None
-            if grant is not None:
-                mark_reconnect_needed(session, grant, reconnect_reason(exc))
-                notify_reconnect(services, session, grant)
-        elif isinstance(exc, Rejected):
+        run.outcome = reaction.outcome
+        if reaction.reconnect:
+            # Syncing stops until the creditor reconnects (the worker skips the company).
+            notify.report_dead_grant(services, session, company, exc)
+        elif reaction.gives_up:
             # A bug or bad data: retrying soon changes nothing; try again on the schedule.
-            run.outcome = "rejected"
             state.retry_at = company.next_sync_at = now + timedelta(
                 minutes=services.settings.sync_interval_minutes)
         else:
-            run.outcome = "error"
-            base = timedelta(seconds=4 * services.settings.retry_base_seconds)
-            backoff = base * 2 ** min(state.failures - 1, 5)
-            state.retry_at = company.next_sync_at = now + min(backoff, MAX_BACKOFF)
+            state.retry_at = company.next_sync_at = ledger_errors.retry_at(
+                exc, failures=state.failures, base_seconds=services.settings.retry_base_seconds,
+                now=now, scale=ledger_errors.SYNC_BACKOFF_SCALE)
         events.record(session, f"sync.{run.outcome}", f"Synchronisatie mislukt: {exc}"[:500],
                       company_id=company_id, calls=calls)
     log.warning("sync failed company=%s outcome=%s: %s", company_id, run.outcome, exc)

@@ -1,5 +1,9 @@
 """The encrypted token store: hands providers a valid access token, refreshing safely.
 
+How a failed refresh is met follows :mod:`connector.ledger_errors`: a refused refresh token
+marks the grant here (the caller that ran into it tells the creditor, see
+:func:`connector.notify.report_dead_grant`); a refresh refused as too early is passing.
+
 A refresh happens under a row lock on the grant (``SELECT … FOR UPDATE`` on PostgreSQL, a
 process lock on SQLite, which serves one process). After taking the lock the tokens are read
 again: if another worker already refreshed, its token is used instead of spending the refresh
@@ -117,12 +121,13 @@ class GrantTokens:
                 try:
                     tokens = self.provider.refresh(self.box.decrypt(grant.refresh_token_enc))
                 except ReconnectRequired as exc:
-                    failure = exc
+                    failure = exc  # the table: mark the grant (the caller tells the creditor)
                 except RefreshTooEarly:
                     if current is None or rejected == current:
-                        # Refused although the platform says our token is fresh: try later.
+                        # Refused although the platform says our token is fresh: the table's
+                        # backoff, through the caller, as for any passing failure.
                         raise Transient("token refresh refused as too early") from None
-                    return current
+                    return current  # the current token keeps working until then
                 else:
                     store_tokens(grant, tokens, self.box)
                     return tokens.access_token

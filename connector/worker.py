@@ -24,9 +24,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select, update
 
-from connector import alerts, connections, leases, periodic, sync
+from connector import alerts, connections, leases, notify, periodic, sync
 from connector.budgets import Lane, budget_lane
-from connector.clock import today_nl
+from connector.clock import AMSTERDAM, today_nl
 from connector.collection.engine import run_company
 from connector.models import Company, Connection, Grant, SyncRun, utcnow
 from connector.services import Services
@@ -70,6 +70,12 @@ def keep_alive(services: Services) -> int:
             refreshed += services.tokens(grant).keep_alive(KEEP_ALIVE_AGE)
         except LedgerError as exc:
             log.warning("keep-alive refresh failed for grant %s: %s", grant.id, exc)
+            # A refused refresh token: the creditor hears it now, as after a failed sync
+            # (the worker skips a company waiting for a reconnect, so no sync would tell).
+            with services.db.session() as session:
+                for company in session.scalars(select(Company).join(Connection).where(
+                        Connection.grant_id == grant.id, Connection.disconnected_at.is_(None))):
+                    notify.report_dead_grant(services, session, company, exc)
     return refreshed
 
 
@@ -300,11 +306,11 @@ class Worker:
         # Several workers may all run these: the files they write are the same each time.
         scheduler.add_job(
             self._guarded(lambda: periodic.daily_print_file(self.services, today_nl())), "cron",
-            hour=16, minute=0, timezone="Europe/Amsterdam", id="print_file")
+            hour=16, minute=0, timezone=AMSTERDAM, id="print_file")
         scheduler.add_job(
             self._guarded(lambda: periodic.monthly_statements(
                 self.services, periodic.previous_month(today_nl()))),
-            "cron", day=1, hour=6, timezone="Europe/Amsterdam", id="statements")
+            "cron", day=1, hour=6, timezone=AMSTERDAM, id="statements")
 
     # -- start and stop ---------------------------------------------------------------------
 

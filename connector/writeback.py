@@ -19,7 +19,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connector import events
+from connector import events, ledger_errors, notify
 from connector.budgets import Lane, budget_lane
 from connector.db import insert_unless_present
 from connector.formatting import money
@@ -35,22 +35,12 @@ from connector.models import (
     utcnow,
 )
 from connector.services import NotConnected, Services
-from connector.tokens import mark_reconnect_needed, reconnect_reason
-from providers.base import (
-    InvoiceStatus,
-    Ledger,
-    PaymentSettings,
-    RateLimited,
-    ReconnectRequired,
-    Rejected,
-    Transient,
-)
+from providers.base import InvoiceStatus, Ledger, PaymentSettings
 
 log = logging.getLogger(__name__)
 
 SENDING_LEASE = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(hours=1)
-WAIT_FOR_RECONNECT = timedelta(minutes=15)
+WAIT_FOR_RECONNECT = ledger_errors.WAIT_FOR_RECONNECT
 KINDS = ("note", "payment", "pause", "resume")
 # A step note about an invoice that closed a moment ago waits this long for the case to close,
 # so it can go into the closing note instead of after it.
@@ -262,7 +252,7 @@ def _send(services: Services, write_id: str) -> bool:
     try:
         with budget_lane(Lane.LEDGER_WRITE):
             ref = _perform(ledger, kind, external_id, key, payload, payment_settings, maybe_done)
-    except (Transient, RateLimited, ReconnectRequired, Rejected) as exc:
+    except Exception as exc:  # every failure is sorted by the reaction table, bugs included
         _failed(services, write_id, exc)
         return False
 
@@ -422,11 +412,14 @@ def _perform(
 
 
 def _failed(services: Services, write_id: str, exc: Exception) -> None:
+    """React to a failed write as the table says (:mod:`connector.ledger_errors`): give up on a
+    rejected one, wait for the platform or the creditor's reconnect, or back off."""
     now = utcnow()
+    reaction = ledger_errors.reaction_for(exc)
     with services.db.session() as session:
         write = session.get(LedgerWrite, write_id)
-        write.last_error = str(exc)[:300]
-        if isinstance(exc, Rejected):
+        write.last_error = ledger_errors.describe(exc)
+        if reaction.gives_up:
             write.state = LedgerWriteState.FAILED.value
             events.record(session, f"writeback.{write.kind}.failed",
                           f"Schrijven naar het boekhoudpakket geweigerd: {exc}",
@@ -434,16 +427,14 @@ def _failed(services: Services, write_id: str, exc: Exception) -> None:
                           subject_id=write.invoice_id, key=write.key)
             return
         write.state = LedgerWriteState.PENDING.value
-        if isinstance(exc, RateLimited):
-            write.next_attempt_at = exc.retry_at
-        elif isinstance(exc, ReconnectRequired):
-            write.next_attempt_at = now + WAIT_FOR_RECONNECT
-            company = session.get(Company, write.company_id)
-            if company.connection and company.connection.grant:
-                mark_reconnect_needed(session, company.connection.grant,
-                                      reconnect_reason(exc))
-        else:
-            base = timedelta(seconds=services.settings.retry_base_seconds)
-            backoff = base * (2 ** min(write.attempts - 1, 10))
-            write.next_attempt_at = now + min(backoff, MAX_BACKOFF)
-    log.warning("ledger write %s not done yet: %s", write_id, exc)
+        write.next_attempt_at = ledger_errors.retry_at(
+            exc, failures=write.attempts, base_seconds=services.settings.retry_base_seconds,
+            now=now)
+        if reaction.reconnect:
+            notify.report_dead_grant(services, session,
+                                            session.get(Company, write.company_id), exc)
+    if reaction is ledger_errors.UNEXPECTED:
+        log.error("ledger write %s failed in our own code (%s)", write_id, type(exc).__name__,
+                  exc_info=exc)
+    else:
+        log.warning("ledger write %s not done yet: %s", write_id, ledger_errors.describe(exc))

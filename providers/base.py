@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 # ---------------------------------------------------------------------------------------------
 # Errors, split by what the caller must do.
@@ -84,6 +84,8 @@ class Capabilities:
     incremental_sync: bool = False
     # The ledger lists the accounts its payment settings name (Ledger.payment_setting_choices).
     payment_setting_choices: bool = False
+    # Every tenant's events come to one URL per app, signed with the app's key (AppWebhooks).
+    app_webhooks: bool = False
 
 
 @dataclass(frozen=True)
@@ -420,3 +422,15 @@ class KeyProvider(Provider, Protocol):
     """
 
     def exchange_key(self, key: str) -> TokenSet: ...
+
+
+@runtime_checkable
+class AppWebhooks(Protocol):
+    """A platform that sends every tenant's events to one URL per app, signed with the app's own
+    key (Xero). The connector serves ``/webhooks/<key>`` for it and finds companies by tenant."""
+
+    def verify_app_webhook(self, raw_body: bytes,
+                           headers: Mapping[str, str]) -> list[WebhookEvent]:
+        """Check the signature on the raw bytes; raise :class:`WebhookRejected` if not genuine.
+        An empty list is a genuine delivery without events (a platform's URL check)."""
+        ...

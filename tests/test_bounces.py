@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from connector.bounces import BounceListener, import_path, parse_listen, process_bounce
 from connector.channels.dsn import BounceKind, NotABounce, parse_dsn, verp_delivery_id
-from connector.channels.letter import letters_waiting
+from connector.channels.print_queue import letters_waiting
 from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.collection.bounces import fallback_id
 from connector.collection.posting import letter_store
@@ -68,7 +68,8 @@ def bounce_world(make_services, make_moneybird_emulator, tmp_path):
     services = make_services(emulator, smtp_url=mail.url, letter_dir=str(tmp_path / "letters"),
                              bounce_address=BOUNCES)
     world = World(services, emulator)
-    world.emulator.update_contact(world.adm, world.consumer, email=DEBTOR, phone="06 12345678")
+    world.emulator.update_contact(world.adm, world.consumer, email=DEBTOR,
+                                send_invoices_to_email=DEBTOR, phone="06 12345678")
     listener = BounceListener(services).start()
     yield world, mail, listener, letter_store(services)
     listener.stop()

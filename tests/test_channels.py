@@ -20,20 +20,18 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from connector.channels.base import ChannelRejected, ChannelUncertain, InvoiceLine, OutgoingMessage
+from connector.channels.documents import PartnerIdentity, render_letter_pdf, render_stamp_pdf
 from connector.channels.email import EmailChannel, StampChannel, parse_smtp_url, text_to_html
-from connector.channels.letter import (
+from connector.channels.letter import LetterChannel
+from connector.channels.letter_sample import letter_cli
+from connector.channels.print_queue import (
     FileLetterStore,
-    LetterChannel,
-    PartnerIdentity,
     PrintQueueError,
-    letter_cli,
     letters_waiting,
     mark_posted,
     merge_letters,
     posted_on,
     print_file_for_day,
-    render_letter_pdf,
-    render_stamp_pdf,
 )
 from connector.channels.sms import (
     SmsChannel,

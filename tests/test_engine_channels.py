@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from connector.channels.letter import letters_waiting
+from connector.channels.print_queue import letters_waiting
 from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.channels.twilio_emulator import TwilioEmulator
 from connector.collection.posting import letter_store

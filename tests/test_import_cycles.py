@@ -20,19 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("connector", "providers")
 
 #: Deferred imports (importer, imported) that close a circle today. To break in #13 (the
-#: channel split and the provider boundary); do not add to this list: break a new circle.
+#: provider boundary); do not add to this list: break a new circle.
 KNOWN_DEFERRED_CIRCLES: frozenset[tuple[str, str]] = frozenset({
-    # channels: letter -> email (Attachment, EmailChannel) while email -> letter, stamp -> letter
-    ("connector.channels.letter", "connector.channels.email"),
-    # letter renders through collection.messages, which reaches channels through services
-    ("connector.channels.letter", "connector.collection.messages"),
-    ("connector.channels.setup", "connector.channels.email"),
-    ("connector.channels.setup", "connector.channels.letter"),
-    # the database print queue imports letter (QueuedLetter): the same circle as the line above
-    ("connector.channels.setup", "connector.channels.letter_db"),
-    # each ledger reads its provider object (TYPE_CHECKING) while the provider builds the ledger
-    ("providers.exact_online.client", "providers.exact_online.provider"),
-    ("providers.moneybird.client", "providers.moneybird.provider"),
 })
 
 

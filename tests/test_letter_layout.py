@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from connector.channels.base import InvoiceLine, OutgoingMessage
-from connector.channels.letter import PartnerIdentity, group_iban, render_letter_pdf
+from connector.channels.documents import PartnerIdentity, group_iban, render_letter_pdf
 from connector.collection.messages import build_context, render, single_periods
 
 IBAN = "NL91ABNA0417164300"

@@ -412,7 +412,8 @@ def test_problem_steps_wait_for_an_operator_who_confirms_resends_or_skips(wired)
 def test_partner_logo_is_checked_and_reaches_the_letterhead(services):
     from PIL import Image
 
-    from connector.channels.letter import _sample_message, render_letter_pdf
+    from connector.channels.documents import render_letter_pdf
+    from connector.channels.letter_sample import sample_message
 
     url = services.settings.public_url
     browser = _operator_session(services)
@@ -432,7 +433,7 @@ def test_partner_logo_is_checked_and_reaches_the_letterhead(services):
         partner = current_partner(db, services.settings)
     assert partner.logo_uri.startswith("data:image/png;base64,")
     assert "base64" not in repr(partner)
-    pdf = render_letter_pdf(_sample_message("consumer", "nl", date(2026, 3, 2)), partner)
+    pdf = render_letter_pdf(sample_message("consumer", "nl", date(2026, 3, 2)), partner)
     images = [img for page in PdfReader(io.BytesIO(pdf)).pages for img in page.images]
     assert any(img.image.size == (120, 40) for img in images)
     removed = browser.post(f"{url}/operator/partner/logo/delete",

@@ -101,3 +101,27 @@ def test_a_case_opened_before_its_claim_was_barred_stops_if_nothing_went_out(
             DeliveryCase.case_id == case_id, Delivery.state == "planned")).first() is None
         assert db.scalars(select(LedgerWrite).where(
             LedgerWrite.invoice_id == invoice_id)).first() is None  # nothing in the ledger
+
+
+def test_an_invoice_in_another_currency_is_mirrored_but_not_chased(services, moneybird_emulator):
+    """Letters, the BIK scale and the payment box are in euros (a ledger like Xero also keeps
+    invoices in dollars or pounds)."""
+    adm = moneybird_emulator.administration_ids()[0]
+    contact = next(c for c in moneybird_emulator.contacts(adm) if not c.get("company_name"))
+    today = today_nl()
+    dollars = moneybird_emulator.create_invoice(adm, contact["id"],
+                                                due_date=today - timedelta(days=60))
+    euros = moneybird_emulator.create_invoice(adm, contact["id"],
+                                              due_date=today - timedelta(days=60))
+    company_id = connect_direct(services, moneybird_emulator, adm)
+    sync_company(services, company_id)
+    with services.db.session() as db:
+        db.scalars(select(Invoice).where(Invoice.external_id == dollars["id"])).one().currency = \
+            "USD"
+    run_company(services, company_id)
+    with services.db.session() as db:
+        def case_for(external_id):
+            invoice = db.scalars(select(Invoice).where(Invoice.external_id == external_id)).one()
+            return db.scalars(select(Case).where(Case.invoice_id == invoice.id)).first()
+        assert case_for(dollars["id"]) is None
+        assert case_for(euros["id"]) is not None

@@ -9,13 +9,12 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from connector.channels.letter import PartnerIdentity
+from connector.channels.documents import PartnerIdentity
 from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.channels.stamp import StampFailed, stamp_invoice_pdf
 from connector.collection.cases import settings_for
 from connector.collection.stamp_step import fetch_invoice_pdfs
 from connector.models import Delivery, Event
-from providers.exact_online.client import ExactLedger
 from providers.exact_online.provider import ExactOnlineProvider
 from providers.moneybird.emulator import simple_pdf
 from tests.helpers import csrf_token
@@ -135,7 +134,7 @@ def test_message_repr_stays_free_of_debtor_data() -> None:
 
 def test_exact_online_has_no_invoice_pdf_so_our_page_goes() -> None:
     provider = ExactOnlineProvider("id", "secret", "hook", base_url="http://127.0.0.1:9")
-    ledger = ExactLedger(provider, "123", tokens=None)  # type: ignore[arg-type]
+    ledger = provider.ledger("123", tokens=None)  # type: ignore[arg-type]
     assert ledger.invoice_pdf("x") is None  # no HTTP call at all
     assert fetch_invoice_pdfs(ledger, {"case": "x"}) == ({}, None)
 

@@ -14,8 +14,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from connector.channels.base import OutgoingMessage
+from connector.channels.documents import PartnerIdentity, render_letter_pdf, render_stamp_pdf
 from connector.channels.email import text_to_html
-from connector.channels.letter import PartnerIdentity, render_letter_pdf, render_stamp_pdf
 from connector.collection import legal
 from connector.collection.cases import settings_for
 from connector.collection.company_templates import (

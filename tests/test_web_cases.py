@@ -359,25 +359,25 @@ def test_gif_is_refused_even_though_pillow_reads_it(services, console):
 
 
 def test_logo_reaches_the_letter_as_a_data_uri():
-    from connector.channels.letter import (
+    from connector.channels.documents import (
         LETTER_TEMPLATES,
         PartnerIdentity,
         _context,
-        _env,
-        _sample_message,
+        letter_env,
         logo_data_uri,
     )
+    from connector.channels.letter_sample import sample_message
 
     assert logo_data_uri(None, None) == "" and logo_data_uri(b"x", "image/gif") == ""
     uri = logo_data_uri(_png(), "image/png")
     assert uri.startswith("data:image/png;base64,")
-    message = _sample_message("consumer", "nl", today_nl())
+    message = sample_message("consumer", "nl", today_nl())
     message.extra["creditor_logo"] = uri
-    html = _env.get_template("letter.html").render(
+    html = letter_env.get_template("letter.html").render(
         **_context(message, PartnerIdentity(), "nl", today_nl()))
     assert f'src="{uri}"' in html
     message.extra["creditor_logo"] = "https://evil.example/track.png"
-    html = _env.get_template("letter.html").render(
+    html = letter_env.get_template("letter.html").render(
         **_context(message, PartnerIdentity(), "nl", today_nl()))
     assert "evil.example" not in html and "creditor-logo" not in html
     assert (LETTER_TEMPLATES / "letter.html").exists()
@@ -456,14 +456,10 @@ def test_other_creditors_get_404_on_every_console_route(services, moneybird_emul
 def test_the_letter_pdf_carries_the_creditors_logo():
     from pypdf import PdfReader
 
-    from connector.channels.letter import (
-        PartnerIdentity,
-        _sample_message,
-        logo_data_uri,
-        render_letter_pdf,
-    )
+    from connector.channels.documents import PartnerIdentity, logo_data_uri, render_letter_pdf
+    from connector.channels.letter_sample import sample_message
 
-    message = _sample_message("business", "nl", today_nl())
+    message = sample_message("business", "nl", today_nl())
     plain = render_letter_pdf(message, PartnerIdentity(), letter_date=today_nl())
     message.extra["creditor_logo"] = logo_data_uri(_png(), "image/png")
     with_logo = render_letter_pdf(message, PartnerIdentity(), letter_date=today_nl())

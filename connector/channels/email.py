@@ -22,13 +22,15 @@ from datetime import UTC, date, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from connector.channels.base import ChannelRejected, ChannelUncertain, OutgoingMessage
+from connector.channels.documents import PartnerIdentity, render_letter_pdf, render_stamp_pdf
 from connector.channels.dsn import verp_address
-from connector.channels.letter import PartnerIdentity, render_letter_pdf, render_stamp_pdf
+from connector.channels.smtp_status import detail, read_status
 from connector.channels.stamp import StampFailed, stamp_invoice_pdf
-from connector.formatting import AMSTERDAM
+from connector.clock import AMSTERDAM
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,12 @@ def parse_smtp_url(url: str) -> SmtpConfig:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password is not None else None,
     )
+
+
+class SentPdfKeeper(Protocol):
+    """Where the stamp step's PDFs are kept (connector.channels.sent_pdfs.SentPdfStore)."""
+
+    def keep(self, delivery_id: str, files: Sequence[tuple[str, bytes]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -234,7 +242,7 @@ class EmailChannel:
         try:
             smtp = self._connect()
         except (OSError, smtplib.SMTPException) as exc:
-            raise ChannelRejected(f"SMTP-server niet bereikbaar ({type(exc).__name__})",
+            raise ChannelRejected(f"mailserver niet bereikbaar {detail(type(exc).__name__)}",
                                   temporary=True) from None
         try:
             try:  # Everything up to DATA: a failure here means nothing was handed over.
@@ -246,35 +254,40 @@ class EmailChannel:
                     smtp.login(cfg.username, cfg.password or "")
                 code, _ = smtp.mail(envelope_from or self.sender_address)
                 if code != 250:
-                    raise ChannelRejected(f"afzender geweigerd door SMTP-server ({code})",
+                    raise ChannelRejected(f"afzender geweigerd door de mailserver {detail(code)}",
                                           temporary=400 <= code < 500)
-                code, _ = smtp.rcpt(recipient)
+                code, reply = smtp.rcpt(recipient)
                 if code not in (250, 251):
-                    raise ChannelRejected(f"ontvanger geweigerd door SMTP-server ({code})",
-                                          temporary=400 <= code < 500)
+                    # Only the codes of the reply are kept (its text may echo the address).
+                    status = read_status(f"{code} {reply.decode('ascii', 'replace')}")
+                    raise ChannelRejected(
+                        f"e-mail geweigerd: {status.dutch} {detail(status.code)}",
+                        temporary=400 <= code < 500)
             except smtplib.SMTPAuthenticationError as exc:
-                raise ChannelRejected(f"SMTP-aanmelding mislukt ({exc.smtp_code})") from None
+                raise ChannelRejected(
+                    f"aanmelding bij de mailserver mislukt {detail(exc.smtp_code)}") from None
             except (OSError, smtplib.SMTPException) as exc:
                 # A dropped connection or a 4xx before DATA: nothing was handed over, and it
                 # may pass; a 5xx will not.
                 code = getattr(exc, "smtp_code", 0)
-                raise ChannelRejected(f"SMTP-fout vóór verzending ({type(exc).__name__})",
-                                      temporary=not 500 <= code < 600) from None
+                raise ChannelRejected(
+                    f"fout van de mailserver vóór verzending {detail(type(exc).__name__)}",
+                    temporary=not 500 <= code < 600) from None
             try:  # From DATA on, the server may have kept the message whatever we hear.
                 code, _ = smtp.data(data)
             except smtplib.SMTPResponseException as exc:
                 raise ChannelUncertain(
-                    f"SMTP-fout tijdens verzending ({exc.smtp_code}); mogelijk verstuurd"
-                ) from None
+                    f"fout van de mailserver tijdens verzending {detail(exc.smtp_code)}; "
+                    "mogelijk verstuurd") from None
             except (OSError, smtplib.SMTPException) as exc:
                 raise ChannelUncertain(
-                    f"verbinding verbroken tijdens verzending ({type(exc).__name__}); "
-                    "mogelijk verstuurd"
-                ) from None
+                    f"verbinding verbroken tijdens verzending {detail(type(exc).__name__)}; "
+                    "mogelijk verstuurd") from None
             if code != 250:
                 # An explicit refusal of the content; RFC 5321 says it was not accepted, but
                 # the issue asks for caution from DATA on: an operator confirms.
-                raise ChannelUncertain(f"SMTP-server weigerde na DATA ({code}); controleer")
+                raise ChannelUncertain(
+                    f"mailserver weigerde het bericht {detail(code)}; controleer")
         finally:
             try:
                 smtp.quit()
@@ -293,10 +306,26 @@ class StampChannel(EmailChannel):
 
     key = "stamp"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, sent_pdfs: SentPdfKeeper | None = None,
+                 **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._problems: dict[str, str] = {}
         self._problems_lock = threading.Lock()
+        self.sent_pdfs = sent_pdfs
+
+    def send(self, message: OutgoingMessage) -> str:
+        """Send, keeping the PDFs exactly as they go out so the case can show them. They are
+        kept just before the hand-over: a send that may have gone out still has them; a
+        failure to keep them is logged and never stops the reminder."""
+        attachments = self.attachments_for(message)
+        if self.sent_pdfs is not None:
+            try:
+                self.sent_pdfs.keep(message.delivery_id,
+                                    [(a.filename, a.content) for a in attachments])
+            except Exception as exc:
+                log.warning("delivery %s: sent PDF not kept (%s)", message.delivery_id,
+                            type(exc).__name__)
+        return self.send_with(message, attachments)
 
     def attachments_for(self, message: OutgoingMessage) -> list[Attachment]:
         if message.invoice_pdfs:

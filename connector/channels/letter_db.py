@@ -3,21 +3,18 @@ the file's ``meta``, so any machine can print and mark posted what a worker queu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from connector.channels.letter import PrintQueueError, QueuedLetter
+from connector.channels.print_queue import SAFE_ID, PrintQueueError, QueuedLetter
 from connector.db import Database
 from connector.filestore import LETTER, DbFileStore, FileStoreError
 from connector.models import Delivery, StoredFile, utcnow
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
 
 class DbLetterStore:
-    """The print queue (:class:`connector.channels.letter.LetterStore`) in the database: the
+    """The print queue (:class:`connector.channels.print_queue.LetterStore`) in the database: the
     PDF is the file, the queue entry its ``meta``; updates lock the rows they change."""
 
     def __init__(self, db: Database) -> None:
@@ -63,6 +60,6 @@ class DbLetterStore:
 
 
 def _letter_name(delivery_id: str) -> str:
-    if not _SAFE_ID.match(delivery_id):
+    if not SAFE_ID.match(delivery_id):
         raise PrintQueueError("invalid delivery id")
     return f"{delivery_id}.pdf"

@@ -10,18 +10,16 @@ from typing import TYPE_CHECKING
 
 from connector.channels.base import Channel
 from connector.channels.capture import CaptureChannel
+from connector.channels.documents import PartnerIdentity
 from connector.config import Settings
 
 if TYPE_CHECKING:
-    from connector.channels.letter import PartnerIdentity
     from connector.db import Database
 
 MESSAGE_CHANNELS = ("stamp", "letter", "email", "sms", "whatsapp", "call")
 
 
 def partner_identity(settings: Settings) -> PartnerIdentity:
-    from connector.channels.letter import PartnerIdentity
-
     return PartnerIdentity(
         name=settings.partner_name,
         address_lines=tuple(x.strip() for x in settings.partner_address.split(",") if x.strip()),
@@ -42,8 +40,10 @@ def build_channels(settings: Settings, partner: PartnerIdentity | None = None,
     if settings.smtp_url:
         # Imported here: WeasyPrint loads system libraries, which a recording setup never needs.
         from connector.channels.email import EmailChannel, StampChannel
-        from connector.channels.letter import FileLetterStore, LetterChannel
+        from connector.channels.letter import LetterChannel
         from connector.channels.letter_db import DbLetterStore
+        from connector.channels.print_queue import FileLetterStore
+        from connector.channels.sent_pdfs import SentPdfStore
 
         partner = partner or partner_identity(settings)
         bounces = settings.bounce_address
@@ -51,7 +51,8 @@ def build_channels(settings: Settings, partner: PartnerIdentity | None = None,
                              bounce_address=bounces)
         channels["email"] = email
         channels["stamp"] = StampChannel(settings.smtp_url, settings.mail_from, partner=partner,
-                                         bounce_address=bounces)
+                                         bounce_address=bounces,
+                                         sent_pdfs=SentPdfStore(db) if db is not None else None)
         store = (DbLetterStore(db) if db is not None
                  else FileLetterStore(settings.letter_dir))
         channels["letter"] = LetterChannel(store, partner, email)

@@ -7,7 +7,6 @@ connection dropped after DATA) to exercise the channel's rejected/uncertain outc
 
 from __future__ import annotations
 
-import logging
 import threading
 import warnings
 from dataclasses import dataclass
@@ -16,11 +15,9 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-# aiosmtpd logs every SMTP command line at INFO ("RCPT TO:<debtor address>"): debtor data.
-logging.getLogger("mail.log").setLevel(logging.WARNING)
+from connector.channels.smtp_receiver import SmtpReceiver
 
 # AUTH without TLS is what this loopback-only test server offers on purpose.
 warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS",
@@ -33,15 +30,6 @@ class Envelope:
 
     mail_from: str
     rcpt_tos: tuple[str, ...]
-
-
-class _Controller(Controller):
-    """aiosmtpd's Controller, but port 0 (pick a free port) works."""
-
-    def _trigger_server(self) -> None:
-        if self.port == 0 and self.server is not None:
-            self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
 
 
 class _Handler:
@@ -103,7 +91,7 @@ class CaptureSmtpServer:
         if credentials is not None:
             kwargs.update(authenticator=self._authenticate, auth_required=True,
                           auth_require_tls=False)
-        self._controller = _Controller(_Handler(self), hostname=host, port=port, **kwargs)
+        self._controller = SmtpReceiver(_Handler(self), hostname=host, port=port, **kwargs)
 
     def _authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any

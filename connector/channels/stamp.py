@@ -13,7 +13,9 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from connector.channels.letter import PartnerIdentity, _env, _written_date
+from connector.channels.documents import PartnerIdentity
+from connector.channels.documents import letter_env as _env
+from connector.formatting import written_date as _written_date
 
 OVERLAY_TEXT = {
     "nl": {"title": "LAATSTE HERINNERING", "line": "Laatste kans: hierna overdracht aan",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from connector.collection.actions import ActionRefused
 from connector.collection.cases import policy_for, settings_for
@@ -70,13 +70,17 @@ def cost_of(session: Session, company_id: str, deliveries: Iterable[Delivery]) -
     return sum((step_fee(policy, d) or Decimal("0.00") for d in deliveries), Decimal("0.00"))
 
 
-def awaiting(session: Session, company_id: str) -> list[Delivery]:
-    """Planned steps of one company that still wait for an approval, in plan order."""
-    return list(session.scalars(
-        select(Delivery).where(Delivery.company_id == company_id,
-                               Delivery.state == DeliveryState.PLANNED.value,
-                               Delivery.approved_by.is_(None))
-        .order_by(Delivery.due_on, Delivery.created_at)))
+def awaiting(session: Session, company_id: str, *, with_debtors: bool = False
+             ) -> list[Delivery]:
+    """Planned steps of one company that still wait for an approval, in plan order;
+    ``with_debtors`` loads each step's debtor along, for a page rendered after the session."""
+    query = (select(Delivery).where(Delivery.company_id == company_id,
+                                    Delivery.state == DeliveryState.PLANNED.value,
+                                    Delivery.approved_by.is_(None))
+             .order_by(Delivery.due_on, Delivery.created_at))
+    if with_debtors:
+        query = query.options(selectinload(Delivery.debtor))
+    return list(session.scalars(query))
 
 
 def approve_many(session: Session, company_id: str, delivery_ids: Iterable[str] | None,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from connector import events, writeback
 from connector.channels.dsn import BounceKind, BounceReport
+from connector.channels.smtp_status import read_status
 from connector.clock import today_nl
 from connector.db import Database
 from connector.formatting import money, short_day
@@ -67,15 +68,19 @@ def handle_bounce(db: Database, report: BounceReport) -> str:
         if delivery is None:
             log.info("bounce (status %s) for no known delivery: ignored", report.status)
             return "unknown"
-        name, status = delivery.step_name, report.status or "onbekend"
+        name, status = delivery.step_name, read_status(report.status)
+        reason = status.dutch
 
-        def record(kind: str, text: str) -> None:
+        def record(kind: str, text: str, outcome: str) -> None:
+            # The reason in words for the creditor; the raw code in the data, for the operator.
             events.record(session, kind, text, company_id=delivery.company_id,
-                          subject_type="delivery", subject_id=delivery.id, status=status)
+                          subject_type="delivery", subject_id=delivery.id,
+                          status=status.code or "onbekend", reason=status.reason, step=name,
+                          outcome=outcome)
 
         if report.kind == BounceKind.SOFT:
             record("step.bounce_delayed", f"Stap '{name}': e-mail nog niet afgeleverd "
-                   f"(status {status}); de server van de ontvanger probeert het opnieuw")
+                   f"({reason}); de server van de ontvanger probeert het opnieuw", "delayed")
             return "recorded"
         marked = session.execute(
             update(Delivery)
@@ -88,11 +93,11 @@ def handle_bounce(db: Database, report: BounceReport) -> str:
             return "duplicate"
         if delivery.channel == "letter":
             record("step.bounced", f"Stap '{name}': de e-mailkopie van de brief kwam niet aan "
-                   f"(status {status}); de brief gaat per post")
+                   f"({reason}); de brief gaat per post", "letter_copy")
             return "recorded"
         if delivery.channel not in FALLBACK_CHANNELS or delivery.state != DeliveryState.SENT:
-            record("step.bounced", f"Stap '{name}': e-mail kwam niet aan (status {status}); "
-                   "controleer de stap")
+            record("step.bounced", f"Stap '{name}': e-mail kwam niet aan ({reason}); "
+                   "controleer de stap", "check")
             return "recorded"
         # Only cases still waiting for their next step: once a later step went out, a late
         # copy of this one by post would only confuse the debtor.
@@ -100,11 +105,11 @@ def handle_bounce(db: Database, report: BounceReport) -> str:
                  if link.case.state == CaseState.ACTIVE.value
                  and link.case.next_step <= delivery.step + 1]
         if not cases:
-            record("step.bounced", f"Stap '{name}': e-mail kwam niet aan (status {status}); "
-                   "geen lopend dossier op deze stap meer, dus geen brief")
+            record("step.bounced", f"Stap '{name}': e-mail kwam niet aan ({reason}); "
+                   "geen lopend dossier op deze stap meer, dus geen brief", "no_case")
             return "recorded"
-        record("step.bounced", f"Stap '{name}': e-mail kwam niet aan (status {status}); "
-               "de herinnering gaat per post")
+        record("step.bounced", f"Stap '{name}': e-mail kwam niet aan ({reason}); "
+               "de herinnering gaat per post", "fallback")
         _plan_fallback(session, delivery, cases, today_nl())
         return "fallback"
 

@@ -107,9 +107,14 @@ def not_time_barred(today: date) -> ColumnElement[bool]:
                and_(Debtor.kind != "consumer", Invoice.due_date >= other))
 
 
+# The Dutch flow (letters, the BIK scale, payment boxes with an EPC code) is in euros: an
+# invoice in another currency is mirrored and shown, never chased.
+CHASED_CURRENCY = "EUR"
+
+
 def open_new_cases(session: Session, company_id: str, today: date, policy: Policy) -> list[str]:
-    """A case per overdue invoice above the minimum, of a debtor that is not excluded, whose
-    claim is not time-barred.
+    """A case per overdue invoice in euros above the minimum, of a debtor that is not excluded,
+    whose claim is not time-barred.
 
     Returns the ids of the new cases.
     """
@@ -127,6 +132,7 @@ def open_new_cases(session: Session, company_id: str, today: date, policy: Polic
         .where(
             Invoice.company_id == company_id,
             Invoice.status == InvoiceStatus.OPEN.value,
+            Invoice.currency == CHASED_CURRENCY,
             Invoice.due_date <= threshold,
             Invoice.open_amount >= policy.minimum_amount,
             Invoice.debtor_id.not_in(excluded),

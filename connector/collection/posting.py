@@ -15,14 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector import events
-from connector.channels.letter import (
+from connector.channels.letter_db import DbLetterStore
+from connector.channels.print_queue import (
     LetterStore,
     PrintQueueError,
     QueuedLetter,
     mark_posted,
     merge_letters,
 )
-from connector.channels.letter_db import DbLetterStore
 from connector.collection import legal
 from connector.collection.engine import is_payment_term_letter, local_today
 from connector.collection.remake import plan_remake, remake_of

@@ -8,18 +8,21 @@
 2. *Moneybird's own reminder* (``CollectionSettings.stamp_via_ledger``): the stamp text goes
    out through ``send_reminders`` (:class:`LedgerReminderChannel`). That is a write to the
    ledger that reaches the debtor, so it is never retried blindly: a timeout or 5xx after the
-   request left is :class:`ChannelUncertain` (ambiguous), a 4xx is :class:`ChannelRejected`.
+   request left is :class:`ChannelUncertain` (ambiguous), a 4xx is :class:`ChannelRejected`;
+   a rate limit, a dead grant or a failure before the request left is a temporary refusal
+   (nothing went out: tried again), as the table in :mod:`connector.ledger_errors` says.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from connector import events
+from connector import events, ledger_errors
 from connector.channels.base import (
     ChannelRejected,
     ChannelUncertain,
@@ -102,25 +105,39 @@ def channel_problem(channel: Any, delivery_id: str) -> str | None:
 
 
 class LedgerReminderChannel:
-    """The stamp step through the ledger's own reminder (Moneybird ``send_reminders``)."""
+    """The stamp step through the ledger's own reminder (Moneybird ``send_reminders``).
+
+    Ledger errors become channel outcomes as :mod:`connector.ledger_errors` says: a lost
+    answer may have reached the debtor (uncertain, never repeated); a rejected request is
+    final; anything that waits (the platform's limit, a passing failure before the request
+    left, a dead grant) is a temporary refusal, so the engine tries again later. A dead grant
+    is also handed to ``on_dead_grant`` (mark it, tell the creditor).
+    """
 
     key = "stamp"
 
-    def __init__(self, ledger: Any, invoice_ids: list[str]) -> None:
+    def __init__(self, ledger: Any, invoice_ids: list[str], *,
+                 on_dead_grant: Callable[[LedgerError], object] | None = None) -> None:
         self.ledger = ledger
         self.invoice_ids = invoice_ids
+        self.on_dead_grant = on_dead_grant
 
     def send(self, message: OutgoingMessage) -> str:
         try:
             return self.ledger.send_reminder(self.invoice_ids, message.body)
-        except Transient as exc:
-            if exc.ambiguous:
-                raise ChannelUncertain(f"herinnering via het boekhoudpakket mogelijk verstuurd "
-                                       f"({exc})") from None
-            raise ChannelRejected(f"boekhoudpakket niet bereikbaar ({exc})") from None
         except LedgerError as exc:
-            raise ChannelRejected(f"herinnering via het boekhoudpakket geweigerd ({exc})"
-                                  ) from None
+            raise self._outcome(exc) from None
+
+    def _outcome(self, exc: LedgerError) -> ChannelRejected | ChannelUncertain:
+        if isinstance(exc, Transient) and exc.ambiguous:
+            return ChannelUncertain(f"herinnering via het boekhoudpakket mogelijk verstuurd "
+                                    f"({exc})")
+        reaction = ledger_errors.reaction_for(exc)
+        if reaction.reconnect and self.on_dead_grant is not None:
+            self.on_dead_grant(exc)
+        if reaction.gives_up:
+            return ChannelRejected(f"herinnering via het boekhoudpakket geweigerd ({exc})")
+        return ChannelRejected(f"boekhoudpakket niet bereikbaar ({exc})", temporary=True)
 
 
 __all__ = ["LedgerReminderChannel", "StampPlan", "channel_problem", "fetch_invoice_pdfs",

@@ -16,10 +16,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connector.clock import AMSTERDAM
 from connector.collection import prescription
 from connector.collection.cases import policy_for
 from connector.collection.policy import PolicyError
-from connector.formatting import AMSTERDAM
 from connector.models import (
     Case,
     Connection,

@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
         message_templates,
         operator,
         policy,
+        progress,
         security,
         webhooks,
     )
@@ -52,6 +53,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(bulk.bp)
     app.register_blueprint(bulk.console_bp)
+    app.register_blueprint(progress.bp)
     app.register_blueprint(alert_settings.bp)
     app.register_blueprint(debtor.bp)
     app.register_blueprint(debtor_responses.bp)

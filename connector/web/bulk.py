@@ -62,7 +62,7 @@ def approve(company_id: str) -> str | Response:
     with services().db.session() as db:
         company = company_or_404(db, company_id)
         if request.form.get("confirm") != "1":
-            waiting = {d.id: d for d in approval.awaiting(db, company_id)}
+            waiting = {d.id: d for d in approval.awaiting(db, company_id, with_debtors=True)}
             chosen = list(waiting.values()) if everything else [
                 waiting[i] for i in dict.fromkeys(ids) if i in waiting]
             if not chosen:
@@ -73,8 +73,6 @@ def approve(company_id: str) -> str | Response:
                 reason = approval.why_not(db, delivery)
                 if reason is not None:
                     blocked[reason] = blocked.get(reason, 0) + 1
-            for delivery in chosen:
-                _loaded = delivery.debtor
             return render_template(
                 "web/bulk_approve.html", company=company, chosen=chosen,
                 cost=approval.cost_of(db, company_id, chosen), everything=everything,

@@ -7,6 +7,7 @@ signed in): another tenant's ids give a 404 and change nothing.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -14,10 +15,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.wrappers import Response
 
-from connector.channels.letter import render_letter_pdf, render_stamp_pdf
+from connector.channels import sent_pdfs
+from connector.channels.documents import render_letter_pdf, render_stamp_pdf
 from connector.clock import today_nl
 from connector.collection.actions import (
     HANDOVER_FROM,
@@ -35,8 +37,18 @@ from connector.collection.messages import default_source, message_language
 from connector.collection.posting import PrintQueueError, letter_store
 from connector.collection.report import next_step
 from connector.collection.template_preview import PDF_TEMPLATES, build_preview
+from connector.filestore import FileStoreError
 from connector.formatting import short_day
-from connector.models import Case, Debtor, Delivery, Hold, HoldKind, Invoice, UsageLine
+from connector.models import (
+    Case,
+    Debtor,
+    Delivery,
+    DeliveryCase,
+    Hold,
+    HoldKind,
+    Invoice,
+    UsageLine,
+)
 from connector.partner import current_partner
 from connector.web.access import (
     actor,
@@ -51,6 +63,7 @@ from connector.web.settings_forms import ReasonForm
 
 bp = Blueprint("cases", __name__, url_prefix="/companies/<company_id>")
 PAGE_SIZE = 50
+SHOWN_STATES = ("sent", "ambiguous")  # steps whose message may have reached the debtor
 FILTERS = {
     "": _l("alle dossiers"),
     "active": _l("lopend"),
@@ -301,16 +314,25 @@ def case_console(db: Session, case: Case, steps: list[Delivery], holds: list[Hol
     start = case.next_step + (1 if planned is not None else 0)
     upcoming = ([] if case.state in ("closed", "handed_over")
                 else list(enumerate(policy_steps[start:], start=start + 1)))
-    for delivery in steps:
-        _loaded = [link.case.invoice for link in delivery.cases]
+    _load_invoices(db, steps)
     return {
         "planned": planned,
         "fees": _step_fees(db, case, steps),
+        "pdfs": sent_pdfs.listed(db, [d.id for d in steps if d.state in SHOWN_STATES]),
         "upcoming": upcoming,
         "can_skip": planned is not None and case.state in ("active", "on_hold"),
         "can_handover": case.state in [s.value for s in HANDOVER_FROM],
         "subjects": [case.id, case.debtor_id, *(d.id for d in steps), *(h.id for h in holds)],
     }
+
+
+def _load_invoices(db: Session, steps: list[Delivery]) -> None:
+    """Load each step's cases and invoices into the session now (one query per level): the
+    page that lists them is rendered after the session closes."""
+    if steps:
+        db.scalars(select(Delivery).where(Delivery.id.in_([d.id for d in steps])).options(
+            selectinload(Delivery.cases).selectinload(DeliveryCase.case)
+            .selectinload(Case.invoice))).all()
 
 
 def _step_fees(db: Session, case: Case, steps: list[Delivery]) -> dict[str, Decimal]:
@@ -340,7 +362,7 @@ def sent_message(company_id: str, delivery_id: str) -> str | Response:
         company = company_or_404(db, company_id)
         delivery = db.get(Delivery, delivery_id)
         if delivery is None or delivery.company_id != company.id or \
-                delivery.state not in ("sent", "ambiguous"):
+                delivery.state not in SHOWN_STATES:
             abort(404)
         if delivery.channel == "letter":
             try:
@@ -355,9 +377,34 @@ def sent_message(company_id: str, delivery_id: str) -> str | Response:
             abort(404)
         invoices = [link.case.invoice.number or link.case.invoice.external_id
                     for link in delivery.cases]
+        pdfs = sent_pdfs.listed(db, [delivery.id]).get(delivery.id, [])
         return render_template("web/sent_message.html", company=company, delivery=delivery,
                                subject=content.get("subject") or "", body=content["body"],
-                               invoices=invoices)
+                               invoices=invoices, pdfs=pdfs)
+
+
+@bp.get("/deliveries/<delivery_id>/pdf/<int:number>")
+@login_required
+def sent_pdf(company_id: str, delivery_id: str, number: int) -> Response:
+    """A PDF an e-mail step carried (the stamped invoice, our stamped reminder page), as it
+    went out; like a sent letter, only for the company's own deliveries that went out."""
+    with services().db.session() as db:
+        company_or_404(db, company_id)
+        delivery = db.get(Delivery, delivery_id)
+        if delivery is None or delivery.company_id != company_id or \
+                delivery.state not in SHOWN_STATES:
+            abort(404)
+    try:
+        pdf = sent_pdfs.SentPdfStore(services().db).get(delivery_id, number)
+    except FileStoreError:
+        abort(404)
+    return Response(pdf.content, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{_safe_filename(pdf.filename)}"',
+        "Cache-Control": "private, no-store"})
+
+
+def _safe_filename(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "bijlage.pdf"
 
 
 @bp.get("/cases/<case_id>/next-letter.pdf")

@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from connector import events
 from connector.clock import today_nl
@@ -16,7 +16,7 @@ from connector.collection.cases import end_hold, place_hold, settings_for
 from connector.collection.engine import approve
 from connector.collection.fees import statement
 from connector.csv_export import statement_csv
-from connector.models import Case, Delivery, DeliveryState, Hold, HoldKind
+from connector.models import Case, Delivery, DeliveryCase, DeliveryState, Hold, HoldKind
 from connector.reports.loading import month_costs
 from connector.web.access import actor, case_or_404, company_or_404, login_required, services
 from connector.web.bulk import reason_text
@@ -154,16 +154,18 @@ def overview(db: Session, company_id: str) -> dict:
     settings = settings_for(db, company_id)
     counts = dict(db.execute(select(Case.state, func.count()).where(
         Case.company_id == company_id).group_by(Case.state)).all())
+    # The page is rendered after the session closes: each step's debtor and invoices come along.
+    shown = (selectinload(Delivery.debtor),
+             selectinload(Delivery.cases).selectinload(DeliveryCase.case)
+             .selectinload(Case.invoice))
     planned = list(db.scalars(select(Delivery).where(
         Delivery.company_id == company_id,
         Delivery.state.in_([DeliveryState.PLANNED.value, DeliveryState.AMBIGUOUS.value,
                             DeliveryState.FAILED.value]))
-        .order_by(Delivery.due_on).limit(25)))
+        .order_by(Delivery.due_on).limit(25).options(*shown)))
     sent = list(db.scalars(select(Delivery).where(
         Delivery.company_id == company_id, Delivery.state == DeliveryState.SENT.value)
-        .order_by(Delivery.sent_at.desc()).limit(10)))
-    for delivery in planned + sent:
-        _loaded = delivery.debtor, [link.case.invoice for link in delivery.cases]
+        .order_by(Delivery.sent_at.desc()).limit(10).options(*shown)))
     waiting = approval.awaiting(db, company_id)
     return {"settings": settings, "counts": counts, "planned": planned, "sent": sent,
             "awaiting": len(waiting), "awaiting_cost": approval.cost_of(db, company_id, waiting),

@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -25,6 +24,7 @@ from connector import events
 from connector.clock import today_nl
 from connector.collection.backlog import apply_limits
 from connector.collection.cases import policy_for, settings_for
+from connector.formatting import day_month
 from connector.models import Case, CaseState, Company, Debtor
 from connector.reports import figures, golive, loading
 from connector.reports.charts import Bar, bar_chart
@@ -158,7 +158,7 @@ def summary_line(summary: golive.GoLiveSummary) -> list[str]:
                       summary.today_messages, count=_count(summary.today_messages))]
     for step in summary.paid_steps:
         parts.append(_("vanaf %(day)s tot ca. %(num)s × %(step)s à %(fee)s ≈ %(total)s excl. btw",
-                       day=format_date(step.first_day, "d MMMM", locale=format_locale()),
+                       day=day_month(step.first_day, format_locale()),
                        num=_count(step.messages), step=step.name, fee=money(step.fee),
                        total=money(step.cost)))
     return parts

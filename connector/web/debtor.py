@@ -23,7 +23,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.channels.letter import logo_data_uri
+from connector.channels.documents import logo_data_uri
 from connector.clock import today_nl
 from connector.collection.cases import policy_for, settings_for
 from connector.collection.messages import message_language

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from connector.clock import today_nl
@@ -56,9 +57,8 @@ def responses_for_case(case_id: str) -> list[DebtorResponse]:
             select(DebtorResponse).join(DeliveryCase, DeliveryCase.delivery_id
                                         == DebtorResponse.delivery_id)
             .where(DeliveryCase.case_id == case_id)
-            .order_by(DebtorResponse.updated_at.desc())))
-        for row in rows:
-            _loaded = row.debtor.name
+            .order_by(DebtorResponse.updated_at.desc())
+            .options(selectinload(DebtorResponse.debtor))))  # shown after the session closes
         return rows
 
 

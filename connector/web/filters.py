@@ -1,7 +1,7 @@
 """Template filters for money, dates and stored codes on pages, in the UI's language.
 
-Pages follow the UI locale (nl → nl_NL, en → en_GB). Messages and letters do not use these:
-they call ``connector.formatting`` directly (always Dutch formatting) in their own Jinja
+Pages follow the UI locale (nl → nl_NL, en → en_GB); the formatters themselves are
+``connector.formatting``'s. Messages and letters call those directly in their own Jinja
 environments, because a debtor's language is decided per debtor, not per UI.
 """
 
@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -20,6 +18,7 @@ from sqlalchemy import select
 from connector import formatting
 from connector.models import Connection
 from connector.web.access import services
+from connector.web.bounce_words import BOUNCE_KINDS, bounce_text, for_viewer
 from connector.web.i18n import format_locale
 
 LABELS = {
@@ -151,8 +150,11 @@ def pauses_own_reminders(provider: str | None) -> bool:
 def event_text(event: object, provider: str | None) -> str:
     """An event's message as the page shows it. The log says "reminders paused" when a case
     starts; on a platform that cannot pause them (Exact Online) that would be untrue, so the
-    page says what the creditor must do instead."""
+    page says what the creditor must do instead. A bounce says why in words, not in SMTP
+    codes (see connector.web.bounce_words)."""
     kind = getattr(event, "kind", "")
+    if kind in BOUNCE_KINDS:
+        return bounce_text(getattr(event, "message", ""), getattr(event, "data", None))
     if kind in ("writeback.pause.queued", "writeback.resume.queued") and not (
             pauses_own_reminders(provider)):
         name = platform(provider)
@@ -161,7 +163,7 @@ def event_text(event: object, provider: str | None) -> str:
                           "pauzeren: zet ze zelf uit voor deze debiteur", platform=name))
         return str(_l("Herinneringen van %(platform)s: zet ze zelf weer aan als u dat wilt",
                       platform=name))
-    return getattr(event, "message", "")
+    return for_viewer(getattr(event, "message", ""))
 
 
 ACTORS = {"system": _l("automatisch"), "creditor": _l("u"), "debtor": _l("debiteur")}
@@ -217,32 +219,24 @@ def debtor_answer(value: str | None) -> str:
 
 
 def money(value: Decimal | None, currency: str = "EUR") -> str:
-    if value is None:
-        return "–"
-    return format_currency(value, currency, locale=format_locale())
+    return formatting.money(value, currency, format_locale())
 
 
 def day(value: date | None) -> str:
-    return format_date(value, "d MMM yyyy", locale=format_locale()) if value else "–"
+    return formatting.day(value, format_locale())
 
 
 def long_day(value: date | None) -> str:
-    return format_date(value, "EEEE d MMMM yyyy", locale=format_locale()) if value else "–"
+    return formatting.long_day(value, format_locale())
 
 
 def moment(value: datetime | None) -> str:
-    if value is None:
-        return "–"
-    return format_datetime(value.astimezone(formatting.AMSTERDAM), "d MMM yyyy HH:mm",
-                           locale=format_locale())
+    return formatting.moment(value, format_locale())
 
 
 def hour_minute(value: datetime | None) -> str:
     """A time of day on the Dutch clock, for "volgende ronde 13:15"."""
-    if value is None:
-        return "–"
-    return format_datetime(value.astimezone(formatting.AMSTERDAM), "HH:mm",
-                           locale=format_locale())
+    return formatting.hour_minute(value, format_locale())
 
 
 def register(app: Flask) -> None:
@@ -255,6 +249,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(company_label, "company_label")
     app.add_template_filter(actor_label, "actor_label")
     app.add_template_filter(event_text, "event_text")
+    app.add_template_filter(for_viewer, "for_viewer")
     app.add_template_global(pauses_own_reminders, "pauses_own_reminders")
     app.add_template_filter(long_day, "long_day")
     app.add_template_filter(hour_minute, "hour_minute")

@@ -13,7 +13,7 @@ import logging
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from connector.channels.letter import render_letter_pdf, render_stamp_pdf
+from connector.channels.documents import render_letter_pdf, render_stamp_pdf
 from connector.collection.cases import settings_for
 from connector.collection.company_templates import (
     TemplateRefused,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from connector.channels.letter import PartnerIdentity
+from connector.channels.documents import PartnerIdentity
 from connector.clock import today_nl
 from connector.collection import approval, calls, legal, posting, problems
 from connector.collection.engine import approve

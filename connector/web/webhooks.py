@@ -18,7 +18,7 @@ from connector.models import Connection, Delivery, WebhookReceipt
 from connector.services import Services
 from connector.sync import request_sync
 from connector.web.access import services
-from providers.base import WebhookRejected
+from providers.base import AppWebhooks, WebhookRejected
 from providers.registry import UnknownProvider
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -57,6 +57,41 @@ def twilio_status() -> tuple[str, int]:
                           company_id=delivery.company_id, subject_type="delivery",
                           subject_id=delivery.id)
     return "ok", 200
+
+
+@bp.post("/<provider_key>")
+def receive_for_app(provider_key: str) -> tuple[str, int]:
+    """One URL per app for platforms that send every tenant's events there (Xero).
+
+    Answers carry no body: such a platform checks the URL with signed and badly signed
+    deliveries ("intent to receive") and wants exactly 200 or 401, nothing else.
+    """
+    svc = services()
+    raw = request.get_data(cache=False)
+    try:
+        provider = svc.providers.get(provider_key)
+    except UnknownProvider:
+        return "", 404
+    if not provider.info.capabilities.app_webhooks or not isinstance(provider, AppWebhooks):
+        return "", 404
+    try:
+        found = provider.verify_app_webhook(raw, request.headers)
+    except WebhookRejected as exc:
+        log.warning("app webhook refused for %s: %s", provider_key, exc)
+        return "", 401
+    for event in found:
+        with svc.db.session() as db:
+            connections = list(db.execute(select(Connection.id, Connection.company_id).where(
+                Connection.provider == provider_key, Connection.tenant_id == event.tenant_id,
+                Connection.disconnected_at.is_(None))))
+        for connection_id, company_id in connections:
+            ids = [i for i in (event.delivery_id,
+                               f"replay:{event.replay_id}" if event.replay_id else None) if i]
+            if all(_first_delivery(svc, provider_key, i, connection_id, event.action)
+                   for i in ids):
+                with svc.db.session() as db:
+                    request_sync(db, company_id)
+    return "", 200
 
 
 @bp.route("/<provider_key>/<connection_id>", methods=["GET", "HEAD"])

@@ -2,17 +2,18 @@
 
 Reads go through the sync endpoints (1,000 rows a page, ``Timestamp gt n``): an unchanged
 division costs three calls (payment terms, accounts, deletions); addresses and contacts are
-checked hourly, and on demand for accounts that changed. ``__next`` links are followed verbatim.
+checked hourly, and on demand for accounts that changed. ``__next`` links are followed verbatim
+(:mod:`providers.paging`, which stops a next link or a page that comes back).
 4xx answers are never retried blindly (Exact blocks an endpoint after ten errors an hour).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from providers.base import (
     DebtorRecord,
@@ -21,15 +22,13 @@ from providers.base import (
     PaymentSettings,
     Rejected,
     SyncCursor,
-    TokenSource,
     Transient,
     WebhookRegistration,
 )
+from providers.context import LedgerContext
 from providers.exact_online import mapping
-from providers.http import ApiClient, write_once
-
-if TYPE_CHECKING:
-    from providers.exact_online.provider import ExactOnlineProvider
+from providers.http import write_once
+from providers.paging import RepeatGuard, follow_next, odata_page
 
 TERM_FIELDS = ("ID,Account,AccountContact,AmountDC,TransactionAmountDC,Currency,DueDate,"
                "InvoiceDate,InvoiceNumber,IsFullyPaid,LastPaymentDate,Status")
@@ -64,18 +63,10 @@ def _chunks(ids: list[str], size: int = IDS_PER_FILTER) -> Iterable[list[str]]:
 
 
 class ExactLedger:
-    def __init__(self, provider: ExactOnlineProvider, division: str, tokens: TokenSource) -> None:
-        self.provider = provider
-        self.tenant_id = division
-        self.api = ApiClient(
-            f"{provider.base_url}/api/v1/{division}",
-            tokens,
-            budget=provider.budgets,
-            budget_key=division,
-            timeout=provider.timeout,
-            session=provider.session,
-            observe=provider.observe_rate_limits,
-        )
+    def __init__(self, context: LedgerContext) -> None:
+        self.context = context
+        self.tenant_id = context.tenant_id
+        self.api = context.api()
 
     @property
     def api_calls(self) -> int:
@@ -83,22 +74,19 @@ class ExactLedger:
 
     # -- reading --------------------------------------------------------------------------
 
-    def _rows(self, path: str, params: dict[str, str] | None) -> tuple[list[dict], str | None]:
+    def _rows(self, path: str, params: Mapping[str, str] | None
+              ) -> tuple[list[dict], str | None]:
         response = self.api.request("GET", path, params=params)
         try:
-            body = response.json()["d"]
-        except (ValueError, KeyError, TypeError):
+            payload = response.json()
+        except ValueError:
             raise Transient("Exact Online answer is not an OData envelope") from None
-        if isinstance(body, dict) and "results" in body:
-            return list(body["results"]), body.get("__next")
-        return [body] if isinstance(body, dict) else list(body), None
+        return odata_page(payload)
 
     def _all(self, path: str, params: dict[str, str]) -> list[dict]:
-        rows, following = self._rows(path, params)
-        while following:  # verbatim: it carries the $skiptoken and our $select/$filter
-            more, following = self._rows(following, None)
-            rows.extend(more)
-        return rows
+        """Every page of a read; next links verbatim (they carry the $skiptoken and our
+        $select/$filter), stopped if the paging goes round in circles."""
+        return [row for rows in follow_next(self._rows, path, params) for row in rows]
 
     def _since(self, path: str, select: str, since: int) -> tuple[list[dict], int]:
         rows = self._all(path, {"$select": select, "$filter": f"Timestamp gt {since}L"})
@@ -156,9 +144,11 @@ class ExactLedger:
         params: dict[str, str] | None = None
         if not following:
             following, params = OPEN_ITEMS, {"$select": TERM_FIELDS, "$filter": OPEN_FILTER}
+        guard = RepeatGuard()
         while following:
             rows, following = self._rows(following, params)
             params = None
+            guard.check(rows, following)
             state["open_next"] = following
             if not following:
                 state["phase"] = "details"
@@ -172,9 +162,11 @@ class ExactLedger:
         following: str | None = "/sync/Cashflow/PaymentTerms"
         params: dict[str, str] | None = {"$select": TERM_SELECT,
                                          "$filter": f"Timestamp gt {since}L"}
+        guard = RepeatGuard()
         while following:
             rows, following = self._rows(following, params)
             params = None
+            guard.check(rows, following)
             since = max([since, *(int(r["Timestamp"]) for r in rows if r.get("Timestamp"))])
             state["terms"] = since
             if not following:
@@ -321,7 +313,7 @@ class ExactLedger:
             response = self.api.request("POST", "/webhooks/WebhookSubscriptions",
                                         json={"CallbackURL": url, "Topic": topic})
             ids.append(str(response.json()["d"]["ID"]))
-        return WebhookRegistration(id=",".join(ids), secret=self.provider.webhook_secret)
+        return WebhookRegistration(id=",".join(ids), secret=self.context.webhook_secret)
 
     def delete_webhook(self, webhook_id: str) -> None:
         for subscription in filter(None, webhook_id.split(",")):

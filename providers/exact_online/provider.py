@@ -12,24 +12,24 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import requests
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.requests_client import OAuth2Session
 
 from providers.base import (
     Capabilities,
+    LedgerError,
     ProviderInfo,
     ReconnectRequired,
     RefreshTooEarly,
-    Rejected,
     Tenant,
     TokenSet,
     TokenSource,
-    Transient,
     WebhookEvent,
 )
+from providers.context import LedgerContext
 from providers.exact_online import mapping, regions, webhooks
 from providers.exact_online.client import ExactLedger
 from providers.http import DEFAULT_TIMEOUT, ApiClient, Budgets, RateBudget
+from providers.oauth import OAuthClient
+from providers.paging import follow_next, odata_page
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # Exact allows 60 calls a minute and 5,000 a day per division; keep a little headroom.
@@ -43,6 +43,16 @@ def _epoch_ms(value: str | None) -> datetime | None:
         return datetime.fromtimestamp(int(str(value)) / 1000, UTC) if value else None
     except ValueError:
         return None
+
+
+def refresh_refusal(error: str, description: str) -> LedgerError | None:
+    """Exact's words for a refused refresh: "not expired" yet (before 570 s: the current token
+    keeps working), or an expired or already rotated refresh token (connect again)."""
+    if "not expired" in description:
+        return RefreshTooEarly("Exact Online: access token not expired yet")
+    if "expired" in description or "old refresh token" in description:
+        return ReconnectRequired(f"Exact Online refused the refresh token ({error})")
+    return None
 
 
 def observe_rate_limits(response: requests.Response) -> datetime | None:
@@ -119,43 +129,21 @@ class ExactOnlineProvider:
 
     # -- OAuth ----------------------------------------------------------------------------
 
-    def _oauth(self, redirect_uri: str | None = None) -> OAuth2Session:
-        return OAuth2Session(
-            self.client_id, self.client_secret, redirect_uri=redirect_uri,
-            token_endpoint_auth_method="client_secret_post",  # noqa: S106 - a method name
-            default_timeout=self.timeout,
-        )
+    def oauth(self) -> OAuthClient:
+        """The region's token endpoint: tokens from one host do not work on another."""
+        return OAuthClient("Exact Online", self.client_id, self.client_secret,
+                           authorize_url=self.info.authorize_url, token_url=self.info.token_url,
+                           timeout=self.timeout, authorize_params={"force_login": "0"},
+                           refusal=refresh_refusal)
 
     def authorization_url(self, redirect_uri: str, state: str) -> str:
-        url, _ = self._oauth(redirect_uri).create_authorization_url(
-            self.info.authorize_url, state=state, force_login="0")
-        return url
+        return self.oauth().authorization_url(redirect_uri, state)
 
     def exchange_code(self, code: str, redirect_uri: str) -> TokenSet:
-        try:
-            token = self._oauth(redirect_uri).fetch_token(
-                self.info.token_url, code=code, grant_type="authorization_code")
-        except AuthlibBaseError as exc:
-            raise Rejected(f"Exact Online refused the authorization code ({exc.error})") from None
-        except (requests.RequestException, ValueError):
-            raise Transient("Exact Online token endpoint unreachable") from None
-        return _token_set(token)
+        return self.oauth().exchange_code(code, redirect_uri)
 
     def refresh(self, refresh_token: str) -> TokenSet:
-        try:
-            token = self._oauth().refresh_token(self.info.token_url, refresh_token=refresh_token)
-        except AuthlibBaseError as exc:
-            description = (exc.description or "").lower()
-            if "not expired" in description:
-                raise RefreshTooEarly("Exact Online: access token not expired yet") from None
-            if exc.error in ("invalid_grant", "invalid_client", "unauthorized_client") or \
-                    "expired" in description or "old refresh token" in description:
-                raise ReconnectRequired(
-                    f"Exact Online refused the refresh token ({exc.error})") from None
-            raise Transient(f"Exact Online token refresh failed ({exc.error})") from None
-        except (requests.RequestException, ValueError):
-            raise Transient("Exact Online token endpoint unreachable") from None
-        return _token_set(token)
+        return self.oauth().refresh(refresh_token)
 
     # -- tenants and ledgers --------------------------------------------------------------
 
@@ -165,19 +153,25 @@ class ExactOnlineProvider:
                         session=self.session, observe=self.observe_rate_limits)
         me = api.request("GET", "/current/Me", params={"$select": "CurrentDivision"}).json()
         current = _first(me)["CurrentDivision"]
-        url: str | None = f"/{current}/system/Divisions"
-        params: dict[str, str] | None = {
-            "$select": "Code,Description,Currency,Country,Status"}
-        tenants = []
-        while url:
-            body = api.request("GET", url, params=params).json()["d"]
-            rows = body["results"] if isinstance(body, dict) and "results" in body else body
-            tenants += [mapping.tenant(r) for r in rows]
-            url, params = (body.get("__next") if isinstance(body, dict) else None), None
-        return tenants
+
+        def fetch(path: str, params: Mapping[str, str] | None) -> tuple[list, str | None]:
+            return odata_page(api.request("GET", path, params=params).json())
+
+        pages = follow_next(fetch, f"/{current}/system/Divisions",
+                            {"$select": "Code,Description,Currency,Country,Status"})
+        return [mapping.tenant(r) for rows in pages for r in rows]
 
     def ledger(self, tenant_id: str, tokens: TokenSource) -> ExactLedger:
-        return ExactLedger(self, tenant_id, tokens)
+        return ExactLedger(self.ledger_context(tenant_id, tokens))
+
+    def ledger_context(self, tenant_id: str, tokens: TokenSource) -> LedgerContext:
+        """What the division's ledger needs, frozen now: the region's host, the shared
+        budgets (per division), Exact's rate-limit headers and its webhook secret."""
+        return LedgerContext(
+            tenant_id=tenant_id, tokens=tokens,
+            base_url=f"{self.base_url}/api/v1/{tenant_id}", session=self.session,
+            today=self.today, budget=self.budgets, timeout=self.timeout,
+            observe=self.observe_rate_limits, webhook_secret=self.webhook_secret)
 
     def verify_webhook(
         self, raw_body: bytes, headers: Mapping[str, str], secret: str
@@ -188,13 +182,3 @@ class ExactOnlineProvider:
 def _first(payload: dict) -> dict:
     body = payload["d"]
     return body["results"][0] if isinstance(body, dict) and "results" in body else body
-
-
-def _token_set(token: Mapping[str, object]) -> TokenSet:
-    expires_in = token.get("expires_in")  # Exact sends a string: "600"
-    refresh = token.get("refresh_token")
-    return TokenSet(
-        access_token=str(token["access_token"]),
-        refresh_token=str(refresh) if refresh else None,
-        expires_in=int(str(expires_in)) if expires_in not in (None, "") else None,
-    )

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -26,15 +26,13 @@ from providers.base import (
     PaymentSettings,
     Rejected,
     SyncCursor,
-    TokenSource,
     Transient,
     WebhookRegistration,
 )
-from providers.http import ApiClient, write_once
+from providers.context import LedgerContext
+from providers.http import write_once
 from providers.moneybird import mapping
-
-if TYPE_CHECKING:
-    from providers.moneybird.provider import MoneybirdProvider
+from providers.paging import follow_next
 
 BATCH = 100  # the synchronization POST returns at most 100 records
 COMPARE_CHUNK = 2000  # listed ids compared with the mirror per query round
@@ -77,18 +75,10 @@ def chunks(ids: list[str], size: int = BATCH) -> Iterator[list[str]]:
 
 
 class MoneybirdLedger:
-    def __init__(self, provider: MoneybirdProvider, administration_id: str, tokens: TokenSource):
-        self.provider = provider
-        self.tenant_id = administration_id
-        self.api = ApiClient(
-            f"{provider.base_url}/api/v2/{administration_id}",
-            tokens,
-            budget=provider.budget,
-            budget_key=administration_id,
-            timeout=provider.timeout,
-            session=provider.session,
-            interpret_401=provider.interpret_401,
-        )
+    def __init__(self, context: LedgerContext) -> None:
+        self.context = context
+        self.tenant_id = context.tenant_id
+        self.api = context.api()
         # Invoices read just now (the engine's just-in-time check), for send_reminder. A ledger
         # object lives for one send or one sync, so this never grows old.
         self._just_read: dict[str, dict[str, Any]] = {}
@@ -108,7 +98,7 @@ class MoneybirdLedger:
         and "known open but no longer listed" is always judged against a complete list.
         Those invoices (paid, credited, written off, deleted) are fetched first: payments first.
         """
-        today = self.provider.today()
+        today = self.context.today()
         known = cursor.known
         check_contacts = known.has_open_debtors()  # asked before this run adds any
         listed = self._versions(
@@ -218,7 +208,7 @@ class MoneybirdLedger:
             url = urljoin(response.url, location)
             if not location or urlsplit(url).scheme not in ("http", "https"):
                 raise Transient("download_pdf redirected nowhere usable")
-            return _download_pdf(self.provider.session, url, self.provider.timeout)
+            return _download_pdf(self.context.session, url, self.context.timeout)
         if response.headers.get("Content-Type", "").startswith("application/pdf"):
             return _checked_pdf(response.content)
         raise Rejected("download_pdf answered without a PDF")
@@ -314,14 +304,30 @@ class MoneybirdLedger:
         """Active financial accounts (``financial_accounts``) or ledger accounts
         (``ledger_accounts``, with their account code) for the payment settings."""
         if field == "financial_account_id":
-            rows = self._json("GET", "/financial_accounts.json")
             return [(str(r["id"]), str(r.get("name") or r.get("identifier") or r["id"]))
-                    for r in _rows(rows) if r.get("active", True)]
+                    for r in self._listed("/financial_accounts.json") if r.get("active", True)]
         if field == "ledger_account_id":
-            rows = self._json("GET", "/ledger_accounts.json")
             return [(str(r["id"]), " ".join(filter(None, (r.get("account_id"), r.get("name")))))
-                    for r in _rows(rows) if r.get("active", True)]
+                    for r in self._listed("/ledger_accounts.json") if r.get("active", True)]
         return []
+
+    def _listed(self, path: str) -> list[dict[str, Any]]:
+        """Every page of a list endpoint: Moneybird names the next one in a ``Link`` header
+        (``rel="next"``), followed only inside this administration's API (it gets our token)
+        and stopped if the paging goes round in circles (:mod:`providers.paging`)."""
+
+        def fetch(url: str, params: Any) -> tuple[list[dict[str, Any]], str | None]:
+            response = self.api.request("GET", url, params=params)
+            try:
+                rows = _rows(response.json())
+            except ValueError:
+                raise Transient("GET answer is not JSON") from None
+            following = response.links.get("next", {}).get("url")
+            if following and not following.startswith(f"{self.api.base_url}/"):
+                raise Rejected("Moneybird linked a next page outside the administration")
+            return rows, following
+
+        return [row for rows in follow_next(fetch, path) for row in rows]
 
     def register_webhook(self, url: str) -> WebhookRegistration:
         data = self._json("POST", "/webhooks.json",

@@ -1,4 +1,4 @@
-"""Moneybird as a provider: OAuth (via Authlib), administrations, ledgers, webhooks."""
+"""Moneybird as a provider: OAuth (:mod:`providers.oauth`), administrations, ledgers, webhooks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import requests
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.requests_client import OAuth2Session
 
 from providers.base import (
     Capabilities,
@@ -18,12 +16,13 @@ from providers.base import (
     Tenant,
     TokenSet,
     TokenSource,
-    Transient,
     WebhookEvent,
 )
+from providers.context import LedgerContext
 from providers.http import DEFAULT_TIMEOUT, ApiClient, RateBudget
 from providers.moneybird import mapping, webhooks
 from providers.moneybird.client import MoneybirdLedger
+from providers.oauth import OAuthClient
 
 SCOPES = ("sales_invoices", "settings")
 # Moneybird allows 150 requests per 5 minutes; leave a little for the creditor's own tools.
@@ -73,60 +72,19 @@ class MoneybirdProvider:
 
     # -- OAuth ----------------------------------------------------------------------------
 
-    def _oauth(self, redirect_uri: str | None = None) -> OAuth2Session:
-        return OAuth2Session(
-            self.client_id,
-            self.client_secret,
-            scope=" ".join(SCOPES),
-            redirect_uri=redirect_uri,
-            token_endpoint_auth_method="client_secret_post",  # noqa: S106 - a method name
-            default_timeout=self.timeout,
-        )
+    def oauth(self) -> OAuthClient:
+        return OAuthClient("Moneybird", self.client_id, self.client_secret,
+                           authorize_url=self.info.authorize_url, token_url=self.info.token_url,
+                           scopes=SCOPES, timeout=self.timeout)
 
     def authorization_url(self, redirect_uri: str, state: str) -> str:
-        url, _ = self._oauth(redirect_uri).create_authorization_url(
-            self.info.authorize_url, state=state
-        )
-        return url
+        return self.oauth().authorization_url(redirect_uri, state)
 
     def exchange_code(self, code: str, redirect_uri: str) -> TokenSet:
-        try:
-            token = self._oauth(redirect_uri).fetch_token(
-                self.info.token_url, code=code, grant_type="authorization_code"
-            )
-        except AuthlibBaseError as exc:
-            raise Rejected(f"Moneybird refused the authorization code ({exc.error})") from None
-        except requests.RequestException:
-            raise Transient("Moneybird token endpoint unreachable") from None
-        return self._token_set(token)
+        return self.oauth().exchange_code(code, redirect_uri)
 
     def refresh(self, refresh_token: str) -> TokenSet:
-        try:
-            token = self._oauth().refresh_token(self.info.token_url, refresh_token=refresh_token)
-        except AuthlibBaseError as exc:
-            if exc.error in ("invalid_grant", "invalid_client", "unauthorized_client"):
-                raise ReconnectRequired(f"Moneybird refused the refresh token ({exc.error})") \
-                    from None
-            raise Transient(f"Moneybird token refresh failed ({exc.error})") from None
-        except requests.RequestException:
-            raise Transient("Moneybird token endpoint unreachable") from None
-        token_set = self._token_set(token)
-        if token_set.refresh_token is None:  # not rotated: keep using the one we have
-            token_set = TokenSet(token_set.access_token, refresh_token, token_set.expires_in,
-                                 token_set.scope)
-        return token_set
-
-    @staticmethod
-    def _token_set(token: Mapping[str, object]) -> TokenSet:
-        expires_in = token.get("expires_in")
-        refresh = token.get("refresh_token")
-        scope = token.get("scope")
-        return TokenSet(
-            access_token=str(token["access_token"]),
-            refresh_token=str(refresh) if refresh else None,
-            expires_in=int(str(expires_in)) if expires_in not in (None, "") else None,
-            scope=str(scope) if scope else None,
-        )
+        return self.oauth().refresh(refresh_token)
 
     @staticmethod
     def interpret_401(response: requests.Response) -> ReconnectRequired | None:
@@ -151,7 +109,16 @@ class MoneybirdProvider:
         return [mapping.tenant(r) for r in rows]
 
     def ledger(self, tenant_id: str, tokens: TokenSource) -> MoneybirdLedger:
-        return MoneybirdLedger(self, tenant_id, tokens)
+        return MoneybirdLedger(self.ledger_context(tenant_id, tokens))
+
+    def ledger_context(self, tenant_id: str, tokens: TokenSource) -> LedgerContext:
+        """What the ledger needs, frozen now (budget, timeout and session as set at this
+        moment: the registry shares a database budget, tests lengthen the timeout)."""
+        return LedgerContext(
+            tenant_id=tenant_id, tokens=tokens,
+            base_url=f"{self.base_url}/api/v2/{tenant_id}", session=self.session,
+            today=self.today, budget=self.budget, timeout=self.timeout,
+            interpret_401=self.interpret_401)
 
     def verify_webhook(
         self, raw_body: bytes, headers: Mapping[str, str], secret: str

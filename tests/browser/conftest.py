@@ -23,6 +23,8 @@ import pytest
 
 SKIP = os.environ.get("PLAYWRIGHT_SKIP") == "1"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# The browser's own resources (its PDF viewer opening a PDF from the app): no network.
+BROWSER_INTERNAL = frozenset({"chrome", "chrome-extension"})
 TIMEOUT_MS = 10_000
 
 
@@ -75,7 +77,8 @@ class OffsiteGuard:
 
     def __call__(self, route) -> None:
         url = route.request.url
-        if urlsplit(url).hostname in LOOPBACK:
+        parts = urlsplit(url)
+        if parts.hostname in LOOPBACK or parts.scheme in BROWSER_INTERNAL:
             route.continue_()
         else:
             self.blocked.append(url)

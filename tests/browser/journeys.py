@@ -226,3 +226,19 @@ def run_engine(services, company_id: str) -> object:
     result = run_company(services, company_id, now=next_contact_moment(utcnow()))
     writeback.process_outbox(services)
     return result
+
+
+# -- creditor: the case timeline -------------------------------------------------------------
+
+
+def open_from_timeline(page: Page, name: str | re.Pattern[str]) -> tuple[object, bytes]:
+    """On an invoice page: open a sent message (the letter, the stamped PDF) from the case's
+    steps by its link. Returns the app's answer as the browser got it (status, headers) and
+    the bytes behind the link: chromium shows a PDF in its viewer, whose page is not the
+    PDF, so the bytes are fetched again with the same cookies."""
+    steps = page.locator("#case-steps")
+    link = steps.get_by_role("link", name=name)
+    href = link.get_attribute("href")
+    with page.expect_response(lambda r: r.url.endswith(href)) as answer:
+        link.click()
+    return answer.value, page.request.get(href).body()

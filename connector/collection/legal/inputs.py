@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
+from connector.clock import AMSTERDAM
 from connector.collection.legal.errors import (
     InvalidAmountError,
     LegalRuleError,
@@ -15,7 +15,6 @@ from connector.collection.legal.errors import (
 
 __all__ = ["AMSTERDAM", "CENT", "aware", "cents", "money", "plain_date"]
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 CENT = Decimal("0.01")
 
 

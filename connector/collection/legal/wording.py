@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from babel.dates import format_date
-
 from connector.collection.legal.content_rules import CONTENT_RULES
 from connector.collection.legal.debtors import normalize_debtor_kind
 from connector.collection.legal.errors import InvalidAmountError, LegalRuleError
@@ -21,6 +19,7 @@ from connector.collection.legal.inputs import CENT, money, plain_date
 from connector.collection.legal.languages import LANGUAGES, language
 from connector.collection.legal.letter_rules import LETTER_RULES, LetterRules
 from connector.collection.legal.text import normalise, sentences
+from connector.formatting import short_day, written_date
 
 __all__ = ["check_message_text", "consumer_letter_requirements"]
 
@@ -91,8 +90,8 @@ def consumer_letter_requirements(
     problems = _missing_items(rules, text, bik_amount, last_day, vat_increase)
     if costs_due_from is not None and not _mentions_date(text, costs_due_from):
         problems.append(
-            f"De datum vanaf wanneer de incassokosten verschuldigd zijn ({costs_due_from:%d-%m-%Y})"
-            " ontbreekt (legal-nl.md §1.3, §7.1 nr. 7)."
+            "De datum vanaf wanneer de incassokosten verschuldigd zijn "
+            f"({short_day(costs_due_from)}) ontbreekt (legal-nl.md §1.3, §7.1 nr. 7)."
         )
     return problems
 
@@ -207,7 +206,6 @@ def _deadline_dates(rules: LetterRules, sentence: str) -> list[tuple[date, str]]
 
 def _mentions_date(text: str, day: date) -> bool:
     normal = normalise(text)
-    written = {day.strftime("%d-%m-%Y"), f"{day.day}-{day.month}-{day.year}", day.isoformat()}
-    written |= {format_date(day, "d MMMM y", locale=lang.locale).casefold()
-                for lang in LANGUAGES.values()}
+    written = {short_day(day), f"{day.day}-{day.month}-{day.year}", day.isoformat()}
+    written |= {written_date(day, code).casefold() for code in LANGUAGES}
     return any(w in normal for w in written)
