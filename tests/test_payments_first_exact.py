@@ -33,7 +33,6 @@ def go_live(pg, make_exact_emulator, tmp_path):  # noqa: F811
     scenario.stop()
 
 
-@pytest.mark.serial  # a deadline on worker throughput: missed beside a busy xdist worker
 def test_a_payment_closes_its_case_within_seconds_at_exacts_60_a_minute(go_live):
     m = go_live.run(workers=2, cases=300)
     emulator, division = go_live.emulator, go_live.division
