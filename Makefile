@@ -54,7 +54,7 @@ lint: $(STAMP)
 # the .mo at start (tests fail while a msgid has no English).
 POT := $(VENV)/messages.pot
 translations: $(STAMP)
-	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --no-location \
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location \
 		--sort-output --project preincasso-connector -o $(POT) .
 	$(BIN)/pybabel -q update -i $(POT) -d connector/translations -l en --width 100 \
 		--ignore-obsolete

@@ -50,8 +50,9 @@ def make_services(exact_url: str | None = None,
     tmp = Path(tempfile.mkdtemp())
     settings = Settings(database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
                         token_encryption_keys=(Fernet.generate_key().decode(),),
-                        public_url="http://127.0.0.1:9", exact_online_base_url=exact_url,
-                        moneybird_base_url=moneybird_url, moneybird_rate_limit=10**9)
+                        public_url="http://127.0.0.1:9").with_ledger(
+        "exact_online", EXACT_ONLINE_BASE_URL=exact_url).with_ledger(
+        "moneybird", MONEYBIRD_BASE_URL=moneybird_url, MONEYBIRD_RATE_LIMIT=10**9)
     services = Services.from_settings(settings)
     services.db.upgrade()
     services.providers.get("exact_online").budgets = Budgets(RateBudget(10**9, 60))

@@ -56,7 +56,8 @@ def run(invoices: int) -> list[dict[str, Any]]:
     tmp = Path(tempfile.mkdtemp())
     settings = Settings(database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
                         token_encryption_keys=(Fernet.generate_key().decode(),),
-                        public_url="http://127.0.0.1:9", moneybird_base_url=server.url)
+                        public_url="http://127.0.0.1:9").with_ledger(
+        "moneybird", MONEYBIRD_BASE_URL=server.url)
     services = Services.from_settings(settings)
     services.db.upgrade()
     provider = services.providers.get("moneybird")

@@ -83,8 +83,9 @@ class GoLive:
                     "LEASE_SECONDS": "20"}
         self.services = Services.from_settings(Settings(
             database_url=database_url, token_encryption_keys=(key,), secret_key=SECRET,
-            public_url=self.url, moneybird_base_url=emulator.server.url,
-            moneybird_rate_limit=OUR_LIMIT, moneybird_rate_window=WINDOW))
+            public_url=self.url).with_ledger(
+            "moneybird", MONEYBIRD_BASE_URL=emulator.server.url, MONEYBIRD_RATE_LIMIT=OUR_LIMIT,
+            MONEYBIRD_RATE_WINDOW=WINDOW))
         self.app = create_app(services=self.services)  # receives the platform's webhooks
         self.processes: list[subprocess.Popen] = []
         self.company_id = ""

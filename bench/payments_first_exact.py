@@ -59,8 +59,8 @@ class ExactGoLive(GoLive):
                          "EXACT_CLOCK_START": start.isoformat(),
                          "EXACT_CLOCK_SPEED": str(SPEED)})
         self.services.db.dispose()
-        settings = self.services.settings.replace(exact_online_base_url=emulator.server.url,
-                                                  exact_rate_window=WINDOW)
+        settings = self.services.settings.with_ledger(
+            "exact_online", EXACT_ONLINE_BASE_URL=emulator.server.url, EXACT_RATE_WINDOW=WINDOW)
         self.services = Services.from_settings(settings)
         self.app = create_app(services=self.services)
         self._clock = tokens.clock

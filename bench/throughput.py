@@ -92,8 +92,9 @@ def worker(provider: str, invoices: int) -> dict[str, Any]:
         tmp = Path(tempfile.mkdtemp())
         settings = Settings(database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
                             token_encryption_keys=(Fernet.generate_key().decode(),),
-                            public_url="http://127.0.0.1:9", moneybird_rate_limit=10**9,
-                            moneybird_base_url=emu["url"], exact_online_base_url=emu["url"])
+                            public_url="http://127.0.0.1:9").with_ledger(
+            "moneybird", MONEYBIRD_RATE_LIMIT=10**9, MONEYBIRD_BASE_URL=emu["url"]).with_ledger(
+            "exact_online", EXACT_ONLINE_BASE_URL=emu["url"])
         services = Services.from_settings(settings)
         services.db.upgrade()
         if provider == "moneybird":

@@ -20,7 +20,8 @@ class ConfigurationError(Exception):
 
 def check_settings(settings: Settings) -> None:
     """Refuse the public demo secrets outside ``connector demo`` (and off loopback even there):
-    a cookie signed with a published key would open the console."""
+    a cookie signed with a published key would open the console. The ledgers' demo values
+    (``Setting.demo_default``) are refused off loopback."""
     host = urlsplit(settings.public_url).hostname or ""
     if settings.uses_demo_secrets and not settings.allow_demo_secrets:
         raise ConfigurationError(
@@ -32,6 +33,15 @@ def check_settings(settings: Settings) -> None:
         raise ConfigurationError(
             "SECRET_KEY and TOKEN_ENCRYPTION_KEYS still hold the public demo values while "
             f"PUBLIC_URL is {settings.public_url}; set your own (see README)"
+        )
+    # A ledger's public demo values (the emulators' client secrets, a webhook secret anyone can
+    # sign with) only work on this machine: reachable from elsewhere, they are refused.
+    demo_values = settings.demo_ledger_settings
+    if demo_values and host not in LOOPBACK_HOSTS:
+        raise ConfigurationError(
+            f"{', '.join(demo_values)} still hold the public demo values while PUBLIC_URL is "
+            f"{settings.public_url}; only `connector demo` and tests on this machine may use "
+            "them. Set the values of your own app at each platform (see README)"
         )
 
 

@@ -2,8 +2,8 @@
 
 Each process used to count its own calls; with N workers that is N times the platform's limit.
 Here a budget key (platform + tenant) has a row that a worker locks to take a call: a sliding
-window counts the calls of the last window (Moneybird: 150 per 5 minutes; Exact: per minute), a
-fixed window counts per period (Exact's daily limit resets at 00:00 UTC). A 429 or a spent
+window counts the calls of the last window (e.g. 150 per 5 minutes, or per minute), a
+fixed window counts per period (e.g. a daily limit that resets at 00:00 UTC). A 429 or a spent
 budget in the platform's headers blocks the key for everyone until the time the platform gave.
 
 Every call is taken in a **lane** (see :class:`Lane`), set by the caller with
@@ -45,7 +45,7 @@ class Lane(enum.IntEnum):
 
 
 # Share of each window only payment checks may use, and the extra share each lower lane leaves
-# to the lanes above it. Moneybird at 140 a window: lane 1 up to 140, lane 2 up to 112,
+# to the lanes above it. At 140 a window: lane 1 up to 140, lane 2 up to 112,
 # lane 3 up to 105, lane 4 up to 98.
 PAYMENT_RESERVE = 0.20
 LANE_STEP = 0.05

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import click
 
 from connector.config import load_settings
+from providers.plugin import LedgerPlugin
+from providers.plugins import PLUGINS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -42,20 +45,29 @@ def main() -> None:
     configure_logging()  # LOG_FORMAT: text or json
 
 
+def _emulator_port_options(command: Callable[..., None]) -> Callable[..., None]:
+    """One ``--…-port`` option per ledger with a demo emulator (``<key>_port``)."""
+    for plugin in reversed(PLUGINS):
+        if plugin.demo is not None:
+            command = click.option(
+                plugin.demo.port_option or f"--{plugin.slug}-port", f"{plugin.key}_port",
+                default=plugin.demo.default_port, show_default=True,
+                help=f"Port of the {plugin.display_name} emulator.")(command)
+    return command
+
+
 @main.command()
 @click.option("--port", default=5000, show_default=True, help="Port of the web app.")
-@click.option("--emulator-port", default=5001, show_default=True,
-              help="Port of the Moneybird emulator.")
-@click.option("--exact-port", default=5002, show_default=True,
-              help="Port of the Exact Online emulator.")
+@_emulator_port_options
 @click.option("--seed", default=1, show_default=True, help="Seed of the emulators' data.")
-def demo(port: int, emulator_port: int, exact_port: int, seed: int) -> None:
+def demo(port: int, seed: int, **emulator_ports: int) -> None:
     """Run everything on this machine: emulators, database, web app and background sync."""
     from connector import ConfigurationError
     from connector.demo import run_demo
 
+    ports = {key.removesuffix("_port"): value for key, value in emulator_ports.items()}
     try:
-        run_demo(port=port, emulator_port=emulator_port, exact_port=exact_port, seed=seed)
+        run_demo(port=port, emulator_ports=ports, seed=seed)
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -243,27 +255,24 @@ def emulator() -> None:
     """Platform emulators for tests and demos (loopback only)."""
 
 
-@emulator.command("moneybird")
-@click.option("--port", default=5001, show_default=True)
-@click.option("--seed", default=1, show_default=True)
-@click.option("--token", default=None, help="Pre-issue this bearer token (like a personal "
-              "API token) for all administrations.")
-def emulator_moneybird(port: int, seed: int, token: str | None) -> None:
-    """Serve the Moneybird emulator."""
-    from providers.moneybird.emulator import run
+def _emulator_command(plugin: LedgerPlugin, run: Callable[[int, int, str | None], None]) -> None:
+    """``connector emulator <slug>``: the ledger's emulator, seeded, until Ctrl-C."""
 
-    run(port=port, seed=seed, token=token)
+    def serve(port: int, seed: int, token: str | None) -> None:
+        run(port, seed, token)
+
+    serve.__doc__ = f"Serve the {plugin.display_name} emulator."
+    command = click.option("--token", default=None, help="Pre-issue this bearer token (like a "
+                           "fixed personal API token) for every tenant.")(serve)
+    command = click.option("--seed", default=1, show_default=True)(command)
+    command = click.option("--port", default=plugin.demo.default_port if plugin.demo else 0,
+                           show_default=True)(command)
+    emulator.command(plugin.slug)(command)
 
 
-@emulator.command("exact-online")
-@click.option("--port", default=5002, show_default=True)
-@click.option("--seed", default=1, show_default=True)
-@click.option("--token", default=None, help="Pre-issue this bearer token for all divisions.")
-def emulator_exact(port: int, seed: int, token: str | None) -> None:
-    """Serve the Exact Online emulator."""
-    from providers.exact_online.emulator import run
-
-    run(port=port, seed=seed, token=token)
+for _plugin in PLUGINS:
+    if _plugin.demo is not None and _plugin.demo.run is not None:
+        _emulator_command(_plugin, _plugin.demo.run)
 
 
 def _register_subcommands() -> None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from connector.resources import data_dir
+from providers.plugin import LedgerPlugin
+from providers.plugins import PLUGINS, by_key
 
 # The source tree's root: only meaningful in a checkout (tests, `make translations`).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +25,18 @@ INSTANCE_DIR = data_dir()
 DEMO_ENCRYPTION_KEY = "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
 DEMO_SECRET_KEY = "demo-only-secret-key"  # noqa: S105
 
+LedgerValues = Mapping[str, Mapping[str, str | None]]  # plug-in key → Setting.env → value
+
+
+def ledger_values(plugins: tuple[LedgerPlugin, ...],
+                  environ: Mapping[str, str] | None = None) -> dict[str, dict[str, str | None]]:
+    """Each plug-in's settings from the environment, by its own variable names; an unset or
+    empty variable takes the plug-in's default."""
+    env = environ or {}
+    return {plugin.key: {s.env: (env.get(s.env) or "").strip() or s.default
+                         for s in plugin.settings}
+            for plugin in plugins}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -31,16 +46,10 @@ class Settings:
     secret_key: str = DEMO_SECRET_KEY
     token_encryption_keys: tuple[str, ...] = (DEMO_ENCRYPTION_KEY,)
     public_url: str = "http://127.0.0.1:5000"
-    moneybird_client_id: str = "demo-client"
-    moneybird_client_secret: str = "demo-secret"  # noqa: S105 - demo default, see README
-    moneybird_base_url: str = "https://moneybird.com"
-    moneybird_rate_limit: int = 140  # of Moneybird's 150 per 5 minutes; some left for others
-    moneybird_rate_window: int = 300
-    exact_online_client_id: str = "exact-demo-client"
-    exact_online_client_secret: str = "exact-demo-secret"  # noqa: S105 - demo default, see README
-    exact_online_webhook_secret: str = "exact-demo-webhook-secret"  # noqa: S105 - demo default
-    exact_online_base_url: str | None = None  # None: the real host of each region
-    exact_rate_window: int = 60  # Exact counts per minute; only tests scale this, with the clock
+    # The ledgers (providers.plugins) and their settings' values, read by each plug-in's own
+    # variable names (Setting.env); tests change them with with_ledger().
+    plugins: tuple[LedgerPlugin, ...] = PLUGINS
+    ledgers: LedgerValues = field(default_factory=lambda: ledger_values(PLUGINS))
     sync_interval_minutes: int = 15
     lease_seconds: int = 120  # a crashed worker's companies are taken over after this
     worker_stop_timeout: float = 30.0  # a stopping worker lets running work end this long
@@ -79,12 +88,53 @@ class Settings:
     def replace(self, **changes: object) -> Settings:
         return replace(self, **changes)
 
+    def ledger(self, key: str) -> Mapping[str, str | None]:
+        """A plug-in's settings' values, every one of its Settings present."""
+        plugin = by_key(key, self.plugins)
+        values = self.ledgers.get(key, {})
+        return {s.env: values.get(s.env, s.default) for s in plugin.settings}
+
+    def with_ledger(self, key: str, **values: object) -> Settings:
+        """These settings with some of a plug-in's values changed, by variable name:
+        ``settings.with_ledger(key, <PREFIX>_BASE_URL=emulator.url)``."""
+        current = dict(self.ledger(key))
+        unknown = set(values) - set(current)
+        if unknown:
+            raise TypeError(f"{key} has no settings {sorted(unknown)}")
+        current.update({name: None if value is None else str(value)
+                        for name, value in values.items()})
+        return replace(self, ledgers={**self.ledgers, key: current})
+
+    def with_plugin(self, plugin: LedgerPlugin, **values: object) -> Settings:
+        """These settings with one more ledger (a test's own plug-in), its defaults filled in."""
+        plugins = (*(p for p in self.plugins if p.key != plugin.key), plugin)
+        added = replace(self, plugins=plugins,
+                        ledgers={**self.ledgers, **ledger_values((plugin,))})
+        return added.with_ledger(plugin.key, **values)
+
+    @property
+    def demo_ledger_settings(self) -> list[str]:
+        """Variables of the ledgers that still hold their public demo default."""
+        return [s.env for plugin in self.plugins for s in plugin.settings
+                if s.demo_default and self.ledger(plugin.key)[s.env] == s.default]
+
     @property
     def uses_demo_secrets(self) -> bool:
         return (
             self.secret_key == DEMO_SECRET_KEY
             or DEMO_ENCRYPTION_KEY in self.token_encryption_keys
         )
+
+
+def ledger_settings_table(plugins: tuple[LedgerPlugin, ...] = PLUGINS) -> str:
+    """The README's rows for the ledgers' variables, made from the plug-ins' Settings (the
+    README holds them between markers; a test keeps the two the same)."""
+    rows = []
+    for plugin in plugins:
+        for setting in plugin.settings:
+            default = f"`{setting.default}`" if setting.default is not None else "unset"
+            rows.append(f"| `{setting.env}` | {default} | {setting.help} |")
+    return "\n".join(rows)
 
 
 def _split_keys(value: str) -> tuple[str, ...]:
@@ -103,6 +153,24 @@ def parse_networks(value: str) -> tuple[str, ...]:
     return networks
 
 
+def enabled_plugins(value: str, plugins: tuple[LedgerPlugin, ...] = PLUGINS,
+                    ) -> tuple[LedgerPlugin, ...]:
+    """LEDGERS: the plug-in keys this instance offers, comma-separated; empty: every one.
+
+    A ledger left out is not offered, built or checked: an instance that serves Moneybird
+    creditors only need not hold credentials for the others.
+    """
+    keys = _split_keys(value)
+    if not keys:
+        return plugins
+    known = {plugin.key for plugin in plugins}
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        raise ValueError(f"LEDGERS: unknown ledger {', '.join(unknown)}; "
+                         f"choose from {', '.join(sorted(known))}")
+    return tuple(plugin for plugin in plugins if plugin.key in keys)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment (``os.environ`` unless given)."""
     env = os.environ if environ is None else environ
@@ -117,25 +185,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     interval = get("SYNC_INTERVAL_MINUTES", str(defaults.sync_interval_minutes))
     if not interval.isdigit() or int(interval) < 1:
         raise ValueError("SYNC_INTERVAL_MINUTES must be a whole number of minutes, at least 1")
+    plugins = enabled_plugins(get("LEDGERS", ""), defaults.plugins)
     return Settings(
         database_url=get("DATABASE_URL", defaults.database_url),
         secret_key=get("SECRET_KEY", defaults.secret_key),
         token_encryption_keys=_split_keys(get("TOKEN_ENCRYPTION_KEYS", ""))
         or defaults.token_encryption_keys,
         public_url=public_url,
-        moneybird_client_id=get("MONEYBIRD_CLIENT_ID", defaults.moneybird_client_id),
-        moneybird_client_secret=get("MONEYBIRD_CLIENT_SECRET", defaults.moneybird_client_secret),
-        moneybird_base_url=get("MONEYBIRD_BASE_URL", defaults.moneybird_base_url).rstrip("/"),
-        moneybird_rate_limit=int(get("MONEYBIRD_RATE_LIMIT", str(defaults.moneybird_rate_limit))),
-        moneybird_rate_window=int(get("MONEYBIRD_RATE_WINDOW",
-                                      str(defaults.moneybird_rate_window))),
-        exact_online_client_id=get("EXACT_ONLINE_CLIENT_ID", defaults.exact_online_client_id),
-        exact_online_client_secret=get("EXACT_ONLINE_CLIENT_SECRET",
-                                       defaults.exact_online_client_secret),
-        exact_online_webhook_secret=get("EXACT_ONLINE_WEBHOOK_SECRET",
-                                        defaults.exact_online_webhook_secret),
-        exact_online_base_url=get("EXACT_ONLINE_BASE_URL", "").rstrip("/") or None,
-        exact_rate_window=int(get("EXACT_RATE_WINDOW", str(defaults.exact_rate_window))),
+        plugins=plugins,
+        ledgers=ledger_values(plugins, env),
         sync_interval_minutes=int(interval),
         lease_seconds=int(get("LEASE_SECONDS", str(defaults.lease_seconds))),
         worker_stop_timeout=float(get("WORKER_STOP_TIMEOUT",

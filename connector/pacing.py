@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connector.budgets import Lane
+from connector.budgets import DbRateBudget, Lane
 from connector.models import Company, Delivery, DeliveryCase, LedgerWrite, LedgerWriteState, utcnow
 from connector.services import Services
+from providers.base import RateLimitedProvider
 from providers.registry import UnknownProvider
 
 
@@ -30,11 +31,9 @@ def shared_budgets_of(services: Services, provider_key: str) -> list[Any]:
         provider = services.providers.get(provider_key)
     except UnknownProvider:
         return []
-    found = getattr(provider, "budgets", None)
-    budgets = list(getattr(found, "budgets", ())) if found is not None else []
-    if not budgets and getattr(provider, "budget", None) is not None:
-        budgets = [provider.budget]
-    return [b for b in budgets if hasattr(b, "room")]
+    if not isinstance(provider, RateLimitedProvider):
+        return []
+    return [b for b in provider.rate_budgets() if isinstance(b, DbRateBudget)]
 
 
 def send_cost(invoices: int, *, first_step: bool, channel: str) -> int:

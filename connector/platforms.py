@@ -1,55 +1,29 @@
-"""Builds the provider registry from the connector's settings."""
+"""Builds the provider registry from the connector's settings, through each ledger's plug-in."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from connector.budgets import DbRateBudget
 from connector.config import Settings
 from connector.db import Database
-from providers.exact_online import ExactOnlineProvider
-from providers.exact_online.provider import DAILY_LIMIT, MINUTELY_LIMIT
-from providers.http import Budgets
-from providers.moneybird import MoneybirdProvider
+from providers.plugin import BudgetFactory, PluginContext
 from providers.registry import ProviderRegistry
 
 
-@dataclass(frozen=True)
-class SharedBudgets:
-    moneybird: DbRateBudget
-    exact_online: Budgets
+def shared_budgets(db: Database) -> BudgetFactory:
+    """Makes budgets every worker shares through the database (see connector.budgets)."""
+
+    def budget(name: str, limit: int, window_seconds: float, *, sliding: bool = True,
+               max_wait: float = 10.0) -> DbRateBudget:
+        return DbRateBudget(db, name, limit, window_seconds, sliding=sliding, max_wait=max_wait)
+
+    return budget
 
 
-def shared_budgets(db: Database, settings: Settings) -> SharedBudgets:
-    """Budgets every worker shares through the database (see connector.budgets)."""
-    return SharedBudgets(
-        moneybird=DbRateBudget(db, "moneybird", settings.moneybird_rate_limit,
-                               settings.moneybird_rate_window),
-        exact_online=Budgets(
-            DbRateBudget(db, "exact-minute", MINUTELY_LIMIT, settings.exact_rate_window),
-            DbRateBudget(db, "exact-day", DAILY_LIMIT, 86_400, sliding=False, max_wait=0),
-        ),
-    )
-
-
-def build_registry(settings: Settings, budgets: SharedBudgets | None = None) -> ProviderRegistry:
+def build_registry(settings: Settings, budget: BudgetFactory | None = None) -> ProviderRegistry:
+    """Every ledger's provider, built by its plug-in from its settings' values; without
+    ``budget``, each provider keeps per-process budgets (tools, some tests)."""
     registry = ProviderRegistry()
-    moneybird = MoneybirdProvider(
-        settings.moneybird_client_id,
-        settings.moneybird_client_secret,
-        settings.moneybird_base_url,
-        rate_limit=settings.moneybird_rate_limit,
-    )
-    if budgets is not None:
-        moneybird.budget = budgets.moneybird
-    registry.register(moneybird)
-    registry.register(
-        ExactOnlineProvider(
-            settings.exact_online_client_id,
-            settings.exact_online_client_secret,
-            settings.exact_online_webhook_secret,
-            base_url=settings.exact_online_base_url,
-            budgets=budgets.exact_online if budgets is not None else None,
-        )
-    )
+    for plugin in settings.plugins:
+        context = PluginContext(settings.ledger(plugin.key), budget=budget, demo=settings.demo)
+        registry.register(plugin.build(context))
     return registry

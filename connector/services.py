@@ -13,7 +13,7 @@ from connector.models import Company, Connection, Grant
 from connector.partner import LivePartner
 from connector.platforms import build_registry, shared_budgets
 from connector.tokens import GrantTokens
-from providers.base import Ledger, Provider
+from providers.base import Ledger, Provider, RegionalProvider
 from providers.registry import ProviderRegistry
 
 
@@ -36,7 +36,7 @@ class Services:
             settings=settings,
             db=db,
             box=SecretBox(settings.token_encryption_keys),
-            providers=build_registry(settings, shared_budgets(db, settings)),
+            providers=build_registry(settings, shared_budgets(db)),
             channels=build_channels(settings, LivePartner(db, settings),  # type: ignore[arg-type]
                                     db=db),
         )
@@ -44,8 +44,7 @@ class Services:
     def provider_for(self, key: str, region: str | None = None) -> Provider:
         """The provider, for the region the tokens belong to where the platform has regions."""
         provider = self.providers.get(key)
-        for_region = getattr(provider, "for_region", None)
-        return for_region(region) if for_region else provider
+        return provider.for_region(region) if isinstance(provider, RegionalProvider) else provider
 
     def tokens(self, grant: Grant) -> GrantTokens:
         return GrantTokens(self.db, self.box, self.provider_for(grant.provider, grant.region),

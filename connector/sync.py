@@ -156,7 +156,7 @@ def sync_company(
 
 
 def waiting_for_limit(platform: str, retry_at: datetime) -> str:
-    """Honest Dutch words for a spent budget: "wacht op de limiet van Moneybird, volgende
+    """Honest Dutch words for a spent budget: "wacht op de limiet van <platform>, volgende
     ronde 13:15" (Dutch time)."""
     at = retry_at.astimezone(AMSTERDAM)
     return f"wacht op de limiet van {platform}, volgende ronde {at:%H:%M}"

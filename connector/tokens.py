@@ -87,7 +87,8 @@ class GrantTokens:
         return self._refresh(rejected=None)
 
     def keep_alive(self, older_than: timedelta) -> bool:
-        """Refresh a grant that has not been refreshed for a while (Exact: 30-day expiry)."""
+        """Refresh a grant that has not been refreshed for a while (e.g. a refresh token
+        that expires unused after 30 days)."""
         with self.db.session() as session:
             grant = session.get(Grant, self.grant_id)
             if grant is None or grant.status != GrantStatus.ACTIVE or grant.refreshed_at is None:

@@ -41,7 +41,7 @@ ENGINE_SECONDS = 60.0
 HEARTBEAT_SECONDS = leases.HEARTBEAT_SECONDS
 ALERT_SECONDS = 60.0
 KEEP_ALIVE_HOURS = 6
-KEEP_ALIVE_AGE = timedelta(days=7)  # far inside Exact Online's 30-day refresh-token expiry
+KEEP_ALIVE_AGE = timedelta(days=7)  # far inside a 30-day refresh-token expiry (the shortest)
 CLAIM_BATCH = 5
 DEFAULT_STOP_TIMEOUT = 30.0
 BOUNCE_JOB = "bounce-listener"

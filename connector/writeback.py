@@ -57,7 +57,7 @@ CLOSED_WORDS = {
 
 
 def new_key() -> str:
-    """A key short enough for Moneybird's transaction_identifier and readable in a note."""
+    """A key short enough for a ledger's transaction identifier field and readable in a note."""
     return f"PI-{secrets.token_hex(6).upper()}"
 
 
@@ -247,7 +247,7 @@ def _send(services: Services, write_id: str) -> bool:
         maybe_done = write.attempts > 1
         kind, key, payload = write.kind, write.key, dict(write.payload)
         external_id = invoice.external_id
-        payment_settings = PaymentSettings(**(company.payment_settings or {}))
+        payment_settings: PaymentSettings = dict(company.payment_settings or {})
 
     try:
         with budget_lane(Lane.LEDGER_WRITE):

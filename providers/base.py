@@ -92,7 +92,7 @@ class Capabilities:
 class ProviderInfo:
     key: str
     display_name: str
-    auth_kind: str  # "oauth2" now; "api-token" later
+    auth_kind: str  # "oauth2", or "client-key" for a KeyProvider (the connect page asks for a key)
     authorize_url: str
     token_url: str
     scopes: tuple[str, ...]
@@ -293,19 +293,10 @@ class WebhookRegistration:
         return f"WebhookRegistration(id={self.id!r})"
 
 
-@dataclass(frozen=True)
-class PaymentSettings:
-    """How the creditor's bookkeeper wants collected money booked.
-
-    Moneybird: ``manual_payment_action`` with a financial or ledger account. Exact Online: a bank
-    journal and an offset G/L account; without both a payment is only noted, never booked.
-    """
-
-    manual_payment_action: str | None = None
-    financial_account_id: str | None = None
-    ledger_account_id: str | None = None
-    journal_code: str | None = None
-    gl_account_id: str | None = None
+# How the creditor's bookkeeper wants collected money booked: the company's stored values by
+# ``PaymentField.name`` (the plug-in's ``payment_fields``, see providers.plugin), None or absent
+# where left empty. Each ledger reads only its own fields' keys.
+PaymentSettings = Mapping[str, str | None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,8 +366,8 @@ class Ledger(Protocol):
         ...
 
     def payment_setting_choices(self, field: str) -> list[tuple[str, str]]:
-        """The values a payment setting (a :class:`PaymentSettings` field name) may take in this
-        ledger, as (id, label) pairs, so the creditor picks instead of typing ids. Only where
+        """The values a payment setting (a ``PaymentField.name``, ``from_ledger``) may take in
+        this ledger, as (id, label) pairs, so the creditor picks instead of typing ids. Only where
         ``Capabilities.payment_setting_choices``; unknown fields give an empty list.
         Raises :class:`Transient` / :class:`ReconnectRequired` like every call."""
         ...
@@ -410,6 +401,40 @@ class WebhookRejected(Exception):
     """A webhook delivery that is not genuine (bad or stale signature, unparseable body)."""
 
 
+@runtime_checkable
+class RateLimitedProvider(Protocol):
+    """A platform whose calls go through rate budgets (most do): the connector paces its sends
+    to what they leave (see connector.pacing)."""
+
+    def rate_budgets(self) -> list[object]:
+        """The budgets every call of this provider takes from, as they are now."""
+        ...
+
+
+@runtime_checkable
+class OwnReminderLedger(Protocol):
+    """A ledger that e-mails the debtor its own reminder with our text (capability
+    ``send_own_reminder``): the stamp step may go out that way instead of by our e-mail."""
+
+    def send_reminder(self, invoice_ids: Sequence[str], text: str) -> str:
+        """Send the reminder once; returns the platform's id of it. It reaches the debtor and
+        carries no idempotency key: a lost answer raises :class:`Transient` with
+        ``ambiguous=True`` and must not be retried."""
+        ...
+
+
+class UnknownRegion(ValueError):
+    """A region code the platform has no service for."""
+
+
+@runtime_checkable
+class RegionalProvider(Protocol):
+    """A platform that runs a separate service per region (``LedgerPlugin.regions``): tokens
+    from one region do not work in another, so each grant is used through its own region."""
+
+    def for_region(self, region: str | None) -> Provider:
+        """The provider for ``region`` (None: the default); :class:`UnknownRegion` if none."""
+        ...
 
 
 class KeyProvider(Provider, Protocol):

@@ -51,11 +51,13 @@ class PaymentField:
     name: str  # key in the company's stored payment settings
     label: str  # Dutch msgid, N_()
     help: str = ""
+    # The label when the field is a choice from the ledger's list (default: ``label``).
+    choice_label: str = ""
     # The ledger lists the values (Ledger.payment_setting_choices(name)); otherwise free text.
     from_ledger: bool = False
     choices: tuple[tuple[str, str], ...] = ()  # fixed choices (value, Dutch label)
     digits_only: bool = False  # an id that is a number on this platform
-    max_length: int = 64
+    max_length: int | None = 64  # None: no limit (a check_payment_settings rule decides)
 
 
 class BudgetFactory(Protocol):
@@ -90,8 +92,13 @@ class DemoHook:
     start: Callable[[Mapping[str, str | None], str, int, int], DemoEmulator]
     base_url_setting: str  # the Setting.env that points the provider at the emulator
     default_port: int
-    # One line for the demo's console: where to look at what we wrote.
+    # One line for the demo's console, after the emulator's URL: where to look at what we wrote.
     views_hint: str = "/_emulator/"
+    # `connector demo`'s option for the emulator's port (default ``--<slug>-port``).
+    port_option: str = ""
+    # `connector emulator <slug>`: serve the seeded emulator until Ctrl-C (port, seed, and a
+    # fixed access token to register, if any). None: no such command.
+    run: Callable[[int, int, str | None], None] | None = None
 
 
 def no_payment_errors(values: Mapping[str, str]) -> dict[str, str]:
@@ -118,5 +125,8 @@ class LedgerPlugin:
     # Key-based ledgers (ProviderInfo.auth_kind == "client-key"): the connect page's
     # explanation of where the creditor finds the key (a template under templates/connect/).
     key_help_template: str | None = None
+    # Capability send_own_reminder: the label (Dutch msgid) of the company's choice to send the
+    # stamp step as the ledger's own reminder instead of our e-mail.
+    own_reminder_label: str = ""
     demo: DemoHook | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)

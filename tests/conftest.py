@@ -136,10 +136,8 @@ def make_settings(database_url: str, public_url: str, moneybird_url: str) -> Set
         secret_key="test-secret-key",
         token_encryption_keys=(Fernet.generate_key().decode(),),
         public_url=public_url,
-        moneybird_client_id="demo-client",
-        moneybird_client_secret="demo-secret",
-        moneybird_base_url=moneybird_url,
-    )
+    ).with_ledger("moneybird", MONEYBIRD_CLIENT_ID="demo-client",
+                  MONEYBIRD_CLIENT_SECRET="demo-secret", MONEYBIRD_BASE_URL=moneybird_url)
 
 
 @pytest.fixture
@@ -147,12 +145,15 @@ def make_services(database_url: str, live_server: LiveServer) -> Iterator[Callab
     """Services wired to a given emulator, with the app served at ``live_server``."""
     made: list[Services] = []
 
-    def factory(emulator=None, *, exact=None, **overrides) -> Services:
+    def factory(emulator=None, *, exact=None, ledger=None, **overrides) -> Services:
+        """``ledger``: plug-in key → its settings to change, by variable name."""
         assert not made, "one app per test"
         settings = make_settings(database_url, live_server.url,
                                  emulator.server.url if emulator else "http://127.0.0.1:9")
         if exact is not None:
-            settings = settings.replace(exact_online_base_url=exact.server.url)
+            settings = settings.with_ledger("exact_online", EXACT_ONLINE_BASE_URL=exact.server.url)
+        for key, values in (ledger or {}).items():
+            settings = settings.with_ledger(key, **values)
         settings = settings.replace(**overrides)
         svc = Services.from_settings(settings)
         # Generous timeouts: a loaded machine must not turn a slow answer into a lost one.

@@ -24,8 +24,8 @@ def main(config: dict) -> dict:
     speed = float(config["speed"])
     tokens.clock = lambda: real_start + (datetime.now(UTC) - real_start) * speed
     settings = Settings(database_url=config["database_url"],
-                        token_encryption_keys=(config["key"],),
-                        exact_online_base_url=config["exact_url"])
+                        token_encryption_keys=(config["key"],)).with_ledger(
+        "exact_online", EXACT_ONLINE_BASE_URL=config["exact_url"])
     services = Services.from_settings(settings)
     services.providers.get("exact_online").budgets = Budgets(RateBudget(10**6, 60))
     with services.db.session() as session:

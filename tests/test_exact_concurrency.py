@@ -38,8 +38,8 @@ def test_four_processes_never_lose_the_connection(pg_database, make_exact_emulat
     engine.dispose()
     emulator = make_exact_emulator(clock_speed=SPEED, minutely_limit=10**6, daily_limit=10**7)
     key = Fernet.generate_key().decode()
-    settings = Settings(database_url=pg_database, token_encryption_keys=(key,),
-                        exact_online_base_url=emulator.server.url)
+    settings = Settings(database_url=pg_database, token_encryption_keys=(key,)).with_ledger(
+        "exact_online", EXACT_ONLINE_BASE_URL=emulator.server.url)
     services = Services.from_settings(settings)
     company_id = connect(services, emulator, big_division(emulator))
     assert sync_company(services, company_id).outcome == "ok"

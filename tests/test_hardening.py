@@ -68,6 +68,21 @@ def test_demo_secrets_are_refused_even_on_loopback():
     check_settings(Settings(allow_demo_secrets=True))  # connector demo sets this
 
 
+def test_an_instance_offers_only_the_ledgers_it_names_and_checks_only_their_credentials():
+    from connector.config import load_settings
+
+    own = {"SECRET_KEY": "x" * 40, "PUBLIC_URL": "https://incasso.example",
+           "TOKEN_ENCRYPTION_KEYS": "a2V5LW9mLWV4YWN0bHktMzItYnl0ZXMtbG9uZy0hIQ=="}
+    with pytest.raises(ConfigurationError, match="demo"):
+        check_settings(load_settings(own))  # every ledger offered, all on demo credentials
+    first = load_settings({**own, "LEDGERS": "moneybird",
+                           "MONEYBIRD_CLIENT_ID": "ours", "MONEYBIRD_CLIENT_SECRET": "ours too"})
+    assert [plugin.key for plugin in first.plugins] == ["moneybird"]
+    check_settings(first)  # the others need no credentials: they are not offered
+    with pytest.raises(ValueError, match="LEDGERS: unknown ledger boekhoudding"):
+        load_settings({**own, "LEDGERS": "moneybird, boekhoudding"})
+
+
 def test_a_forged_cookie_signed_with_the_demo_key_opens_nothing(services):
     """The tests' app runs with its own secret: a demo-key cookie is just garbage."""
     from flask import Flask
@@ -599,10 +614,12 @@ def test_the_demo_keeps_the_letter_dir_of_the_environment(tmp_path, monkeypatch)
     monkeypatch.delenv("EXACT_ONLINE_BASE_URL", raising=False)
     own = tmp_path / "my-letters"
     settings = wire_demo(load_settings({"LETTER_DIR": str(own)}),
-                         moneybird_url="http://127.0.0.1:1", exact_url="http://127.0.0.1:2",
+                         emulator_urls={"moneybird": "http://127.0.0.1:1",
+                                        "exact_online": "http://127.0.0.1:2"},
                          smtp_port=25, twilio=TwilioEmulator(), twilio_url="http://127.0.0.1:3")
     assert settings.letter_dir == str(own)
-    assert settings.moneybird_base_url == "http://127.0.0.1:1"
+    assert settings.ledger("moneybird")["MONEYBIRD_BASE_URL"] == "http://127.0.0.1:1"
+    assert settings.ledger("exact_online")["EXACT_ONLINE_BASE_URL"] == "http://127.0.0.1:2"
 
 
 # 13. Headers, /metrics, logs ------------------------------------------------------------------
@@ -753,13 +770,14 @@ def test_successful_sign_ins_do_not_use_up_the_client_limit(services):
 
 def test_a_database_error_never_carries_the_values_into_a_log(services):
     """A crashed sync logs its exception; the statement's values are debtors' names and
-    addresses, and must not be in it."""
+    addresses, and must not be in it. (PostgreSQL's own DETAIL names the duplicate key's value,
+    so the secret here is a value outside the key.)"""
     from sqlalchemy.exc import IntegrityError
 
-    secret = "Jansen-debiteur@example.nl"
+    secret = "Jansen-debiteur-geheim"
     with pytest.raises(IntegrityError) as raised, services.db.session() as db:
-        db.add(Operator(email=secret, password_hash="x"))
+        db.add(Operator(email="dubbel@example.nl", password_hash=secret))
         db.flush()
-        db.add(Operator(email=secret, password_hash="x"))
+        db.add(Operator(email="dubbel@example.nl", password_hash=secret))
         db.flush()
     assert secret not in str(raised.value)

@@ -152,7 +152,7 @@ def test_the_catalogue_holds_every_wrapped_string():
     """Fails when a string was wrapped but `make translations` was not run afterwards."""
     with (PROJECT_ROOT / "babel.cfg").open() as f:
         method_map, options_map = parse_mapping_cfg(f)
-    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}
+    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None, "N_": None}
     found = {message for _, _, message, _, _ in extract_from_dir(
         PROJECT_ROOT, method_map, options_map, keywords=keywords)}
     known = {m.id for m in _catalog() if m.id}

@@ -23,6 +23,7 @@ from tests.test_engine import World, at
 from tests.test_web import _operator_session
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+MONEYBIRD_40_A_MINUTE = {"moneybird": {"MONEYBIRD_RATE_LIMIT": 40, "MONEYBIRD_RATE_WINDOW": 60}}
 
 
 def test_lanes_leave_the_top_of_the_window_to_the_lanes_above(services):
@@ -144,7 +145,7 @@ def test_a_step_note_after_the_closing_note_says_what_was_true_then(world):
 def test_the_engine_sends_what_the_budget_can_check_and_write_back(make_services,
                                                                    make_moneybird_emulator):
     emulator = make_moneybird_emulator(administrations=1, contacts=12, invoices=0)
-    world = World(make_services(emulator, moneybird_rate_limit=40, moneybird_rate_window=60),
+    world = World(make_services(emulator, ledger=MONEYBIRD_40_A_MINUTE),
                   emulator)
     contacts = [c["id"] for c in emulator.contacts(world.adm)]
     for contact in contacts:
@@ -176,7 +177,7 @@ def test_the_engine_sends_what_the_budget_can_check_and_write_back(make_services
 def test_the_company_page_shows_the_plan_and_the_wait_in_dutch(make_services,
                                                                 make_moneybird_emulator):
     emulator = make_moneybird_emulator(administrations=1, contacts=12, invoices=0)
-    world = World(make_services(emulator, moneybird_rate_limit=40, moneybird_rate_window=60),
+    world = World(make_services(emulator, ledger=MONEYBIRD_40_A_MINUTE),
                   emulator)
     for contact in [c["id"] for c in emulator.contacts(world.adm)]:
         world.invoice(contact, "100.00", date(2026, 2, 15))
@@ -215,8 +216,8 @@ def test_the_company_page_shows_the_plan_and_the_wait_in_dutch(make_services,
 
 def test_a_webhook_sync_finds_room_when_the_backlog_filled_the_window(make_services,
                                                                       moneybird_emulator):
-    services = make_services(moneybird_emulator, moneybird_rate_limit=20,
-                             moneybird_rate_window=60)
+    services = make_services(moneybird_emulator, ledger={"moneybird": {
+        "MONEYBIRD_RATE_LIMIT": 20, "MONEYBIRD_RATE_WINDOW": 60}})
     adm = moneybird_emulator.administration_ids()[0]
     company_id = connect_direct(services, moneybird_emulator, adm)
     budget = services.providers.get("moneybird").budget

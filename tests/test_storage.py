@@ -13,6 +13,7 @@ from connector.config import Settings, load_settings
 from connector.crypto import DecryptionFailed, SecretBox, generate_key
 from connector.db import Database
 from connector.models import Base, Event, Grant
+from connector.platforms import build_registry
 
 
 def test_migrations_match_the_models(database_url):
@@ -60,9 +61,11 @@ def test_settings_from_environment():
     })
     assert settings.public_url == "https://pi.example"
     assert settings.token_encryption_keys == ("k1", "k2")
-    assert settings.moneybird_base_url == "http://127.0.0.1:5001"
+    assert build_registry(settings).get("moneybird").base_url == "http://127.0.0.1:5001"
     assert settings.session_cookie_secure
-    assert load_settings({}).moneybird_base_url == "https://moneybird.com"
+    assert load_settings({}).ledger("moneybird")["MONEYBIRD_BASE_URL"] == "https://moneybird.com"
+    assert load_settings({"EXACT_RATE_WINDOW": " 4 "}).ledger("exact_online")[
+        "EXACT_RATE_WINDOW"] == "4"
 
 
 def test_demo_secrets_refused_off_loopback():
@@ -70,5 +73,12 @@ def test_demo_secrets_refused_off_loopback():
     with pytest.raises(ConfigurationError, match="demo"):
         check_settings(Settings(public_url="https://connector.partner.example",
                                 allow_demo_secrets=True))
-    check_settings(Settings(public_url="https://connector.partner.example",
-                            secret_key="s" * 32, token_encryption_keys=(generate_key(),)))
+    own = Settings(public_url="https://connector.partner.example", secret_key="s" * 32,
+                   token_encryption_keys=(generate_key(),))
+    with pytest.raises(ConfigurationError, match=r"MONEYBIRD_CLIENT_SECRET.*demo values"):
+        check_settings(own)  # the ledgers' public demo values, reachable from elsewhere
+    for plugin in own.plugins:
+        own = own.with_ledger(plugin.key, **{s.env: f"own-{s.env.lower()}"
+                                             for s in plugin.settings if s.demo_default})
+    assert own.demo_ledger_settings == []
+    check_settings(own)

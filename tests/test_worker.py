@@ -194,7 +194,7 @@ def test_connector_sync_takes_the_lease_and_refuses_a_company_held_by_a_worker(
     settings = services.settings
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", ",".join(settings.token_encryption_keys))
-    monkeypatch.setenv("MONEYBIRD_BASE_URL", settings.moneybird_base_url)
+    monkeypatch.setenv("MONEYBIRD_BASE_URL", settings.ledger("moneybird")["MONEYBIRD_BASE_URL"])
     monkeypatch.setenv("PUBLIC_URL", settings.public_url)
     leases.claim_company(services, "worker-1", company_id, timedelta(seconds=60))
     refused = CliRunner().invoke(main, ["sync", company_id])

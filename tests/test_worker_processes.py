@@ -63,9 +63,10 @@ class Fleet:
                     "MONEYBIRD_BASE_URL": emulator.server.url, **env}
         self.services = Services.from_settings(Settings(
             database_url=database_url, token_encryption_keys=(self.key,),
-            public_url="http://127.0.0.1:9", moneybird_base_url=emulator.server.url,
-            moneybird_rate_limit=int(env.get("MONEYBIRD_RATE_LIMIT", 140)),
-            moneybird_rate_window=int(env.get("MONEYBIRD_RATE_WINDOW", 300))))
+            public_url="http://127.0.0.1:9").with_ledger(
+            "moneybird", MONEYBIRD_BASE_URL=emulator.server.url,
+            MONEYBIRD_RATE_LIMIT=env.get("MONEYBIRD_RATE_LIMIT", 140),
+            MONEYBIRD_RATE_WINDOW=env.get("MONEYBIRD_RATE_WINDOW", 300)))
         self.emulator = emulator
         self.tmp = tmp
         self.processes: list[subprocess.Popen] = []

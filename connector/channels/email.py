@@ -298,7 +298,7 @@ class EmailChannel:
 class StampChannel(EmailChannel):
     """The stamped last reminder by e-mail.
 
-    With the ledger's own invoice PDFs in the message (Moneybird ``download_pdf``) each one is
+    With the ledger's own invoice PDFs in the message (capability ``invoice_pdf``) each one is
     attached with the stamp on its first page; otherwise, or when any of them cannot be
     stamped, our own reminder page in the creditor's style carries the stamp. A stamping
     failure never fails the step: it is kept for the engine (:meth:`take_problem`) to record.

@@ -1,6 +1,6 @@
 """The incasso stamp on the creditor's own invoice PDF.
 
-Where the ledger hands out the invoice as it sent it (Moneybird ``download_pdf``), the stamp
+Where the ledger hands out the invoice as it sent it (capability ``invoice_pdf``), the stamp
 step mails *that* document with the partner's stamp on page 1, so the debtor recognises the
 creditor's invoice at a glance. The stamp is rendered by WeasyPrint on a transparent A4 page
 and laid over the first page with pypdf (scaled to the page, top edge aligned). Anything odd

@@ -251,7 +251,8 @@ def _send_one(services: Services, delivery_id: str, now: datetime) -> str:
             return "postponed"
         cases = [link.case for link in delivery.cases]
         external = {c.id: c.invoice.external_id for c in cases}
-        stamp = plan_stamp(session, delivery, company, ledger)
+        capabilities = services.provider_for(company.provider).info.capabilities
+        stamp = plan_stamp(session, delivery, ledger, capabilities)
 
     # Just in time: re-read every invoice from the ledger right before anything goes out.
     # It is a payment check: it goes in the first lane, which always has room.

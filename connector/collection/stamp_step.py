@@ -3,14 +3,17 @@
 1. *Stamp on the ledger's own invoice.* Right after the just-in-time re-read, the engine asks
    the ledger for each invoice's PDF (:func:`fetch_invoice_pdfs`); the PDFs ride along in the
    :class:`OutgoingMessage` and the :class:`StampChannel` stamps and attaches them. A platform
-   without PDFs (Exact Online) gives None and our own reminder page goes; a failure to fetch
-   is recorded as an event and our own page goes too. It never fails or repeats the step.
-2. *Moneybird's own reminder* (``CollectionSettings.stamp_via_ledger``): the stamp text goes
-   out through ``send_reminders`` (:class:`LedgerReminderChannel`). That is a write to the
-   ledger that reaches the debtor, so it is never retried blindly: a timeout or 5xx after the
-   request left is :class:`ChannelUncertain` (ambiguous), a 4xx is :class:`ChannelRejected`;
-   a rate limit, a dead grant or a failure before the request left is a temporary refusal
-   (nothing went out: tried again), as the table in :mod:`connector.ledger_errors` says.
+   without PDFs (capability ``invoice_pdf``) gives none and our own reminder page goes; a
+   failure to fetch is recorded as an event and our own page goes too. It never fails or
+   repeats the step.
+2. *The ledger's own reminder* (``CollectionSettings.stamp_via_ledger``, capability
+   ``send_own_reminder``): the stamp text goes out through the ledger's
+   :class:`~providers.base.OwnReminderLedger` (:class:`LedgerReminderChannel`). That is a
+   write to the ledger that reaches the debtor, so it is never retried blindly: a timeout or
+   5xx after the request left is :class:`ChannelUncertain` (ambiguous), a 4xx is
+   :class:`ChannelRejected`; a rate limit, a dead grant or a failure before the request left
+   is a temporary refusal (nothing went out: tried again), as the table in
+   :mod:`connector.ledger_errors` says.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from connector.channels.base import (
 )
 from connector.channels.email import valid_address
 from connector.collection.cases import settings_for
-from connector.models import Company, Delivery
-from providers.base import LedgerError, Transient
+from connector.models import Delivery
+from providers.base import Capabilities, LedgerError, OwnReminderLedger, Transient
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +46,16 @@ class StampPlan:
     want_pdfs: bool = False  # fetch the ledger's invoice PDFs to stamp
 
 
-def plan_stamp(session: Session, delivery: Delivery, company: Company, ledger: Any) -> StampPlan:
-    """How this delivery's stamp step goes out (nothing special for other steps)."""
+def plan_stamp(session: Session, delivery: Delivery, ledger: Any,
+               capabilities: Capabilities) -> StampPlan:
+    """How this delivery's stamp step goes out (nothing special for other steps);
+    ``capabilities``: those of the company's ledger."""
     if delivery.channel != "stamp" or not valid_address(delivery.debtor.email):
         return StampPlan()  # not a stamp e-mail (no address: it goes by post, see _compose)
     if (settings_for(session, delivery.company_id).stamp_via_ledger
-            and company.provider == "moneybird" and hasattr(ledger, "send_reminder")):
+            and capabilities.send_own_reminder and isinstance(ledger, OwnReminderLedger)):
         return StampPlan(via_ledger=True)
-    return StampPlan(want_pdfs=hasattr(ledger, "invoice_pdf"))
+    return StampPlan(want_pdfs=capabilities.invoice_pdf)
 
 
 def fetch_invoice_pdfs(
@@ -105,7 +110,7 @@ def channel_problem(channel: Any, delivery_id: str) -> str | None:
 
 
 class LedgerReminderChannel:
-    """The stamp step through the ledger's own reminder (Moneybird ``send_reminders``).
+    """The stamp step through the ledger's own reminder (:class:`OwnReminderLedger`).
 
     Ledger errors become channel outcomes as :mod:`connector.ledger_errors` says: a lost
     answer may have reached the debtor (uncertain, never repeated); a rejected request is
@@ -116,7 +121,7 @@ class LedgerReminderChannel:
 
     key = "stamp"
 
-    def __init__(self, ledger: Any, invoice_ids: list[str], *,
+    def __init__(self, ledger: OwnReminderLedger, invoice_ids: list[str], *,
                  on_dead_grant: Callable[[LedgerError], object] | None = None) -> None:
         self.ledger = ledger
         self.invoice_ids = invoice_ids

@@ -42,7 +42,8 @@ class Grant(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     provider: Mapped[str] = mapped_column(String(40))
-    # Platforms with a host per country (Exact Online) keep the region the tokens belong to.
+    # Platforms with a host per country (LedgerPlugin.regions) keep the region the tokens
+    # belong to.
     region: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20), default=GrantStatus.ACTIVE.value)
     status_reason: Mapped[str | None] = mapped_column(String(200))
@@ -88,7 +89,7 @@ class Connection(Base):
     provider: Mapped[str] = mapped_column(String(40))
     tenant_id: Mapped[str] = mapped_column(String(64))
     tenant_name: Mapped[str] = mapped_column(String(200))
-    # Exact Online subscribes per topic: several ids, comma-separated.
+    # A platform that subscribes per topic has several ids, comma-separated.
     webhook_id: Mapped[str | None] = mapped_column(Text)
     webhook_secret_enc: Mapped[str | None] = mapped_column(Text)
     webhook_error: Mapped[str | None] = mapped_column(String(200))

@@ -35,8 +35,8 @@ class CollectionSettings(Base):
     logo_mime: Mapped[str | None] = mapped_column(String(40))
     # "auto" (from the debtor's country), "nl" or "en": the language of the messages.
     language: Mapped[str] = mapped_column(String(4), default="auto")
-    # Moneybird only: the stamp step sends Moneybird's own reminder (with the stamp text)
-    # instead of our e-mail.
+    # Only where the ledger sends its own reminders (capability send_own_reminder): the stamp
+    # step sends the ledger's own reminder (with the stamp text) instead of our e-mail.
     stamp_via_ledger: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(100), default="system")

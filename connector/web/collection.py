@@ -20,8 +20,9 @@ from connector.models import Case, Delivery, DeliveryCase, DeliveryState, Hold, 
 from connector.reports.loading import month_costs
 from connector.web.access import actor, case_or_404, company_or_404, login_required, services
 from connector.web.bulk import reason_text
-from connector.web.filters import hold_label
+from connector.web.filters import hold_label, sends_own_reminder
 from connector.web.forms import HoldForm, SenderForm, StampViaLedgerForm
+from connector.web.ledgers import plugin_for_key
 
 bp = Blueprint("collection", __name__, url_prefix="/companies/<company_id>")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -77,14 +78,16 @@ def stamp_via_ledger(company_id: str) -> Response:
     form = StampViaLedgerForm()
     with services().db.session() as db:
         company = company_or_404(db, company_id)
-        if company.provider != "moneybird" or not form.validate_on_submit():
+        plugin = plugin_for_key(company.provider)
+        if not sends_own_reminder(company.provider) or plugin is None or \
+                not form.validate_on_submit():
             flash(_("Deze instelling kon niet worden opgeslagen."), "error")
             return _back(company_id)
         on = bool(form.stamp_via_ledger.data)
         settings = settings_for(db, company_id)
         settings.stamp_via_ledger, settings.updated_by = on, actor()
         events.record(db, "collection.stamp_via_ledger",
-                      "Stempelherinnering gaat via Moneybird" if on
+                      f"Stempelherinnering gaat via {plugin.display_name}" if on
                       else "Stempelherinnering gaat per e-mail van de incassopartner",
                       company_id=company_id, actor=actor())
     flash(_("Opgeslagen."), "success")

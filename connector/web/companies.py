@@ -51,11 +51,11 @@ from connector.web.forms import (
     NoteForm,
     PaymentForm,
     SenderForm,
-    payment_settings_form_class,
 )
 from connector.web.i18n import format_locale
+from connector.web.ledgers import plugin_for_key
 from connector.web.payment_choices import ChoicesUnavailable, ledger_payment_choices
-from connector.web.settings_forms import with_ledger_choices
+from connector.web.payment_settings import payment_settings_form_class
 from providers.base import InvoiceStatus
 
 bp = Blueprint("companies", __name__, url_prefix="/companies")
@@ -221,14 +221,15 @@ def _payment_settings_form(svc: Services, company: Company,
                            **kwargs: object) -> tuple[FlaskForm, str | None]:
     """The payment settings form, its account ids as choices loaded from the ledger where the
     platform lists them; typed ids with a note when the ledger cannot be reached now."""
-    form_class = payment_settings_form_class(company.provider)
+    plugin = plugin_for_key(company.provider)
     try:
-        choices = ledger_payment_choices(svc, company)
+        choices = ledger_payment_choices(svc, company, plugin) if plugin is not None else {}
     except ChoicesUnavailable:
-        return form_class(**kwargs), _(
+        return payment_settings_form_class(plugin)(**kwargs), _(
             "De rekeningen konden nu niet uit uw boekhoudpakket worden geladen: vul het id "
             "zelf in, of probeer het later opnieuw.")
-    return with_ledger_choices(form_class, choices, company.payment_settings)(**kwargs), None
+    form_class = payment_settings_form_class(plugin, choices, company.payment_settings)
+    return form_class(**kwargs), None
 
 
 def _invoice_or_404(db: Session, company: Company, invoice_id: str) -> Invoice:

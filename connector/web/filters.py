@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
@@ -20,6 +21,8 @@ from connector.models import Connection
 from connector.web.access import services
 from connector.web.bounce_words import BOUNCE_KINDS, bounce_text, for_viewer
 from connector.web.i18n import format_locale
+from connector.web.ledgers import connect_links, connect_slug, platform, plugin_for_key
+from providers.base import Capabilities
 
 LABELS = {
     # invoice status (ours)
@@ -91,13 +94,6 @@ DEBTOR_ANSWERS = {
 # What a platform calls one ledger (``ProviderInfo.tenant_label``, Dutch): singular, plural.
 TENANT_WORDS = {"administratie": (_l("administratie"), _l("administraties"))}
 
-# Brand names: the same in every language.
-PLATFORMS = {"moneybird": "Moneybird", "exact_online": "Exact Online"}
-
-
-def platform(key: str | None) -> str:
-    return PLATFORMS.get(key or "", key or "–")
-
 
 def tenant_word(key: str, plural: bool = False) -> str:
     """A platform's word for a ledger in the UI's language; an unknown word gets a Dutch -s."""
@@ -143,13 +139,37 @@ def company_label(company: object) -> Markup:
 def pauses_own_reminders(provider: str | None) -> bool:
     """Whether the platform lets us pause its own reminders (a capability, not a name test):
     where it cannot, pages tell the creditor to switch them off, never that we paused them."""
+    return _capabilities(provider).pause_own_reminders
+
+
+def sends_own_reminder(provider: str | None) -> bool:
+    """Whether the platform can send its own reminder with our text (capability
+    ``send_own_reminder``): only then may the stamp step go out that way."""
+    return _capabilities(provider).send_own_reminder
+
+
+def own_reminder_label(provider: str | None) -> str:
+    """The plug-in's words for sending the stamp step as the ledger's own reminder."""
+    plugin = plugin_for_key(provider)
+    return _(plugin.own_reminder_label) if plugin is not None and plugin.own_reminder_label \
+        else ""
+
+
+def payment_settings_help(provider: str | None) -> str:
+    """The plug-in's words above its payment settings: what happens when they are empty."""
+    plugin = plugin_for_key(provider)
+    return _(plugin.payment_settings_help) if plugin is not None and \
+        plugin.payment_settings_help else ""
+
+
+def _capabilities(provider: str | None) -> Capabilities:
     registry = services().providers
-    return provider in registry and registry.get(provider).info.capabilities.pause_own_reminders
+    return registry.get(provider).info.capabilities if provider in registry else Capabilities()
 
 
 def event_text(event: object, provider: str | None) -> str:
     """An event's message as the page shows it. The log says "reminders paused" when a case
-    starts; on a platform that cannot pause them (Exact Online) that would be untrue, so the
+    starts; on a platform that cannot pause them (capability) that would be untrue, so the
     page says what the creditor must do instead. A bounce says why in words, not in SMTP
     codes (see connector.web.bounce_words)."""
     kind = getattr(event, "kind", "")
@@ -251,6 +271,11 @@ def register(app: Flask) -> None:
     app.add_template_filter(event_text, "event_text")
     app.add_template_filter(for_viewer, "for_viewer")
     app.add_template_global(pauses_own_reminders, "pauses_own_reminders")
+    app.add_template_global(sends_own_reminder, "sends_own_reminder")
+    app.add_template_global(own_reminder_label, "own_reminder_label")
+    app.add_template_global(payment_settings_help, "payment_settings_help")
+    app.add_template_filter(connect_slug, "connect_slug")
+    app.add_template_global(connect_links, "connect_links")
     app.add_template_filter(long_day, "long_day")
     app.add_template_filter(hour_minute, "hour_minute")
     for function in (channel_label, case_state, hold_label, template_label, lang_label,

@@ -7,7 +7,6 @@ while validating a request use ``gettext``.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -33,19 +32,6 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from connector.clock import today_nl
 from connector.emails import InvalidEmail, normalised_email
-
-PAYMENT_ACTIONS = [
-    SelectChoice("", _l("Standaard van Moneybird (te koppelen betaling)")),
-    SelectChoice("payment_without_proof", _l("Betaling zonder bewijs")),
-    SelectChoice("private_payment", _l("Privébetaling (financiële rekening nodig)")),
-    SelectChoice("cash_payment", _l("Kasbetaling (financiële rekening nodig)")),
-    SelectChoice("balance_settlement", _l("Verrekening via een grootboekrekening (die is nodig)")),
-]
-NEEDS = {
-    "private_payment": "financial_account_id",
-    "cash_payment": "financial_account_id",
-    "balance_settlement": "ledger_account_id",
-}
 
 
 class SignInEmail:
@@ -74,6 +60,14 @@ class ChooseTenantsForm(FlaskForm):
     tenants = SelectMultipleField(
         _l("Administraties"), validators=[DataRequired(_l("Kies minstens één administratie."))]
     )
+
+
+class ConnectKeyForm(FlaskForm):
+    """The key a ledger gives the creditor to connect us (``auth_kind`` "client-key"). A
+    password field: the key is never sent back to the browser, not even after an error."""
+
+    key = PasswordField(_l("Koppelsleutel"), validators=[
+        DataRequired(_l("Plak de koppelsleutel.")), Length(max=2000)])
 
 
 class NoteForm(FlaskForm):
@@ -122,30 +116,6 @@ class PaymentForm(FlaskForm):
             raise ValidationError(_("Deze betaaldatum ligt te ver in het verleden."))
 
 
-class PaymentSettingsForm(FlaskForm):
-    manual_payment_action = SelectField(_l("Hoe boekt Moneybird een betaling"),
-                                        choices=PAYMENT_ACTIONS, validators=[Optional()])
-    financial_account_id = StringField(_l("Financiële rekening (id)"), validators=[
-        Optional(), Length(max=30)])
-    ledger_account_id = StringField(_l("Grootboekrekening (id)"), validators=[
-        Optional(), Length(max=30)])
-
-    def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
-        if not super().validate(extra_validators):  # type: ignore[arg-type]
-            return False
-        ok = True
-        for field in (self.financial_account_id, self.ledger_account_id):
-            value = (field.data or "").strip()
-            if field.data and not (value.isascii() and value.isdigit()):
-                field.errors.append(_("Een Moneybird-id bestaat alleen uit cijfers."))
-                ok = False
-        needed = NEEDS.get(self.manual_payment_action.data or "")
-        if needed and not getattr(self, needed).data:
-            getattr(self, needed).errors.append(_("Nodig voor deze manier van boeken."))
-            ok = False
-        return ok
-
-
 class SenderForm(FlaskForm):
     """In whose name the steps go out: the creditor's own name, bank account and contact."""
 
@@ -181,10 +151,11 @@ class SenderForm(FlaskForm):
 
 
 class StampViaLedgerForm(FlaskForm):
-    """Moneybird only: the stamp step as Moneybird's own reminder instead of our e-mail."""
+    """Only where the ledger sends its own reminders (capability ``send_own_reminder``): the
+    stamp step as the ledger's own reminder instead of our e-mail. The page labels the box with
+    the plug-in's ``own_reminder_label``."""
 
-    stamp_via_ledger = BooleanField(_l("Stempelherinnering via Moneybird versturen (Moneybirds "
-                                       "eigen herinnering, met de tekst van het stempel)"))
+    stamp_via_ledger = BooleanField()
 
 
 class HoldForm(FlaskForm):
@@ -208,37 +179,6 @@ class HoldForm(FlaskForm):
             self.until.errors = [*self.until.errors, _("Deze datum ligt in het verleden.")]
             ok = False
         return ok
-
-
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-
-
-class ExactPaymentSettingsForm(FlaskForm):
-    """Exact Online books a payment only with a bank journal and an offset G/L account."""
-
-    journal_code = StringField(_l("Dagboek (code)"), validators=[Optional(), Length(max=10)])
-    gl_account_id = StringField(_l("Tegenrekening (grootboek-id)"), validators=[Optional()])
-
-    def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
-        ok = super().validate(extra_validators)  # type: ignore[arg-type]
-        journal, account = (self.journal_code.data or "").strip(), (self.gl_account_id.data or "")
-        if account and not GUID.match(account.strip()):
-            self.gl_account_id.errors = [*self.gl_account_id.errors,
-                                         _("Een grootboek-id ziet eruit als 8-4-4-4-12 tekens.")]
-            ok = False
-        if bool(journal) != bool(account.strip()):
-            self.journal_code.errors = [*self.journal_code.errors,
-                                        _("Vul dagboek én tegenrekening in, of geen van beide.")]
-            ok = False
-        return ok
-
-
-def payment_settings_form_class(provider: str) -> type[FlaskForm]:
-    return ExactPaymentSettingsForm if provider == "exact_online" else PaymentSettingsForm
-
-
-def payment_settings_form(provider: str, **kwargs: object) -> FlaskForm:
-    return payment_settings_form_class(provider)(**kwargs)
 
 
 class TemplateForm(FlaskForm):

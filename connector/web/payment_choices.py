@@ -10,8 +10,8 @@ from typing import Any
 
 from connector.budgets import Lane, budget_lane
 from connector.services import NotConnected, Services
-from connector.web.settings_forms import CHOICE_LABELS
 from providers.base import RateLimited, ReconnectRequired, Rejected, Transient
+from providers.plugin import LedgerPlugin
 
 CHOICES_FRESH_SECONDS = 300  # two API calls per company at most every five minutes
 _choice_cache: dict[str, tuple[float, dict[str, list[tuple[str, str]]]]] = {}
@@ -21,7 +21,8 @@ class ChoicesUnavailable(Exception):
     """The ledger's list of accounts could not be loaded now."""
 
 
-def ledger_payment_choices(services: Services, company: Any) -> dict[str, list[tuple[str, str]]]:
+def ledger_payment_choices(services: Services, company: Any,
+                           plugin: LedgerPlugin) -> dict[str, list[tuple[str, str]]]:
     """The ledger's accounts for each id field of the payment settings, where the platform
     lists them (``Capabilities.payment_setting_choices``); ``{}`` where it does not.
 
@@ -38,7 +39,8 @@ def ledger_payment_choices(services: Services, company: Any) -> dict[str, list[t
     try:
         ledger = services.ledger_for(company)
         with budget_lane(Lane.SCHEDULED_SYNC):  # a page never waits for the budget
-            choices = {field: ledger.payment_setting_choices(field) for field in CHOICE_LABELS}
+            choices = {field.name: ledger.payment_setting_choices(field.name)
+                       for field in plugin.payment_fields if field.from_ledger}
     except (NotConnected, RateLimited, ReconnectRequired, Rejected, Transient) as exc:
         raise ChoicesUnavailable(type(exc).__name__) from None
     _choice_cache[company.id] = (time.monotonic(), choices)

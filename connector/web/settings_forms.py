@@ -316,31 +316,3 @@ def image_mime(content: bytes) -> str | None:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
     return LOGO_FORMATS.get(kind or "")
-
-
-# Payment settings as choices from the ledger ------------------------------------------------
-
-CHOICE_LABELS = {
-    "financial_account_id": _l("Financiële rekening"),
-    "ledger_account_id": _l("Grootboekrekening"),
-}
-def with_ledger_choices(form_class: type[FlaskForm],
-                        choices: dict[str, list[tuple[str, str]]],
-                        stored: dict[str, Any] | None) -> type[FlaskForm]:
-    """``form_class`` with each id field the ledger listed turned into a choice of its accounts
-    (a value stored earlier that the ledger no longer lists stays choosable, marked)."""
-    fields: dict[str, DutchSelectField] = {}
-    for name, options in choices.items():
-        if name not in form_class.__dict__ and not hasattr(form_class, name):
-            continue
-        listed = [SelectChoice("", _l("— geen —")), *(SelectChoice(v, label)
-                                                       for v, label in options)]
-        current = str((stored or {}).get(name) or "")
-        if current and current not in {v for v, _label in options}:
-            listed.append(SelectChoice(current, _("%(id)s (niet meer in de administratie)",
-                                                  id=current)))
-        fields[name] = DutchSelectField(CHOICE_LABELS[name], choices=listed, default="", invalid=_l(
-            "Kies een rekening uit de lijst van uw administratie."))
-    if not fields:
-        return form_class
-    return type(f"{form_class.__name__}WithChoices", (form_class,), fields)

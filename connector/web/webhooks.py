@@ -61,7 +61,7 @@ def twilio_status() -> tuple[str, int]:
 
 @bp.post("/<provider_key>")
 def receive_for_app(provider_key: str) -> tuple[str, int]:
-    """One URL per app for platforms that send every tenant's events there (Xero).
+    """One URL per app for platforms that send every tenant's events there (app_webhooks).
 
     Answers carry no body: such a platform checks the URL with signed and badly signed
     deliveries ("intent to receive") and wants exactly 200 or 401, nothing else.

@@ -264,14 +264,15 @@ class ExactLedger:
         Without booking settings a "paid" marker is a note: the creditor's own bank feed books
         the money, and a second booking would count it twice.
         """
-        if not (settings.journal_code and settings.gl_account_id):
+        journal, account = settings.get("journal_code"), settings.get("gl_account_id")
+        if not (journal and account):
             return self.add_note(
                 invoice_id, f"Betaling van EUR {amount:.2f} ontvangen op {paid_on:%d-%m-%Y} "
                 "(gemeld aan de incassopartner; niet geboekt).", key, maybe_done=maybe_done)
         term = self._receivable(invoice_id)
         number = term.get("InvoiceNumber")
         line = {"Account": str(term["Account"]), "AmountFC": amount.quantize(Decimal("0.01")),
-                "GLAccount": settings.gl_account_id, "OurRef": number,
+                "GLAccount": account, "OurRef": number,
                 "Date": f"{paid_on.isoformat()}T00:00:00",
                 "Description": f"Ontvangen via incassopartner [{key}]"}
 
@@ -283,7 +284,7 @@ class ExactLedger:
 
         def write() -> str:
             response = self.api.request("POST", "/financialtransaction/BankEntries", json={
-                "JournalCode": settings.journal_code, "BankEntryLines": [line]})
+                "JournalCode": journal, "BankEntryLines": [line]})
             return str(response.json()["d"]["EntryID"])
 
         return write_once(find, write, maybe_done=maybe_done)

@@ -127,6 +127,9 @@ class ExactOnlineProvider:
             self._regional[region] = regional
         return self._regional[region]
 
+    def rate_budgets(self) -> list[object]:
+        return list(self.budgets.budgets)
+
     # -- OAuth ----------------------------------------------------------------------------
 
     def oauth(self) -> OAuthClient:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from providers.base import UnknownRegion
+
 HOSTS = {
     "nl": "https://start.exactonline.nl",
     "be": "https://start.exactonline.be",
@@ -17,9 +19,7 @@ LABELS = {
 }
 DEFAULT = "nl"
 
-
-class UnknownRegion(ValueError):
-    """A region code Exact Online has no host for."""
+__all__ = ["DEFAULT", "HOSTS", "LABELS", "UnknownRegion", "host"]
 
 
 def host(region: str, override: str | None = None) -> str:

@@ -268,12 +268,9 @@ class MoneybirdLedger:
             "price": f"{amount:.2f}",
             "transaction_identifier": key,
         }
-        if settings.manual_payment_action:
-            payment["manual_payment_action"] = settings.manual_payment_action
-        if settings.financial_account_id:
-            payment["financial_account_id"] = settings.financial_account_id
-        if settings.ledger_account_id:
-            payment["ledger_account_id"] = settings.ledger_account_id
+        for name in ("manual_payment_action", "financial_account_id", "ledger_account_id"):
+            if settings.get(name):
+                payment[name] = settings[name]
 
         def find() -> str | None:
             payments = self._invoice_json(invoice_id).get("payments") or ()

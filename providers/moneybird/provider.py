@@ -70,6 +70,9 @@ class MoneybirdProvider:
             tenant_label="administratie",
         )
 
+    def rate_budgets(self) -> list[object]:
+        return [self.budget]
+
     # -- OAuth ----------------------------------------------------------------------------
 
     def oauth(self) -> OAuthClient:
