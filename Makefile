@@ -15,9 +15,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/connector demo
 
+# The tests marked `serial` (timing-sensitive under CPU contention) run alone first; the rest
+# run spread over the cores (pytest-xdist; each worker has its own SQLite files and PostgreSQL
+# database). TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP) browser
 	$(BIN)/ruff check connector providers tests bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m serial
+	$(BIN)/python -m pytest -q -m "not serial" -n $(TEST_WORKERS) --dist load
 
 # The browser tests drive Debian's chromium through Playwright (never a downloaded browser).
 # Installed here when missing; PLAYWRIGHT_SKIP=1 skips the browser tests and this step.

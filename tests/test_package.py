@@ -159,6 +159,10 @@ def test_installed_wheel_migrates_serves_and_syncs_on_postgresql(
         processes.start("emulator", "emulator", "moneybird", "--port", str(emulator_port))
         # Workers started before the deploy step wait for it instead of migrating.
         processes.start("worker-1", "worker")
+        # Migrate only once it waits: a worker slow to start (a busy machine) would otherwise
+        # find the schema ready and the waiting would go untested.
+        wait_until(lambda: "waiting up to" in (run_dir / "worker-1.log").read_text(),
+                   timeout=120, step=0.2)
         migrate = subprocess.run([str(installed / "connector"), "migrate"], cwd=run_dir, env=env,
                                  capture_output=True, text=True, timeout=120)
         assert migrate.returncode == 0, migrate.stderr

@@ -89,6 +89,7 @@ class VirtualClock:
         self.t = max(self.t, at.timestamp())
 
 
+@pytest.mark.slow  # started first in the parallel pass
 def test_moneybird_first_sync_needing_three_windows_takes_three(
     make_services, make_moneybird_emulator
 ):
@@ -221,6 +222,7 @@ def test_a_sync_whose_lease_was_taken_over_writes_nothing_more(make_services,
         assert run.outcome == "running"  # the new holder records it as interrupted
 
 
+@pytest.mark.slow  # started first in the parallel pass
 def test_exact_open_items_first_then_the_history(make_services, make_exact_emulator,
                                                  monkeypatch):
     speed = 10.0  # the emulator's minute lasts 6 real seconds
@@ -275,6 +277,7 @@ def test_exact_open_items_first_then_the_history(make_services, make_exact_emula
     assert emulator.count_calls(division=division) == 3
 
 
+@pytest.mark.slow  # started first in the parallel pass
 @pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL (TEST_DATABASE_URL)")
 def test_a_worker_killed_mid_first_sync_is_taken_over_from_the_last_page(
     fleet_factory, make_moneybird_emulator  # noqa: F811 - the fixture imported above
