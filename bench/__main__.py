@@ -1,9 +1,9 @@
 """Run the benchmarks, print a table and write bench/results.json.
 
-Measured: Moneybird and Exact Online API efficiency, initial-sync throughput and memory, the
-collection engine, the channels and worker scale. ``--quick`` (the default) keeps the run to
-about two minutes on 2 cores; ``--full`` adds the 100,000-invoice syncs and a bigger engine run
-(about five minutes). Everything talks to emulators on loopback only.
+Measured: Moneybird, Exact Online, SnelStart and Xero API efficiency, initial-sync throughput
+and memory, the collection engine, the channels and worker scale. ``--quick`` (the default)
+keeps the run to about two minutes on 2 cores; ``--full`` adds the 100,000-invoice syncs and a
+bigger engine run (about five minutes). Everything talks to emulators on loopback only.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 SECTIONS = ("moneybird", "exact", "first_sync", "throughput", "engine", "channels", "scale",
-            "payments", "payments_exact", "snelstart")
+            "payments", "payments_exact", "snelstart", "xero")
 EXTRAPOLATE_TO = 100_000
 # Sections whose runs lift a platform's rate limit (to count calls without waiting out real
 # windows): their rows say so in the label, so no number passes for one taken at the limit.
-LIFTS_LIMITS = {"moneybird", "exact", "first_sync", "throughput", "scale", "snelstart"}
+LIFTS_LIMITS = {"moneybird", "exact", "first_sync", "throughput", "scale", "snelstart", "xero"}
 LIFTED_TAG = " [rate limit lifted]"
 
 
@@ -82,6 +82,7 @@ def main() -> None:
     from bench.scale import run as run_scale
     from bench.snelstart_sync import run as run_snelstart
     from bench.throughput import run as run_throughput
+    from bench.xero_sync import run as run_xero
 
     sizes = [10_000, 100_000] if args.full else [10_000]
     cases = args.engine_cases or (30_000 if args.full else 10_000)
@@ -96,6 +97,7 @@ def main() -> None:
         "payments": run_payments,
         "payments_exact": run_payments_exact,
         "snelstart": lambda: run_snelstart(args.invoices),
+        "xero": lambda: run_xero(args.invoices),
     }
     rows: list[dict[str, Any]] = []
     for name in args.only or SECTIONS:
