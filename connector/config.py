@@ -157,8 +157,8 @@ def enabled_plugins(value: str, plugins: tuple[LedgerPlugin, ...] = PLUGINS,
                     ) -> tuple[LedgerPlugin, ...]:
     """LEDGERS: the plug-in keys this instance offers, comma-separated; empty: every one.
 
-    A ledger left out is not offered, built or checked: an instance that serves Moneybird
-    creditors only need not hold credentials for the others.
+    A ledger left out is not offered, built or checked: an instance that serves the creditors
+    of one ledger need not hold credentials for the others.
     """
     keys = _split_keys(value)
     if not keys:

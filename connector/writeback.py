@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from connector import events, ledger_errors, notify
 from connector.budgets import Lane, budget_lane
 from connector.db import insert_unless_present
-from connector.formatting import money
+from connector.formatting import money, short_day
 from connector.models import (
     Case,
     CaseState,
@@ -35,7 +35,7 @@ from connector.models import (
     utcnow,
 )
 from connector.services import NotConnected, Services
-from providers.base import InvoiceStatus, Ledger, PaymentSettings
+from providers.base import Capabilities, InvoiceStatus, Ledger, PaymentSettings
 
 log = logging.getLogger(__name__)
 
@@ -248,10 +248,12 @@ def _send(services: Services, write_id: str) -> bool:
         kind, key, payload = write.kind, write.key, dict(write.payload)
         external_id = invoice.external_id
         payment_settings: PaymentSettings = dict(company.payment_settings or {})
+        capabilities = services.providers.get(company.provider).info.capabilities
 
     try:
         with budget_lane(Lane.LEDGER_WRITE):
-            ref = _perform(ledger, kind, external_id, key, payload, payment_settings, maybe_done)
+            ref = _perform(ledger, capabilities, kind, external_id, key, payload,
+                           payment_settings, maybe_done)
     except Exception as exc:  # every failure is sorted by the reaction table, bugs included
         _failed(services, write_id, exc)
         return False
@@ -390,6 +392,7 @@ def _drop(session: Session, write: LedgerWrite, invoice: Invoice, reason: str) -
 
 def _perform(
     ledger: Ledger,
+    capabilities: Capabilities,
     kind: str,
     invoice_id: str,
     key: str,
@@ -397,18 +400,33 @@ def _perform(
     payment_settings: PaymentSettings,
     maybe_done: bool,
 ) -> str | None:
+    """One write, as far as the ledger can take it: a payment a ledger cannot book becomes a
+    note saying so; a note or a pause a ledger has no place for is not written (None)."""
+    if kind == "payment" and not capabilities.register_payment:
+        kind, payload = "note", {"text": unbooked_payment_note(payload)}
     if kind == "note":
+        if not capabilities.invoice_notes:
+            return None
         return ledger.add_note(invoice_id, payload["text"], key, maybe_done=maybe_done)
     if kind == "payment":
         return ledger.register_payment(
             invoice_id, Decimal(payload["amount"]), date.fromisoformat(payload["paid_on"]), key,
             payment_settings, maybe_done=maybe_done,
         )
+    if not capabilities.pause_own_reminders:
+        return None
     if kind == "pause":
         ledger.pause_own_reminders(invoice_id)
     else:
         ledger.resume_own_reminders(invoice_id)
     return None
+
+
+def unbooked_payment_note(payload: dict[str, str]) -> str:
+    """The words for a payment the ledger cannot book through the connection."""
+    amount, paid_on = Decimal(payload["amount"]), date.fromisoformat(payload["paid_on"])
+    return (f"Betaling van {money(amount)} ontvangen op {short_day(paid_on)}; niet als betaling "
+            "geboekt: deze boekhouding neemt via de koppeling geen betalingen aan")
 
 
 def _failed(services: Services, write_id: str, exc: Exception) -> None:

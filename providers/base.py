@@ -74,14 +74,15 @@ class Rejected(LedgerError):
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What a ledger can take; each flag is read where it matters (writeback, stamp step,
+    connections, web). A flag nobody reads is a promise nobody keeps: add one with its reader."""
+
     invoice_notes: bool = False
-    debtor_notes: bool = False
     register_payment: bool = False
     pause_own_reminders: bool = False
     send_own_reminder: bool = False
     invoice_pdf: bool = False
     webhooks: bool = False
-    incremental_sync: bool = False
     # The ledger lists the accounts its payment settings name (Ledger.payment_setting_choices).
     payment_setting_choices: bool = False
     # Every tenant's events come to one URL per app, signed with the app's key (AppWebhooks).

@@ -145,3 +145,49 @@ def test_payment_booked_the_way_the_company_chose(services, moneybird_emulator):
                  if p.get("transaction_identifier") == key]
     assert payment["manual_payment_action"] == "cash_payment"
     assert payment["financial_account_id"] == cash
+
+
+class _RecordingLedger:
+    """Records what the outbox asks of a ledger (the capability checks come before any call)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def add_note(self, invoice_id, text, key, *, maybe_done=False):
+        self.calls.append(("note", invoice_id, text))
+        return "note-1"
+
+    def register_payment(self, invoice_id, amount, paid_on, key, settings, *, maybe_done=False):
+        self.calls.append(("payment", invoice_id, str(amount)))
+        return "payment-1"
+
+    def pause_own_reminders(self, invoice_id):
+        self.calls.append(("pause", invoice_id))
+
+    def resume_own_reminders(self, invoice_id):
+        self.calls.append(("resume", invoice_id))
+
+
+def test_a_write_goes_only_as_far_as_the_ledger_can_take_it():
+    from providers.base import Capabilities
+
+    payment = {"amount": "40.50", "paid_on": "2026-03-02"}
+    full = Capabilities(invoice_notes=True, register_payment=True, pause_own_reminders=True)
+    ledger = _RecordingLedger()
+    assert writeback._perform(ledger, full, "payment", "inv", "k", payment, {}, False) \
+        == "payment-1"
+    assert ledger.calls == [("payment", "inv", "40.50")]
+
+    # A ledger that cannot book a payment gets a note that says so instead.
+    ledger = _RecordingLedger()
+    notes_only = Capabilities(invoice_notes=True)
+    assert writeback._perform(ledger, notes_only, "payment", "inv", "k", payment, {}, False) \
+        == "note-1"
+    [(kind, _, text)] = ledger.calls
+    assert kind == "note" and "€\xa040,50" in text and "02-03-2026" in text
+    assert "niet als betaling geboekt" in text
+    # Pauses where the ledger has no reminders of its own, notes where it has no notes: nothing.
+    assert writeback._perform(ledger, notes_only, "pause", "inv", "k", {}, {}, False) is None
+    assert writeback._perform(ledger, Capabilities(), "note", "inv", "k", {"text": "x"}, {},
+                              False) is None
+    assert len(ledger.calls) == 1

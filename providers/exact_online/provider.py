@@ -104,13 +104,11 @@ class ExactOnlineProvider:
             scopes=(),
             capabilities=Capabilities(
                 invoice_notes=True,  # a note on the account that names the invoice
-                debtor_notes=True,
                 register_payment=True,  # booked only with journal and G/L account set
                 pause_own_reminders=False,
                 send_own_reminder=False,
                 invoice_pdf=False,
                 webhooks=True,
-                incremental_sync=True,
             ),
             tenant_label="administratie",
             refresh_margin_seconds=REFRESH_MARGIN_SECONDS,

@@ -58,13 +58,11 @@ class MoneybirdProvider:
             scopes=SCOPES,
             capabilities=Capabilities(
                 invoice_notes=True,
-                debtor_notes=True,
                 register_payment=True,
                 pause_own_reminders=True,
                 send_own_reminder=True,
                 invoice_pdf=True,
                 webhooks=True,
-                incremental_sync=True,
                 payment_setting_choices=True,
             ),
             tenant_label="administratie",

@@ -39,13 +39,11 @@ RATE_LIMIT = 60
 RATE_WINDOW_SECONDS = 60
 CAPABILITIES = Capabilities(
     invoice_notes=True,  # as PDF documents on the sales booking
-    debtor_notes=False,  # the relation's memo is replaced whole by PUT: not touched
     register_payment=True,  # a bank booking with a chosen bank journal, else a document
     pause_own_reminders=False,  # the API has nothing for SnelStart's own reminders
     send_own_reminder=False,
     invoice_pdf=False,  # no PDF download for sales invoices
     webhooks=False,  # none: the sync interval polls
-    incremental_sync=True,  # modifiedOn feeds
     payment_setting_choices=True,  # bank journals from /dagboeken
 )
 

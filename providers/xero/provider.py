@@ -96,7 +96,6 @@ class XeroProvider:
             scopes=SCOPES,
             capabilities=Capabilities(
                 invoice_notes=True,  # History
-                debtor_notes=False,
                 register_payment=True,  # booked only with a payment account chosen
                 pause_own_reminders=False,
                 send_own_reminder=False,
@@ -104,7 +103,6 @@ class XeroProvider:
                 # register_webhook names the organisation's connection (deleted on
                 # disconnect); the events come to the app's one URL (app_webhooks).
                 webhooks=True,
-                incremental_sync=True,
                 payment_setting_choices=True,
                 app_webhooks=True,
             ),
