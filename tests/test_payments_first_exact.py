@@ -33,6 +33,7 @@ def go_live(pg, make_exact_emulator, tmp_path):  # noqa: F811
     scenario.stop()
 
 
+@pytest.mark.serial  # a backlog at the platform's limit with a payment deadline: alone
 def test_a_payment_closes_its_case_within_seconds_at_exacts_60_a_minute(go_live):
     m = go_live.run(workers=2, cases=300)
     emulator, division = go_live.emulator, go_live.division
