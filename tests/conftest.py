@@ -31,15 +31,6 @@ CLOCK_SHIFT_SECONDS = working_hours.start()
 
 
 
-@pytest.fixture(autouse=True)
-def _real_clock_when_marked(request: pytest.FixtureRequest) -> Iterator[None]:
-    if request.node.get_closest_marker("real_clock") is None:
-        yield
-        return
-    with working_hours.real_clock():
-        yield
-
-
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 EMULATOR_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds for calls to the emulators

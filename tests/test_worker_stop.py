@@ -65,7 +65,6 @@ def _post_sync_calls(emulator) -> int:
     return emulator.count_calls(method="POST", path_contains="sales_invoices/synchronization")
 
 
-@pytest.mark.real_clock  # shifted, a sync-list call fell outside every run (#13 note)
 def test_sigterm_during_a_long_sync_finishes_it_under_a_held_lease(
     fleet_factory, make_moneybird_emulator  # noqa: F811
 ):
@@ -103,7 +102,6 @@ def test_sigterm_during_a_long_sync_finishes_it_under_a_held_lease(
             SyncRun.outcome == "running")) == 0
 
 
-@pytest.mark.real_clock  # shifted, a sync-list call fell outside every run (#13 note)
 def test_a_sync_longer_than_the_stop_timeout_is_recorded_interrupted_and_handed_over(
     fleet_factory, make_moneybird_emulator  # noqa: F811
 ):

@@ -30,7 +30,6 @@ PAUSE = 0.05  # four processes at ≤ 20 calls a second each: ~3,400 calls, unde
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.real_clock  # sends nothing; the shifted clock costs time per reading
 @pytest.mark.serial  # a token lives 1.5 real seconds: a busy neighbour makes one expire in flight
 @pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL (TEST_DATABASE_URL)")
 def test_four_processes_never_lose_the_xero_grant(pg_database, make_xero_emulator):

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
-from typing import Any
 
 from connector.clock import AMSTERDAM
 from connector.collection.legal.calendar_nl import is_working_day
@@ -39,50 +36,26 @@ def shift_needed(now: datetime) -> timedelta:
     return datetime.combine(day, clock_time(9, 0), AMSTERDAM) - local
 
 
-_travel: Any = None  # this process's own time-machine travel, when it started one
-
-
 def start() -> float:
     """Shift this process's clock when needed and tell child processes to do the same.
     Returns the shift in seconds (0: none). Called once, when the tests' conftest loads."""
-    global _travel
     if SHIFT_VARIABLE in os.environ:  # a child process (or an xdist worker): already shifted
         return float(os.environ[SHIFT_VARIABLE])
     seconds = shift_needed(datetime.now(UTC)).total_seconds()
     os.environ[SHIFT_VARIABLE] = str(seconds)
     if seconds:
-        _travel = _shifted(seconds)
+        _shifted(seconds)
         path = os.environ.get("PYTHONPATH")
         os.environ["PYTHONPATH"] = f"{SITE_DIR}{os.pathsep}{path}" if path else str(SITE_DIR)
     return seconds
 
 
-def _shifted(seconds: float) -> Any:
+def _shifted(seconds: float) -> None:
     import time_machine
 
     travel = time_machine.travel(time.time() + seconds, tick=True)
     travel.start()
-    return travel
-
-
-@contextmanager
-def real_clock() -> Iterator[None]:
-    """The real clock for one test and its child processes (marker ``real_clock``): for tests
-    that send nothing and race an accelerated emulator clock, where the shifted clock's extra
-    work per reading on a busy machine let a 1.5-second token expire in flight."""
-    global _travel
-    seconds = float(os.environ.get(SHIFT_VARIABLE) or 0)
-    if _travel is None:  # an xdist worker: shifted at start-up by the sitecustomize
-        import sys
-
-        _travel = getattr(sys.modules.get("sitecustomize"), "travel", None)
-    if not seconds or _travel is None:
-        yield
-        return
-    _travel.stop()
-    os.environ[SHIFT_VARIABLE] = "0"
-    try:
-        yield
-    finally:
-        os.environ[SHIFT_VARIABLE] = str(seconds)
-        _travel = _shifted(seconds)
+    # time-machine starts a ticking clock at its first reading, not at start(): a process that
+    # first reads it after a second of imports would run a second behind the others (fifteen
+    # on an emulator clock fifteen times as fast). Read it now.
+    time.time()
