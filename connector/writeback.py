@@ -249,6 +249,12 @@ def _send(services: Services, write_id: str) -> bool:
         external_id = invoice.external_id
         payment_settings: PaymentSettings = dict(company.payment_settings or {})
         capabilities = services.providers.get(company.provider).info.capabilities
+        if not has_place_for(capabilities, kind):
+            # No call, and no "paused" flag on the invoice for a pause that never happened;
+            # the queued event already told the creditor what to do on such a platform.
+            write.state, write.done_at = LedgerWriteState.DROPPED.value, utcnow()
+            write.last_error = "geen plaats voor in dit boekhoudpakket"
+            return False
 
     try:
         with budget_lane(Lane.LEDGER_WRITE):
@@ -400,26 +406,32 @@ def _perform(
     payment_settings: PaymentSettings,
     maybe_done: bool,
 ) -> str | None:
-    """One write, as far as the ledger can take it: a payment a ledger cannot book becomes a
-    note saying so; a note or a pause a ledger has no place for is not written (None)."""
+    """One write, as far as the ledger can take it (:func:`has_place_for` said it has a place):
+    a payment a ledger cannot book becomes a note saying so."""
     if kind == "payment" and not capabilities.register_payment:
         kind, payload = "note", {"text": unbooked_payment_note(payload)}
     if kind == "note":
-        if not capabilities.invoice_notes:
-            return None
         return ledger.add_note(invoice_id, payload["text"], key, maybe_done=maybe_done)
     if kind == "payment":
         return ledger.register_payment(
             invoice_id, Decimal(payload["amount"]), date.fromisoformat(payload["paid_on"]), key,
             payment_settings, maybe_done=maybe_done,
         )
-    if not capabilities.pause_own_reminders:
-        return None
     if kind == "pause":
         ledger.pause_own_reminders(invoice_id)
     else:
         ledger.resume_own_reminders(invoice_id)
     return None
+
+
+def has_place_for(capabilities: Capabilities, kind: str) -> bool:
+    """Whether the ledger can take a write of this kind at all: notes need a place for notes,
+    pauses and resumes reminders of the ledger's own, a payment a booking or else a note."""
+    if kind == "note":
+        return capabilities.invoice_notes
+    if kind == "payment":
+        return capabilities.register_payment or capabilities.invoice_notes
+    return capabilities.pause_own_reminders
 
 
 def unbooked_payment_note(payload: dict[str, str]) -> str:

@@ -13,7 +13,7 @@ import time_machine
 from sqlalchemy import select
 
 from connector import connections, writeback
-from connector.models import Grant, Invoice
+from connector.models import Grant, Invoice, LedgerWrite
 from connector.sync import sync_company
 from connector.worker import Worker
 from providers.base import TokenSet
@@ -171,6 +171,27 @@ def test_note_once_even_after_a_timeout(make_services, exact_emulator):
     notes = [n for n in exact_emulator.notes(division) if key in n["Subject"]]
     assert len(notes) == 1
     assert notes[0]["Subject"].startswith(f"[Incasso] factuur {invoice.number}")
+
+
+def test_a_pause_exact_has_no_place_for_is_dropped_not_marked_done(make_services, exact_emulator):
+    """Exact has no reminders of its own: the engine's pause costs no call and the invoice is
+    never shown or treated as paused (no resume follows when its case closes)."""
+    services = make_services(exact=exact_emulator)
+    division = big_division(exact_emulator)
+    company_id = connect(services, exact_emulator, division)
+    go_live(services, company_id)
+    sync_company(services, company_id)
+    with services.db.session() as db:
+        invoice = db.scalars(select(Invoice).where(Invoice.company_id == company_id)).first()
+        pause = writeback.queue(db, invoice, "pause", key=writeback.derived_key("pause", "c1"))
+        pause_id, invoice_id = pause.id, invoice.id
+    calls_before = len(exact_emulator.calls)
+    assert writeback.process_outbox(services) == 0
+    writes = [c for c in exact_emulator.calls[calls_before:] if c["method"] != "GET"]
+    assert writes == []
+    with services.db.session() as db:
+        assert db.get(LedgerWrite, pause_id).state == "dropped"
+        assert db.get(Invoice, invoice_id).ledger_paused is False
 
 
 def test_payment_is_a_note_unless_booking_is_configured(make_services, exact_emulator):

@@ -61,10 +61,12 @@ def test_a_payment_closes_its_case_within_seconds_while_300_cases_go_live(go_liv
     assert emulator.invoice(adm, external_id)["paused"] is False
 
     # At the limit, never over it: the emulator refused nothing, no window over its count,
-    # and the backlog took no more than twice its floor (calls ÷ our limit × window).
+    # and the backlog completed. How close to its floor (calls ÷ our limit × window) it came is
+    # a bench row (make bench); here, on a machine that may be busy, only a backlog left far
+    # behind the limit (a pacing fault, not a slow CPU) fails.
     assert m["refused"] == 0
     assert m["busiest"] <= OUR_LIMIT < PLATFORM_LIMIT
-    assert m["seconds"] <= 2 * m["floor"] + 60
+    assert m["seconds"] <= 4 * m["floor"] + 120
     with go_live.services.db.session() as db:
         open_invoices = db.scalar(select(func.count()).select_from(Invoice).where(
             Invoice.company_id == go_live.company_id, Invoice.status == "open"))

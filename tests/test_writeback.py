@@ -186,8 +186,10 @@ def test_a_write_goes_only_as_far_as_the_ledger_can_take_it():
     [(kind, _, text)] = ledger.calls
     assert kind == "note" and "€\xa040,50" in text and "02-03-2026" in text
     assert "niet als betaling geboekt" in text
-    # Pauses where the ledger has no reminders of its own, notes where it has no notes: nothing.
-    assert writeback._perform(ledger, notes_only, "pause", "inv", "k", {}, {}, False) is None
-    assert writeback._perform(ledger, Capabilities(), "note", "inv", "k", {"text": "x"}, {},
-                              False) is None
-    assert len(ledger.calls) == 1
+    # Pauses where the ledger has no reminders of its own, notes where it has no notes: no place.
+    assert not writeback.has_place_for(notes_only, "pause")
+    assert not writeback.has_place_for(notes_only, "resume")
+    assert not writeback.has_place_for(Capabilities(), "note")
+    assert not writeback.has_place_for(Capabilities(), "payment")
+    assert writeback.has_place_for(notes_only, "payment")
+    assert writeback.has_place_for(full, "pause")
