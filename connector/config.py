@@ -54,6 +54,8 @@ class Settings:
     lease_seconds: int = 120  # a crashed worker's companies are taken over after this
     worker_stop_timeout: float = 30.0  # a stopping worker lets running work end this long
     retry_base_seconds: int = 30  # first backoff of a failed ledger write; syncs wait 4x
+    # (connect, read) seconds a ledger call may take before its answer counts as lost
+    ledger_timeout: tuple[float, float] = (5.0, 30.0)
     engine_interval_seconds: int = 60  # how often a worker runs the engine for every company
     outbox_interval_seconds: float = 3.0  # how often a worker sends waiting ledger writes
     partner_name: str = "Incassopartner (demo)"  # the collection partner whose paper is used
@@ -199,6 +201,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         worker_stop_timeout=float(get("WORKER_STOP_TIMEOUT",
                                       str(defaults.worker_stop_timeout))),
         retry_base_seconds=int(get("RETRY_BASE_SECONDS", str(defaults.retry_base_seconds))),
+        ledger_timeout=(float(get("LEDGER_CONNECT_TIMEOUT", str(defaults.ledger_timeout[0]))),
+                        float(get("LEDGER_READ_TIMEOUT", str(defaults.ledger_timeout[1])))),
         engine_interval_seconds=int(get("ENGINE_INTERVAL_SECONDS",
                                         str(defaults.engine_interval_seconds))),
         outbox_interval_seconds=float(get("OUTBOX_INTERVAL_SECONDS",

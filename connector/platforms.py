@@ -24,6 +24,7 @@ def build_registry(settings: Settings, budget: BudgetFactory | None = None) -> P
     ``budget``, each provider keeps per-process budgets (tools, some tests)."""
     registry = ProviderRegistry()
     for plugin in settings.plugins:
-        context = PluginContext(settings.ledger(plugin.key), budget=budget, demo=settings.demo)
+        context = PluginContext(settings.ledger(plugin.key), budget=budget, demo=settings.demo,
+                                timeout=settings.ledger_timeout)
         registry.register(plugin.build(context))
     return registry

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from providers.base import Provider
+from providers.http import DEFAULT_TIMEOUT
 
 
 def N_(message: str) -> str:  # the gettext convention for "translate later"
@@ -74,6 +75,7 @@ class PluginContext:
     values: Mapping[str, str | None]  # by Setting.env; defaults filled in
     budget: BudgetFactory | None = None  # None: per-process budgets (tools, some tests)
     demo: bool = False
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT  # (connect, read) seconds per ledger call
 
 
 class DemoEmulator(Protocol):

@@ -143,6 +143,9 @@ def make_settings(database_url: str, public_url: str, moneybird_url: str) -> Set
         secret_key="test-secret-key",
         token_encryption_keys=(Fernet.generate_key().decode(),),
         public_url=public_url,
+        # Generous: a loaded machine must not turn a slow answer into a lost one. Tests of
+        # lost answers provoke the loss (emulator.inject_lost_answer).
+        ledger_timeout=EMULATOR_TIMEOUT,
     ).with_ledger("moneybird", MONEYBIRD_CLIENT_ID="demo-client",
                   MONEYBIRD_CLIENT_SECRET="demo-secret", MONEYBIRD_BASE_URL=moneybird_url)
 
@@ -163,10 +166,6 @@ def make_services(database_url: str, live_server: LiveServer) -> Iterator[Callab
             settings = settings.with_ledger(key, **values)
         settings = settings.replace(**overrides)
         svc = Services.from_settings(settings)
-        # Generous timeouts: a loaded machine must not turn a slow answer into a lost one.
-        # Tests of lost answers provoke the loss (emulator.inject_lost_answer).
-        svc.providers.get("moneybird").timeout = EMULATOR_TIMEOUT
-        svc.providers.get("exact_online").timeout = EMULATOR_TIMEOUT
         live_server.app = create_app(services=svc)
         made.append(svc)
         return svc

@@ -25,7 +25,6 @@ from connector.models import Case, Company, Delivery, Invoice, LedgerWrite, Sync
 from connector.sync import sync_company
 from connector.worker import Worker
 from providers.snelstart.emulator import DEMO_SUBSCRIPTION_KEY, SnelStartEmulator
-from tests.conftest import EMULATOR_TIMEOUT
 from tests.contract.snelstart_schema import validate_exchange
 from tests.helpers import csrf_token, wait_until
 
@@ -60,7 +59,6 @@ def snelstart_world(make_services, tmp_path):
         None, ledger={"snelstart": {"SNELSTART_BASE_URL": server.url,
                                     "SNELSTART_SUBSCRIPTION_KEY": DEMO_SUBSCRIPTION_KEY}},
         smtp_url=f"smtp://127.0.0.1:{mail.port}", letter_dir=str(tmp_path / "letters"))
-    services.providers.get("snelstart").timeout = EMULATOR_TIMEOUT
     yield services, emulator
     server.shutdown()
     mail.stop()

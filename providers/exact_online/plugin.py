@@ -75,6 +75,7 @@ def build(context: PluginContext) -> Provider:
         values["EXACT_ONLINE_WEBHOOK_SECRET"] or "",
         base_url=(values["EXACT_ONLINE_BASE_URL"] or "").rstrip("/") or None,
         budgets=budgets,
+        timeout=context.timeout,
     )
 
 

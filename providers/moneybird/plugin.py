@@ -74,6 +74,7 @@ def build(context: PluginContext) -> Provider:
         values["MONEYBIRD_CLIENT_SECRET"] or "",
         (values["MONEYBIRD_BASE_URL"] or "").rstrip("/"),
         rate_limit=rate_limit,
+        timeout=context.timeout,
     )
     if context.budget is not None:  # shared by every worker, through the database
         provider.budget = context.budget(KEY, rate_limit, window)

@@ -73,7 +73,8 @@ def build(context: PluginContext) -> Provider:
     window = int(values.get("SNELSTART_RATE_WINDOW") or RATE_WINDOW_SECONDS)
     budget = context.budget(KEY, rate_limit, window) if context.budget is not None else None
     return SnelStartProvider(values.get("SNELSTART_SUBSCRIPTION_KEY") or "", api_url(values),
-                             token_url(values), budget=budget, rate_limit=rate_limit)
+                             token_url(values), budget=budget, rate_limit=rate_limit,
+                             timeout=context.timeout)
 
 
 def start_emulator(values: Mapping[str, str | None], host: str, port: int,

@@ -83,6 +83,7 @@ def build(context: PluginContext) -> Provider:
         identity_url=_host(values, "XERO_IDENTITY_URL", "https://identity.xero.com"),
         login_url=_host(values, "XERO_LOGIN_URL", "https://login.xero.com"),
         budgets=budgets,
+        timeout=context.timeout,
     )
 
 
