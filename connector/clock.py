@@ -1,15 +1,14 @@
 """Dates as the creditor sees them: "today" is today in the Netherlands, not in UTC.
 
-The one declaration of the Dutch time zone in ``connector/``: every module that needs the
-Dutch calendar day or clock takes :data:`AMSTERDAM` from here.
+Every module of ``connector/`` that needs the Dutch calendar day or clock takes
+:data:`AMSTERDAM` from here; it is declared once, in ``providers.zones``, for both sides.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+from providers.zones import AMSTERDAM
 
 
 def today_nl() -> date:

@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CONNECTOR = ROOT / "connector"
 
 
-def _sources() -> dict[str, str]:
+def _sources(*folders: Path) -> dict[str, str]:
     return {str(path.relative_to(ROOT)): path.read_text(encoding="utf-8")
-            for path in sorted(CONNECTOR.rglob("*.py"))}
+            for folder in folders or (CONNECTOR,) for path in sorted(folder.rglob("*.py"))}
 
 
 def _names_the_zone(node: ast.AST) -> bool:
@@ -30,10 +30,10 @@ def _names_the_zone(node: ast.AST) -> bool:
     return False
 
 
-def test_the_dutch_time_zone_is_declared_once_in_connector_clock() -> None:
-    declared = [name for name, text in _sources().items()
+def test_the_dutch_time_zone_is_declared_once_for_connector_and_providers() -> None:
+    declared = [name for name, text in _sources(CONNECTOR, ROOT / "providers").items()
                 if any(_names_the_zone(node) for node in ast.walk(ast.parse(text)))]
-    assert declared == ["connector/clock.py"]
+    assert declared == ["providers/zones.py"]
 
 
 def test_dates_and_money_are_formatted_by_connector_formatting_only() -> None:

@@ -12,7 +12,6 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from providers.base import (
     DebtorKind,
@@ -22,8 +21,8 @@ from providers.base import (
     Rejected,
     Tenant,
 )
+from providers.zones import AMSTERDAM
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _ODATA_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 RECEIPT = 20  # PaymentTerms.LineType: 20 receipt (receivable), 30 payment (payable)
 MATCHED = 50  # Receivable.Status 50: matched (paid)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import requests
 
@@ -30,8 +29,8 @@ from providers.exact_online.client import ExactLedger
 from providers.http import DEFAULT_TIMEOUT, ApiClient, Budgets, RateBudget
 from providers.oauth import OAuthClient
 from providers.paging import follow_next, odata_page
+from providers.zones import AMSTERDAM
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # Exact allows 60 calls a minute and 5,000 a day per division; keep a little headroom.
 MINUTELY_LIMIT = 55
 DAILY_LIMIT = 4_900

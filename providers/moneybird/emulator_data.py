@@ -10,16 +10,11 @@ from __future__ import annotations
 import hashlib
 import random
 import string
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-try:  # pragma: no cover - tzdata is present on normal systems
-    from zoneinfo import ZoneInfo
-
-    AMSTERDAM: Any = ZoneInfo("Europe/Amsterdam")
-except Exception:  # pragma: no cover
-    AMSTERDAM = timezone(timedelta(hours=1))
+from providers.zones import AMSTERDAM
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import requests
 
@@ -23,12 +22,12 @@ from providers.http import DEFAULT_TIMEOUT, ApiClient, RateBudget
 from providers.moneybird import mapping, webhooks
 from providers.moneybird.client import MoneybirdLedger
 from providers.oauth import OAuthClient
+from providers.zones import AMSTERDAM
 
 SCOPES = ("sales_invoices", "settings")
 # Moneybird allows 150 requests per 5 minutes; leave a little for the creditor's own tools.
 RATE_LIMIT = 140
 RATE_WINDOW_SECONDS = 300
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 class MoneybirdProvider:

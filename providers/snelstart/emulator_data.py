@@ -11,9 +11,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+from providers.zones import AMSTERDAM
+
 CENT = Decimal("0.01")
 
 FIRST = ["Anouk", "Bram", "Daan", "Emma", "Fleur", "Joost", "Lotte", "Milan", "Noor", "Pieter",

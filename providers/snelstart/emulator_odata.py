@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+from providers.zones import AMSTERDAM
+
 MAX_TOP = 500
 
 _COMPARISON = re.compile(

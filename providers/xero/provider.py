@@ -13,7 +13,6 @@ import base64
 import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -35,6 +34,7 @@ from providers.http import DEFAULT_TIMEOUT, RateBudget
 from providers.xero import mapping, webhooks
 from providers.xero.api import XeroApi, XeroBudgets, observe_rate_limits
 from providers.xero.client import XeroLedger
+from providers.zones import AMSTERDAM
 
 # Granular scopes of apps made from March 2026 (UNCERTAIN, reference §1.2); settings.read for
 # the chart of accounts (payment account choice) and the organisation's base currency.
@@ -45,7 +45,6 @@ MINUTE_LIMIT = 55
 DAY_LIMIT = 4_900
 APP_MINUTE_LIMIT = 9_500
 REFRESH_MARGIN_SECONDS = 120
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def default_budgets() -> XeroBudgets:
