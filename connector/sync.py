@@ -124,11 +124,11 @@ def sync_company(
                 run.invoices_changed, run.invoices_closed = changed, closed
                 run.debtors_changed = debtors
     except leases.LeaseLost:
-        _close_pages(pages)
+        pages.close()  # the ledger's generator stops here: its finally runs now
         log.warning("sync stopped company=%s: lease taken over by another worker", company_id)
         return SyncResult(company_id, "lease_lost", ledger.api_calls, changed, closed)
     except LedgerError as exc:
-        _close_pages(pages)
+        pages.close()  # the ledger's generator stops here: its finally runs now
         failed = _record_failure(services, company_id, run_id, exc, ledger.api_calls, worker)
         return replace(failed, invoices_changed=changed, invoices_closed=closed)
 
@@ -160,12 +160,6 @@ def waiting_for_limit(platform: str, retry_at: datetime) -> str:
     ronde 13:15" (Dutch time)."""
     at = retry_at.astimezone(AMSTERDAM)
     return f"wacht op de limiet van {platform}, volgende ronde {at:%H:%M}"
-
-
-def _close_pages(pages: Iterator[InvoiceChangesPage]) -> None:
-    close = getattr(pages, "close", None)
-    if close is not None:
-        close()
 
 
 class KnownInDatabase:

@@ -7,7 +7,7 @@ errors, and nothing in this package imports from ``connector``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -327,7 +327,7 @@ class Ledger(Protocol):
         """Calls this ledger object made so far (for the sync history, also after a failure)."""
         ...
 
-    def changed_invoices(self, cursor: SyncCursor) -> Iterator[InvoiceChangesPage]:
+    def changed_invoices(self, cursor: SyncCursor) -> Generator[InvoiceChangesPage, None, None]:
         """The changes since ``cursor``, page by page; calls are made as pages are asked for.
 
         Raises :class:`LedgerError` (e.g. :class:`RateLimited`) between pages: every page

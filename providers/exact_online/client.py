@@ -10,7 +10,7 @@ checked hourly, and on demand for accounts that changed. ``__next`` links are fo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -92,7 +92,7 @@ class ExactLedger:
         rows = self._all(path, {"$select": select, "$filter": f"Timestamp gt {since}L"})
         return rows, max([since, *(int(r["Timestamp"]) for r in rows if r.get("Timestamp"))])
 
-    def changed_invoices(self, cursor: SyncCursor) -> Iterator[InvoiceChangesPage]:
+    def changed_invoices(self, cursor: SyncCursor) -> Generator[InvoiceChangesPage, None, None]:
         """Open items first, then the change feeds; every page with the cursor after it.
 
         A first sync goes through phases (reference §5, "Recommended read strategy"):

@@ -9,7 +9,7 @@ earlier write instead of making a second one (Moneybird has no idempotency keys 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -89,7 +89,7 @@ class MoneybirdLedger:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def changed_invoices(self, cursor: SyncCursor) -> Iterator[InvoiceChangesPage]:
+    def changed_invoices(self, cursor: SyncCursor) -> Generator[InvoiceChangesPage, None, None]:
         """One list call, then pages of 100 fetched invoices, each with its resuming cursor.
 
         The synchronization list is one call holding every unpaid invoice, so every run sees

@@ -9,7 +9,7 @@ description) and, after a lost answer, is looked up before it is made again.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -90,7 +90,7 @@ class SnelStartLedger:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def changed_invoices(self, cursor: SyncCursor) -> Iterator[InvoiceChangesPage]:
+    def changed_invoices(self, cursor: SyncCursor) -> Generator[InvoiceChangesPage, None, None]:
         return self.feed.changes(cursor)
 
     def _invoice_json(self, invoice_id: str) -> dict[str, Any] | None:

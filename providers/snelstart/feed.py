@@ -17,7 +17,7 @@ before our position: the overlap and the next sweep read it again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,7 +74,7 @@ class Feed:
         self.now = now
         self.sweep_every = sweep_every
 
-    def changes(self, cursor: SyncCursor) -> Iterator[InvoiceChangesPage]:
+    def changes(self, cursor: SyncCursor) -> Generator[InvoiceChangesPage, None, None]:
         state = _load(cursor.value)
         run = _Run(cursor.known)
         started = self.now()

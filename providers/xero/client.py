@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -145,7 +145,7 @@ class XeroLedger:
             if not full:
                 return
 
-    def changed_invoices(self, cursor: SyncCursor) -> Iterator[InvoiceChangesPage]:
+    def changed_invoices(self, cursor: SyncCursor) -> Generator[InvoiceChangesPage, None, None]:
         state = _state(cursor.value)
         if not state.get("phase"):
             state["phase"] = "contacts"
