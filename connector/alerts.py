@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from connector import events
 from connector.channels.base import ChannelRejected, ChannelUncertain
+from connector.channels.smtp_status import without_detail
 from connector.clock import AMSTERDAM, today_nl
 from connector.collection.cases import settings_for
 from connector.formatting import money
@@ -175,7 +176,8 @@ def _event_mails(services: Services, session: Session, now: datetime) -> list[Ma
         if not new or not enabled(session, company_id, kind):
             continue
         company = session.get(Company, company_id)
-        lines = [f"- {e.message}" for e in new[:MAX_LINES]]
+        # The creditor's words: "(SMTP 550 5.1.1)" details are for operators (their console).
+        lines = [f"- {without_detail(e.message)}" for e in new[:MAX_LINES]]
         if len(new) > MAX_LINES:
             lines.append(f"- en nog {len(new) - MAX_LINES} meer")
         text = (f"{SUBJECTS.get(kind, kind)} bij {company.name}:\n\n" + "\n".join(lines)

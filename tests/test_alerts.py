@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from connector import alerts
+from connector import alerts, events
 from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.collection.cases import place_hold, settings_for
 from connector.collection.engine import run_company
@@ -63,6 +63,19 @@ def test_a_dispute_is_alerted_once_and_several_are_one_mail(company, mail):
     assert message.get_content().count("Betwisting") == 3
     assert alerts.run(services) == 0  # deduplicated
     assert len(mail.messages) == 1
+
+
+def test_a_failed_step_is_alerted_in_words_without_the_smtp_code(company, mail):
+    services, company_id = company
+    _without_weekly(services, company_id)
+    with services.db.session() as db:
+        case = db.scalars(select(Case).where(Case.company_id == company_id)).first()
+        events.record(db, "step.failed",
+                      "Herinnering niet verstuurd: adres bestaat niet (SMTP 550 5.1.1)",
+                      company_id=company_id, subject_type="case", subject_id=case.id)
+    assert alerts.run(services) == 1
+    body = mail.messages[0].get_content()
+    assert "adres bestaat niet" in body and "SMTP" not in body and "550" not in body
 
 
 def test_switched_off_alerts_are_not_sent(company, mail):
