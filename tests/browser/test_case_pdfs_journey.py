@@ -92,6 +92,7 @@ def test_sending_progress_moves_on_its_own_after_going_live(page: Page, world):
         expect_message(page, "Pre-incasso staat live")
         progress = page.locator("#send-progress")
         expect(progress).to_contain_text("0 van 2 herinneringen verstuurd")
+        expect(progress).to_be_in_viewport()  # back on the settings tab, without scrolling
         shot(page, "case-pdfs-03-progress-waiting")
         run_company(world.services, company_id)  # the worker sends; the page is not reloaded
         expect(progress).to_contain_text("2 van 2 herinneringen verstuurd · klaar",
