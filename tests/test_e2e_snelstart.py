@@ -19,6 +19,7 @@ from sqlalchemy import select
 from connector import writeback
 from connector.clock import AMSTERDAM
 from connector.collection.cases import settings_for
+from connector.collection.posting import letter_store
 from connector.collection.engine import run_company
 from connector.collection.policy import Policy, Step, policy_to_json
 from connector.models import Case, Company, Delivery, Invoice, LedgerWrite, SyncRun
@@ -137,8 +138,8 @@ def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world
                                   .where(Invoice.company_id == company_id)))
     assert mirrored == set(emulator.invoice_ids(open_only=True)) and len(mirrored) == 2
 
-    # 2. A case, a Profitletter; its document reaches the sales booking once although the
-    #    first answer is lost.
+    # 2. A case, a Profitletter; the letter's own PDF reaches the sales booking once although
+    #    the first answer is lost.
     with services.db.session() as db:
         settings_for(db, company_id).live = True
     day = _working_day_after(datetime.now(AMSTERDAM).date())
@@ -160,9 +161,11 @@ def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world
         [key] = [w.key for w in writes if w.kind == "note"]
     # The lost answer was looked up, not written again.
     assert emulator.count_calls("GET", f"/documenten/Verkoopboekingen/{booking}") >= 1
+    assert emulator.count_calls("POST", "/documenten/Verkoopboekingen") == 1
     [document] = emulator.documents(booking=booking)
-    assert key in document["fileName"]
-    assert "Profitletter" in _pdf_text(document["content"])
+    assert key in document["fileName"] and document["fileName"].startswith("Profitletter ")
+    # Byte for byte the letter as it went to the print queue, not a record of it.
+    assert document["content"] == letter_store(services).pdf(letter.id)
 
     # 3. Paid in SnelStart: the next poll closes the case, with a document saying so.
     emulator.settle(target["id"])
