@@ -15,6 +15,7 @@ import secrets
 import threading
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -35,13 +36,23 @@ from connector.models import (
     utcnow,
 )
 from connector.services import NotConnected, Services
-from providers.base import Capabilities, InvoiceStatus, Ledger, PaymentSettings
+from connector.step_documents import step_document
+from providers.base import (
+    Capabilities,
+    DocumentLedger,
+    InvoiceStatus,
+    Ledger,
+    LedgerDocument,
+    PaymentSettings,
+)
 
 log = logging.getLogger(__name__)
 
 SENDING_LEASE = timedelta(minutes=5)
 WAIT_FOR_RECONNECT = ledger_errors.WAIT_FOR_RECONNECT
 KINDS = ("note", "payment", "pause", "resume")
+# The payload field of a note naming the delivery whose PDF goes along (invoice_documents).
+DELIVERY = "delivery_id"
 # A step note about an invoice that closed a moment ago waits this long for the case to close,
 # so it can go into the closing note instead of after it.
 WAIT_FOR_CLOSING = timedelta(seconds=3)
@@ -139,11 +150,15 @@ def queue_payment(
 
 
 def queue_step_note(session: Session, invoice: Invoice, text: str, *, key: str, step: str,
-                    how: str, sent_on: date, amount: Decimal) -> LedgerWrite:
+                    how: str, sent_on: date, amount: Decimal,
+                    delivery_id: str | None = None) -> LedgerWrite:
     """A note about a step that went out, with the facts of that moment kept apart, so a note
-    written after the invoice closed can say what was true then (see :func:`_fresh_check`)."""
+    written after the invoice closed can say what was true then (see :func:`_fresh_check`).
+    ``delivery_id`` names the step's delivery: a ledger that keeps documents gets the PDF it
+    sent along with the note (:func:`_document`)."""
+    extra = {DELIVERY: delivery_id} if delivery_id else {}
     return queue(session, invoice, "note", text=text, key=key, about="step", step=step,
-                 how=how, sent_on=sent_on.isoformat(), amount=f"{amount:.2f}")
+                 how=how, sent_on=sent_on.isoformat(), amount=f"{amount:.2f}", **extra)
 
 
 def historical_step_note(payload: dict[str, str], status: str, *, lead: str = "") -> str:
@@ -247,6 +262,7 @@ def _send(services: Services, write_id: str) -> bool:
         maybe_done = write.attempts > 1
         kind, key, payload = write.kind, write.key, dict(write.payload)
         external_id = invoice.external_id
+        label = invoice.number or invoice.external_id
         payment_settings: PaymentSettings = dict(company.payment_settings or {})
         capabilities = services.providers.get(company.provider).info.capabilities
         if not has_place_for(capabilities, kind):
@@ -257,9 +273,10 @@ def _send(services: Services, write_id: str) -> bool:
             return False
 
     try:
+        document = _document(services, capabilities, kind, payload, label)
         with budget_lane(Lane.LEDGER_WRITE):
             ref = _perform(ledger, capabilities, kind, external_id, key, payload,
-                           payment_settings, maybe_done)
+                           payment_settings, maybe_done, document=document)
     except Exception as exc:  # every failure is sorted by the reaction table, bugs included
         _failed(services, write_id, exc)
         return False
@@ -396,6 +413,15 @@ def _drop(session: Session, write: LedgerWrite, invoice: Invoice, reason: str) -
                   key=write.key)
 
 
+def _document(services: Services, capabilities: Capabilities, kind: str,
+              payload: dict[str, str], invoice_label: str) -> LedgerDocument | None:
+    """The PDF a step note's delivery sent, for a ledger that keeps documents; else None."""
+    if (kind != "note" or not payload.get(DELIVERY) or not capabilities.invoice_notes
+            or not capabilities.invoice_documents):
+        return None
+    return step_document(services, payload[DELIVERY], invoice_label)
+
+
 def _perform(
     ledger: Ledger,
     capabilities: Capabilities,
@@ -405,12 +431,18 @@ def _perform(
     payload: dict[str, str],
     payment_settings: PaymentSettings,
     maybe_done: bool,
+    *,
+    document: LedgerDocument | None = None,
 ) -> str | None:
     """One write, as far as the ledger can take it (:func:`has_place_for` said it has a place):
-    a payment a ledger cannot book becomes a note saying so."""
+    a payment a ledger cannot book becomes a note saying so; a note goes with the step's
+    ``document`` only to a ledger that keeps documents."""
     if kind == "payment" and not capabilities.register_payment:
         kind, payload = "note", {"text": unbooked_payment_note(payload)}
     if kind == "note":
+        if document is not None and capabilities.invoice_documents:
+            return cast(DocumentLedger, ledger).add_note_with_document(
+                invoice_id, payload["text"], key, document, maybe_done=maybe_done)
         return ledger.add_note(invoice_id, payload["text"], key, maybe_done=maybe_done)
     if kind == "payment":
         return ledger.register_payment(

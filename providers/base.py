@@ -87,6 +87,9 @@ class Capabilities:
     payment_setting_choices: bool = False
     # Every tenant's events come to one URL per app, signed with the app's key (AppWebhooks).
     app_webhooks: bool = False
+    # A step's note goes with the document that went out (the letter, the stamped reminder):
+    # the ledger keeps that PDF itself with the invoice (DocumentLedger).
+    invoice_documents: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,19 @@ class NoteRecord:
     id: str
     text: str
     created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LedgerDocument:
+    """A PDF that went out with a step (the letter as printed, the stamped reminder as mailed),
+    for a ledger that keeps documents with the invoice. ``label`` names it in the ledger's list
+    (the step's name, e.g. "Profitletter"); the ledger adds the write key to it."""
+
+    content: bytes
+    label: str
+
+    def __repr__(self) -> str:  # the bytes are a letter to a debtor: never in logs
+        return f"LedgerDocument(label={self.label!r}, size={len(self.content)})"
 
 
 @dataclass(frozen=True)
@@ -421,6 +437,20 @@ class OwnReminderLedger(Protocol):
         """Send the reminder once; returns the platform's id of it. It reaches the debtor and
         carries no idempotency key: a lost answer raises :class:`Transient` with
         ``ambiguous=True`` and must not be retried."""
+        ...
+
+
+@runtime_checkable
+class DocumentLedger(Protocol):
+    """A ledger that keeps a step's own PDF with the invoice (capability
+    ``invoice_documents``): the outbox hands it the document with the step's note."""
+
+    def add_note_with_document(self, invoice_id: str, text: str, key: str,
+                               document: LedgerDocument, *, maybe_done: bool = False) -> str:
+        """Write the note and ``document`` once per ``key``, as :meth:`Ledger.add_note`
+        does (with ``maybe_done`` the ledger is read first and what carries ``key`` is
+        returned); returns the ledger's id of what was written. A ledger that keeps documents
+        instead of notes may keep the document alone: it says more than the note."""
         ...
 
 

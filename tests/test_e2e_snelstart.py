@@ -21,6 +21,7 @@ from connector.clock import AMSTERDAM
 from connector.collection.cases import settings_for
 from connector.collection.engine import run_company
 from connector.collection.policy import Policy, Step, policy_to_json
+from connector.collection.posting import letter_store
 from connector.models import Case, Company, Delivery, Invoice, LedgerWrite, SyncRun
 from connector.sync import sync_company
 from connector.worker import Worker
@@ -135,8 +136,8 @@ def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world
                                   .where(Invoice.company_id == company_id)))
     assert mirrored == set(emulator.invoice_ids(open_only=True)) and len(mirrored) == 2
 
-    # 2. A case, a Profitletter; its document reaches the sales booking once although the
-    #    first answer is lost.
+    # 2. A case, a Profitletter; the letter's own PDF reaches the sales booking once although
+    #    the first answer is lost.
     with services.db.session() as db:
         settings_for(db, company_id).live = True
     day = _working_day_after(datetime.now(AMSTERDAM).date())
@@ -160,9 +161,11 @@ def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world
         [key] = [w.key for w in writes if w.kind == "note"]
     # The lost answer was looked up, not written again.
     assert emulator.count_calls("GET", f"/documenten/Verkoopboekingen/{booking}") >= 1
+    assert emulator.count_calls("POST", "/documenten/Verkoopboekingen") == 1
     [document] = emulator.documents(booking=booking)
-    assert key in document["fileName"]
-    assert "Profitletter" in _pdf_text(document["content"])
+    assert key in document["fileName"] and document["fileName"].startswith("Profitletter ")
+    # Byte for byte the letter as it went to the print queue, not a record of it.
+    assert document["content"] == letter_store(services).pdf(letter.id)
 
     # 3. Paid in SnelStart: the next poll closes the case, with a document saying so.
     emulator.settle(target["id"])
@@ -202,6 +205,54 @@ def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world
     [booked] = emulator.bank_bookings()
     assert booked["bedragOntvangen"] == 40.0 and booked["dagboek"]["id"] == journals[0][0]
     assert emulator.raw_invoice(other)["openstaandSaldo"] == Decimal("59.00")
+
+
+def test_the_letter_pdf_lands_once_when_the_next_attempt_must_look_it_up(snelstart_world):
+    """The answer to the letter's document is lost and the look-up right after fails as well:
+    the write waits, and the next attempt finds the letter by its key instead of posting it
+    again. On the booking: the letter itself, byte for byte, once."""
+    services, emulator = snelstart_world
+    consumer = emulator.customer_ids()[0]
+    emulator.update_relation(consumer, aanmaningsoort="Consument", btwNummer=None,
+                             kvkNummer=None, aanmaningEmailVersturen={
+                                 "shouldSend": True, "email": "klant@voorbeeld.example",
+                                 "ccEmail": None})
+    target = emulator.create_invoice(consumer, "121.00", overdue_days=30)
+    booking = emulator.raw_invoice(target["id"])["verkoopBoeking"]
+    company_id = _connect_with_key(services, emulator.key_for())
+    with services.db.session() as db:
+        settings = settings_for(db, company_id)
+        settings.sender = {"name": "Bakkerij De Zon B.V.", "iban": IBAN,
+                           "email": "debiteuren@zon.example", "phone": "030 123 4567"}
+        step = Step("Profitletter", "letter", 0, "start", "profitletter_consumer")
+        settings.policy = policy_to_json(Policy(consumer=(step,), business=(step,)))
+        settings.live = True
+    day = _working_day_after(datetime.now(AMSTERDAM).date())
+    emulator.inject_lost_answer("POST", "/documenten/Verkoopboekingen")
+    # Every try of the look-up after the lost answer fails too (reads are tried three times).
+    emulator.inject_error("GET", f"/documenten/Verkoopboekingen/{booking}", status=503, times=3)
+    with time_machine.travel(_at(day), tick=False):
+        sync_company(services, company_id)
+        run_company(services, company_id)
+        writeback.process_outbox(services)
+    with services.db.session() as db:
+        letter = db.scalars(select(Delivery).where(Delivery.company_id == company_id,
+                                                   Delivery.channel == "letter")).one()
+        [write] = db.scalars(select(LedgerWrite).where(LedgerWrite.kind == "note"))
+        assert write.state == "pending" and write.payload["delivery_id"] == letter.id
+    assert len(emulator.documents(booking=booking)) == 1  # it did land
+
+    with time_machine.travel(_at(day, 15), tick=False):
+        assert writeback.process_outbox(services) == 1
+    with services.db.session() as db:
+        write = db.get(LedgerWrite, write.id)
+        assert write.state == "done" and write.attempts == 2
+    assert emulator.count_calls("POST", "/documenten/Verkoopboekingen") == 1
+    [document] = emulator.documents(booking=booking)
+    assert document["id"] == write.ledger_ref and write.key in document["fileName"]
+    assert document["content"] == letter_store(services).pdf(letter.id)
+    # The letter to the debtor (the 14-day letter), not a one-page record of it.
+    assert "voordat incassokosten verschuldigd zijn" in _pdf_text(document["content"])
 
 
 def test_a_withdrawn_key_asks_for_a_reconnect_on_the_settings_page(snelstart_world):

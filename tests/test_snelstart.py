@@ -14,16 +14,19 @@ import requests
 
 from providers.base import (
     DebtorKind,
+    DocumentLedger,
     InvoiceStatus,
     KnownMappings,
+    LedgerDocument,
     RateLimited,
     ReconnectRequired,
     SyncCursor,
     Transient,
 )
-from providers.snelstart import mapping
+from providers.snelstart import documents, mapping
 from providers.snelstart.emulator import SnelStartEmulator
 from providers.snelstart.odata import Stamp
+from providers.snelstart.provider import CAPABILITIES as SNELSTART_CAPABILITIES
 from tests.snelstart_world import SnelStartWorld, finish, serve
 
 pytest_plugins = ["tests.fixtures_snelstart"]
@@ -283,6 +286,36 @@ def test_a_note_is_a_document_on_the_sales_booking_once_after_a_lost_answer(
     [doc] = emu.documents(booking=booking)
     assert ref == again == doc["id"] and "PI-AB12CD34EF56" in doc["fileName"]
     assert doc["content"].startswith(b"%PDF-")
+
+
+def test_a_steps_own_pdf_is_the_document_once_after_a_lost_answer(
+        snelstart: SnelStartWorld) -> None:
+    emu = snelstart.emulator
+    invoice_id = sorted(open_in_emulator(emu))[0]
+    booking = emu.raw_invoice(invoice_id)["verkoopBoeking"]
+    letter = LedgerDocument(b"%PDF-1.7\n% the Profitletter as printed\n%%EOF\n", "Profitletter")
+    assert SNELSTART_CAPABILITIES.invoice_documents
+    ledger = snelstart.ledger()
+    assert isinstance(ledger, DocumentLedger)
+    emu.inject_lost_answer("POST", "/documenten/Verkoopboekingen")
+    text = "Profitletter per post en e-mail verstuurd."
+    ref = ledger.add_note_with_document(invoice_id, text, "PI-LETTER000001", letter)
+    again = ledger.add_note_with_document(invoice_id, text, "PI-LETTER000001", letter,
+                                          maybe_done=True)
+    [doc] = emu.documents(booking=booking)
+    assert ref == again == doc["id"] and doc["fileName"] == "Profitletter PI-LETTER000001.pdf"
+    assert doc["content"] == letter.content and emu.count_calls("POST", "/documenten/") == 1
+
+
+def test_a_pdf_too_large_for_snelstart_goes_as_the_notes_record(
+        snelstart: SnelStartWorld) -> None:
+    emu = snelstart.emulator
+    invoice_id = sorted(open_in_emulator(emu))[0]
+    huge = LedgerDocument(b"%PDF-1.7" + b"0" * documents.MAX_BYTES, "Profitletter")
+    snelstart.ledger().add_note_with_document(invoice_id, "Profitletter verstuurd.",
+                                              "PI-LETTER000002", huge)
+    [doc] = emu.documents()
+    assert doc["fileName"] == "Pre-incasso PI-LETTER000002.pdf" and doc["content"] != huge.content
 
 
 def test_payment_with_a_bank_journal_is_booked_once(snelstart: SnelStartWorld) -> None:

@@ -157,6 +157,10 @@ class _RecordingLedger:
         self.calls.append(("note", invoice_id, text))
         return "note-1"
 
+    def add_note_with_document(self, invoice_id, text, key, document, *, maybe_done=False):
+        self.calls.append(("document", invoice_id, text, document.label, document.content))
+        return "document-1"
+
     def register_payment(self, invoice_id, amount, paid_on, key, settings, *, maybe_done=False):
         self.calls.append(("payment", invoice_id, str(amount)))
         return "payment-1"
@@ -193,3 +197,48 @@ def test_a_write_goes_only_as_far_as_the_ledger_can_take_it():
     assert not writeback.has_place_for(Capabilities(), "payment")
     assert writeback.has_place_for(notes_only, "payment")
     assert writeback.has_place_for(full, "pause")
+
+
+def test_a_step_pdf_goes_only_to_a_ledger_that_keeps_documents():
+    from providers.base import Capabilities, LedgerDocument
+
+    letter = LedgerDocument(b"%PDF-1.7 the letter", "Profitletter")
+    note = {"text": "Pre-incasso: Profitletter verstuurd per post en e-mail.", "about": "step",
+            "delivery_id": "d" * 32}
+    # A ledger without the capability gets the note, never the document, even if it could.
+    ledger = _RecordingLedger()
+    assert writeback._perform(ledger, Capabilities(invoice_notes=True), "note", "inv", "k",
+                              note, {}, False, document=letter) == "note-1"
+    assert ledger.calls == [("note", "inv", note["text"])]
+    # A ledger that keeps documents gets the PDF with the note; without a PDF the note alone.
+    keeps = Capabilities(invoice_notes=True, invoice_documents=True)
+    ledger = _RecordingLedger()
+    assert writeback._perform(ledger, keeps, "note", "inv", "k", note, {}, False,
+                              document=letter) == "document-1"
+    assert writeback._perform(ledger, keeps, "note", "inv", "k", note, {}, False) == "note-1"
+    assert ledger.calls == [("document", "inv", note["text"], "Profitletter",
+                             b"%PDF-1.7 the letter"), ("note", "inv", note["text"])]
+    # Without a place for notes nothing is written, document or not.
+    assert not writeback.has_place_for(Capabilities(invoice_documents=True), "note")
+
+
+def test_the_outbox_looks_up_no_pdf_for_a_ledger_without_documents(services, moneybird_emulator,
+                                                                  monkeypatch):
+    """A step note names its delivery; for a ledger without ``invoice_documents`` the outbox
+    does not even look for the PDF, and the note goes as it always did."""
+    from datetime import date
+
+    adm, _, invoice = _setup(services, moneybird_emulator)
+
+    def never(*args, **kwargs):
+        raise AssertionError("no PDF is looked up for this ledger")
+
+    monkeypatch.setattr(writeback, "step_document", never)
+    with services.db.session() as db:
+        key = writeback.queue_step_note(
+            db, db.get(Invoice, invoice.id), "Pre-incasso: Profitletter verstuurd.",
+            key=writeback.new_key(), step="Profitletter", how="post", sent_on=date(2026, 3, 2),
+            amount=Decimal("10.00"), delivery_id="d" * 32).key
+    assert writeback.process_outbox(services) == 1
+    [note] = _notes_with(moneybird_emulator, adm, invoice, key)
+    assert "Profitletter verstuurd" in note["note"]

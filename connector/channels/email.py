@@ -351,14 +351,20 @@ class StampChannel(EmailChannel):
         out = []
         for item in message.invoice_pdfs:
             pdf = stamp_invoice_pdf(item.content, self.partner, lang=_lang(message), day=day)
-            name = re.sub(r"[^A-Za-z0-9_.-]+", "-", item.number).strip("-.") or "factuur"
-            out.append(Attachment(f"factuur-{name}.pdf", pdf))
+            out.append(Attachment(invoice_attachment_name(item.number), pdf))
         return out
 
     def take_problem(self, delivery_id: str) -> str | None:
         """Why this delivery went with our own page instead of the stamped invoice, once."""
         with self._problems_lock:
             return self._problems.pop(delivery_id, None)
+
+
+def invoice_attachment_name(number: str) -> str:
+    """``factuur-<number>.pdf``: the stamped invoice's name in the mail (and so in the sent
+    PDFs, where the ledger's document is found by it)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", number).strip("-.") or "factuur"
+    return f"factuur-{name}.pdf"
 
 
 def stamp_filename(message: OutgoingMessage) -> str:

@@ -179,7 +179,7 @@ def advance_case(session: Session, delivery: Delivery, case: Case, today: date, 
     writeback.queue_step_note(
         session, case.invoice, text + ".", key=writeback.derived_key("step", delivery.id, case.id),
         step=delivery.step_name, how=how if delivery.channel != "call" else "telefoon",
-        sent_on=today, amount=case.principal)
+        sent_on=today, amount=case.principal, delivery_id=delivery.id)
 
 
 def put_on_call_list(session: Session, delivery: Delivery, today: date) -> str:

@@ -15,9 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector import events
-from connector.channels.letter_db import DbLetterStore
 from connector.channels.print_queue import (
-    LetterStore,
     PrintQueueError,
     QueuedLetter,
     mark_posted,
@@ -29,6 +27,7 @@ from connector.collection.remake import plan_remake, remake_of
 from connector.formatting import short_day
 from connector.models import Company, Delivery, DeliveryState, utcnow
 from connector.services import Services
+from connector.step_documents import letter_store
 
 __all__ = ["PrintQueueError", "WaitingLetter", "letter_store", "mark_batch_posted",
            "print_file", "remake_letter", "waiting_letters"]
@@ -44,12 +43,6 @@ class WaitingLetter:
     def is_late(self, today: date) -> bool:
         """Past its post-by day: the date in the letter would be too early; make a new one."""
         return today > self.entry.post_by
-
-
-def letter_store(services: Services) -> LetterStore:
-    """The print queue in the database, shared by every worker and web process."""
-    store = getattr(services.channels.get("letter"), "store", None)
-    return store if store is not None else DbLetterStore(services.db)
 
 
 def waiting_letters(services: Services, session: Session) -> list[WaitingLetter]:

@@ -60,7 +60,7 @@ def finish_remake(session: Session, delivery: Delivery, today: date) -> None:
             f"Pre-incasso {short_day(today)}: {delivery.step_name} opnieuw gemaakt (de vorige "
             f"brief is niet op tijd gepost); openstaand {money(case.principal)}; betalen "
             f"uiterlijk {short_day(term.last_day_to_pay)}.",
-            key=writeback.derived_key("remade", delivery.id, case.id))
+            key=writeback.derived_key("remade", delivery.id, case.id), delivery_id=delivery.id)
     events.record(session, "step.sent", f"Stap '{delivery.step_name}' opnieuw gemaakt en "
                   "verstuurd", company_id=delivery.company_id, subject_type="delivery",
                   subject_id=delivery.id)

@@ -18,6 +18,7 @@ from providers.base import (
     InvoiceChangesPage,
     InvoiceRecord,
     InvoiceStatus,
+    LedgerDocument,
     PaymentSettings,
     ReconnectRequired,
     Rejected,
@@ -128,6 +129,14 @@ class SnelStartLedger:
     def attach_record(self, invoice_id: str, title: str, text: str, key: str, *,
                       maybe_done: bool = False) -> str:
         """A one-page PDF record on the invoice's sales booking, exactly once per ``key``."""
+        return self._attach(invoice_id, key, "Pre-incasso", maybe_done, lambda number:
+                            documents.record_pdf(title, text, key, number, self.now()))
+
+    def _attach(self, invoice_id: str, key: str, label: str, maybe_done: bool,
+                make_pdf: Callable[[str | None], bytes]) -> str:
+        """``make_pdf(invoice number)`` attached to the sales booking as ``<label> <key>.pdf``,
+        once: after a lost answer the booking's documents are listed and one whose file name
+        carries ``key`` is taken for it (whatever it holds, the key is ours)."""
         booking, number = self._booking(invoice_id)
         documents_path = "/documenten/Verkoopboekingen"
 
@@ -138,11 +147,11 @@ class SnelStartLedger:
                     return str(row.get("id"))
             return None
 
-        pdf = documents.record_pdf(title, text, key, number, self.now())
-        body = {"content": base64.b64encode(pdf).decode("ascii"), "parentIdentifier": booking,
-                "fileName": documents.file_name(key), "readOnly": True}
-
         def write() -> str:
+            pdf = make_pdf(number)
+            body = {"content": base64.b64encode(pdf).decode("ascii"),
+                    "parentIdentifier": booking, "fileName": documents.file_name(key, label),
+                    "readOnly": True}
             made = self._json("POST", documents_path, "documenten:write", json=body)
             if not isinstance(made, dict) or not made.get("id"):
                 raise Transient("SnelStart document answer lacks an id", ambiguous=True)
@@ -152,6 +161,16 @@ class SnelStartLedger:
 
     def add_note(self, invoice_id: str, text: str, key: str, *, maybe_done: bool = False) -> str:
         return self.attach_record(invoice_id, "Pre-incasso", text, key, maybe_done=maybe_done)
+
+    def add_note_with_document(self, invoice_id: str, text: str, key: str,
+                               document: LedgerDocument, *, maybe_done: bool = False) -> str:
+        """The step's own PDF (the Profitletter as printed) on the sales booking, as it is,
+        named ``<step> <key>.pdf``; it says more than the note, which SnelStart has no place
+        for. A PDF larger than SnelStart takes goes as the note's one-page record instead."""
+        if not document.content or len(document.content) > documents.MAX_BYTES:
+            return self.add_note(invoice_id, text, key, maybe_done=maybe_done)
+        return self._attach(invoice_id, key, document.label, maybe_done,
+                            lambda _number: document.content)
 
     def register_payment(self, invoice_id: str, amount: Decimal, paid_on: date, key: str,
                          settings: PaymentSettings, *, maybe_done: bool = False) -> str:

@@ -1,10 +1,12 @@
-"""The one-page PDF record we attach to a sales booking: SnelStart keeps documents, not notes.
+"""What we attach to a sales booking: SnelStart keeps documents, not notes.
 
 The connector hands every step, answer and payment to the ledger as a short note text with a
 key; SnelStart has no note field on an invoice (``memo`` lives on the relation and PUT replaces
-the whole relation), so the note becomes a small PDF attached to the invoice's sales booking
-(``POST /documenten/Verkoopboekingen``). Its file name carries the key: after a lost answer the
-booking's document list tells whether the first attempt landed.
+the whole relation), so the note becomes a small PDF record attached to the invoice's sales
+booking (``POST /documenten/Verkoopboekingen``). A step that sent a PDF (the Profitletter, the
+stamped reminder) is attached as that PDF itself (capability ``invoice_documents``). Either way
+the file name carries the key: after a lost answer the booking's document list tells whether the
+first attempt landed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import re
 from datetime import datetime
 
 MAX_NAME = 120
+# The largest document we attach. SnelStart documents no limit for sales booking documents; it
+# names 5 MB for a purchase booking's attachment (UNCERTAIN: taken as the limit here too).
+MAX_BYTES = 5 * 1024 * 1024
 
 
 def file_name(key: str, label: str = "Pre-incasso") -> str:

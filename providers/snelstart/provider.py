@@ -45,6 +45,7 @@ CAPABILITIES = Capabilities(
     invoice_pdf=False,  # no PDF download for sales invoices
     webhooks=False,  # none: the sync interval polls
     payment_setting_choices=True,  # bank journals from /dagboeken
+    invoice_documents=True,  # a step's own PDF (the Profitletter) goes on the sales booking
 )
 
 
