@@ -13,6 +13,7 @@ import hashlib
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import cast
@@ -45,6 +46,7 @@ from providers.base import (
     LedgerDocument,
     PaymentSettings,
 )
+from providers.http import last_look
 
 log = logging.getLogger(__name__)
 
@@ -274,9 +276,14 @@ def _send(services: Services, write_id: str) -> bool:
 
     try:
         document = _document(services, capabilities, kind, payload, label)
-        with budget_lane(Lane.LEDGER_WRITE):
+        with budget_lane(Lane.LEDGER_WRITE), last_look(_still_wanted(services, write_id)):
             ref = _perform(ledger, capabilities, kind, external_id, key, payload,
                            payment_settings, maybe_done, document=document)
+    except NoLongerWanted as exc:
+        with services.db.session() as session:
+            write = session.get(LedgerWrite, write_id)
+            _drop(session, write, write.invoice, str(exc))
+        return False
     except Exception as exc:  # every failure is sorted by the reaction table, bugs included
         _failed(services, write_id, exc)
         return False
@@ -386,6 +393,30 @@ def _step_notes_waiting(session: Session, invoice: Invoice, closing: LedgerWrite
         LedgerWrite.id != closing.id,
         LedgerWrite.state.in_([LedgerWriteState.PENDING.value, LedgerWriteState.SENDING.value])))
     return any(w.payload.get("about") == "step" for w in waiting)
+
+
+class NoLongerWanted(Exception):
+    """A write stopped at its last look: what it was for ended while it waited for room."""
+
+
+def _still_wanted(services: Services, write_id: str) -> Callable[[], None]:
+    """The outbox's last look before a pause leaves, after any wait for the rate budget: the
+    invoice may have been paid (or its case closed) during that wait, and a pause on a paid
+    invoice is a stale word. Other writes were judged by :func:`_fresh_check`: notes say what
+    was true when the step went out, payments and resumes are always wanted."""
+
+    def check() -> None:
+        with services.db.session() as session:
+            write = session.get(LedgerWrite, write_id)
+            if write.kind != "pause":
+                return
+            invoice = write.invoice
+            if invoice.status != InvoiceStatus.OPEN.value:
+                raise NoLongerWanted(f"factuur {CLOSED_WORDS.get(invoice.status, 'gesloten')}")
+            if _case_closed(session, invoice):
+                raise NoLongerWanted("dossier gesloten")
+
+    return check
 
 
 def _latest_case(session: Session, invoice: Invoice) -> Case | None:

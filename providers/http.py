@@ -14,7 +14,9 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,6 +29,20 @@ from providers.base import RateLimited, ReconnectRequired, Rejected, TokenSource
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_last_look: ContextVar[Callable[[], None] | None] = ContextVar("last_look", default=None)
+
+
+@contextmanager
+def last_look(check: Callable[[], None]) -> Iterator[None]:
+    """Call ``check`` right before each write call inside this block leaves, after any wait for
+    the rate budget: a write that waited seconds for room may no longer be wanted (its invoice
+    was paid meanwhile). ``check`` raises to stop the call; reads are never held up."""
+    token = _last_look.set(check)
+    try:
+        yield
+    finally:
+        _last_look.reset(token)
 # Retry-After above this is an epoch timestamp, below it a number of seconds (Moneybird sends
 # epoch seconds; RFC 9110 says delta seconds; accept both).
 _EPOCH_THRESHOLD = 1_000_000_000
@@ -213,7 +229,7 @@ class ApiClient:
         another host must be fetched there without our bearer token).
         """
         if idempotent is None:
-            idempotent = method.upper() in {"GET", "HEAD", "OPTIONS"}
+            idempotent = method.upper() in SAFE_METHODS
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         attempt = 0
         refreshed = False
@@ -261,6 +277,9 @@ class ApiClient:
     ) -> requests.Response:
         if self.budget is not None:
             self.budget.acquire(self.budget_key)
+        check = _last_look.get()
+        if check is not None and method.upper() not in SAFE_METHODS:
+            check()
         self.calls += 1
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         body = None

@@ -126,6 +126,35 @@ def test_pause_and_resume_moneybirds_own_reminders(services, moneybird_emulator)
     assert moneybird_emulator.invoice(adm, invoice.external_id)["paused"] is False
 
 
+def test_a_pause_that_waited_for_room_while_the_invoice_was_paid_never_leaves(
+        services, moneybird_emulator, monkeypatch):
+    """Payments first: at a go-live backlog a pause can wait seconds for room in the rate
+    budget. If the invoice is paid during that wait, the pause is stopped at its last look,
+    right before the call, instead of landing on a paid invoice."""
+    adm, company_id, invoice = _setup(services, moneybird_emulator)
+    with services.db.session() as db:
+        pause = writeback.queue(db, db.get(Invoice, invoice.id), "pause")
+        pause_id = pause.id
+    budget = services.providers.get("moneybird").budget
+    waited = budget.acquire
+
+    def wait_while_the_payment_is_seen(key):
+        with services.db.session() as db:  # what the payment-first sync does meanwhile
+            db.get(Invoice, invoice.id).status = "paid"
+        waited(key)
+
+    monkeypatch.setattr(budget, "acquire", wait_while_the_payment_is_seen)
+    calls_before = len(moneybird_emulator.calls)
+    assert writeback.process_outbox(services) == 0
+    assert not [c for c in moneybird_emulator.calls[calls_before:] if "pause" in c["path"]]
+    assert moneybird_emulator.invoice(adm, invoice.external_id)["paused"] is False
+    with services.db.session() as db:
+        write = db.get(LedgerWrite, pause_id)
+        assert write.state == "dropped" and write.last_error == "factuur betaald"
+        assert db.get(Invoice, invoice.id).ledger_paused is False
+        assert not db.scalars(select(LedgerWrite).where(LedgerWrite.kind == "resume")).all()
+
+
 def test_payment_booked_the_way_the_company_chose(services, moneybird_emulator):
     import requests
 
