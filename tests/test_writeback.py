@@ -131,7 +131,7 @@ def test_a_pause_that_waited_for_room_while_the_invoice_was_paid_never_leaves(
     """Payments first: at a go-live backlog a pause can wait seconds for room in the rate
     budget. If the invoice is paid during that wait, the pause is stopped at its last look,
     right before the call, instead of landing on a paid invoice."""
-    adm, company_id, invoice = _setup(services, moneybird_emulator)
+    adm, _company_id, invoice = _setup(services, moneybird_emulator)
     with services.db.session() as db:
         pause = writeback.queue(db, db.get(Invoice, invoice.id), "pause")
         pause_id = pause.id
