@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from connector.collection.cases import settings_for
 from connector.collection.policy import Policy, Step, policy_to_json
-from connector.debtor_page import limits
+from connector.debtor_page import limits, links
 from connector.debtor_page.payment import (
     PaymentBox,
     epc_qr,
@@ -36,6 +36,7 @@ from connector.models import (
     Event,
     Hold,
     Invoice,
+    LedgerWrite,
 )
 from tests.helpers import csrf_token
 from tests.test_engine import IBAN, at
@@ -186,6 +187,81 @@ def test_a_token_opens_only_its_own_delivery(site):
         assert db.get(Case, hold.case_id).invoice.external_id == other
 
 
+def _recorded(world) -> dict[str, object]:
+    """Everything an answer leaves behind: responses, holds, ledger writes, timeline, states."""
+    with world.services.db.session() as db:
+        return {
+            "responses": db.scalars(select(DebtorResponse.id)).all(),
+            "holds": db.scalars(select(Hold.id)).all(),
+            "writes": sorted(db.scalars(select(LedgerWrite.id)).all()),
+            "events": db.scalars(select(Event.id).where(Event.kind.like("debtor.%"))).all(),
+            "cases": sorted((c.id, c.state) for c in db.scalars(select(Case))),
+        }
+
+
+def test_a_token_bound_to_another_debtors_delivery_gets_the_neutral_page(site):
+    """A token bound to debtor B presented for debtor A's message (its link row names another
+    debtor than its delivery's): no page, no answer, nothing recorded, the same neutral page
+    as a token that never existed, and counted as a miss."""
+    site.emulator.update_contact(site.adm, site.business, email="zaak@voorbeeld.example")
+    site.invoice(site.business, "999.00", date(2026, 2, 15))
+    site.day(MONDAY, hour=15)
+    url_a, url_b = (_link(m.get_body(("plain",)).get_content()) for m in site.mail.messages)
+    with site.services.db.session() as db:
+        link_a, link_b = (links.find(db, u.rsplit("/", 1)[1], now=at(MONDAY, 14))
+                          for u in (url_a, url_b))
+        assert link_a.debtor_id != link_b.debtor_id
+        link_a.debtor_id = link_b.debtor_id  # A's token now says debtor B; its delivery is A's
+    before = _recorded(site)
+    neutral = _get(site, url_a[:-4] + "abcd").get_data(as_text=True)
+    moved = _get(site, url_a)
+    assert moved.status_code == 404 and moved.get_data(as_text=True) == neutral
+    # an answer on it, with a valid form from B's own page: refused neutrally
+    page_b = _get(site, url_b).get_data(as_text=True)
+    for kind, data in (("dispute", {"reason": "niet besteld"}),
+                       ("paid", {"paid_on": MONDAY.isoformat()})):
+        answer = _post(site, url_a, kind, data, page=page_b)
+        assert answer.status_code == 404 and answer.get_data(as_text=True) == neutral
+    assert _recorded(site) == before
+    site.app.config["DEBTOR_LIMITS"] = limits.Limits(misses_per_client=4)
+    assert _get(site, url_b).status_code == 429  # those were misses for this client
+
+
+def test_an_answer_acts_only_on_the_delivery_of_the_token_it_carries(site):
+    """The token in the URL is the only key: ids, another debtor's token or another kind in
+    the form are ignored, and a second token in the path leads nowhere."""
+    site.emulator.update_contact(site.adm, site.business, email="zaak@voorbeeld.example")
+    theirs = site.invoice(site.business, "999.00", date(2026, 2, 15))
+    site.day(MONDAY, hour=15)
+    url_a, url_b = (_link(m.get_body(("plain",)).get_content()) for m in site.mail.messages)
+    token_b = url_b.rsplit("/", 1)[1]
+    with site.services.db.session() as db:
+        [delivery_b] = db.scalars(select(Delivery).where(
+            Delivery.id == links.find(db, token_b, now=at(MONDAY, 14)).delivery_id)).all()
+        b_ids = {"delivery_id": delivery_b.id, "debtor_id": delivery_b.debtor_id,
+                 "case_id": delivery_b.cases[0].case_id,
+                 "invoice_id": delivery_b.cases[0].case.invoice_id}
+    page_a = _get(site, url_a).get_data(as_text=True)
+    before = _recorded(site)
+    # A's token in the path with B's token as the "kind": the neutral page, nothing recorded
+    for path in (f"{url_a}/{token_b}", f"{url_a}/{token_b}/dispute"):
+        with time_machine.travel(at(MONDAY, 14), tick=False):
+            wrong = site.client.post(_path(path), data={"csrf_token": csrf_token(page_a),
+                                                        "reason": "niet besteld"})
+        assert wrong.status_code in (404, 405)
+        assert "Bakkerij" not in wrong.get_data(as_text=True)
+    assert _recorded(site) == before
+    # A's answer carrying B's ids and token: recorded on A's cases only
+    done = _post(site, url_a, "dispute", {"reason": "niet besteld", "token": token_b, **b_ids},
+                 page=page_a)
+    assert done.status_code == 303 and done.headers["Location"].startswith(_path(url_a))
+    with site.services.db.session() as db:
+        held = {db.get(Case, h.case_id).invoice.external_id for h in db.scalars(select(Hold))}
+        assert held == {site.first, site.second} and theirs not in held
+        [response] = db.scalars(select(DebtorResponse)).all()
+        assert response.delivery_id != delivery_b.id
+
+
 def test_a_bounded_brute_force_loop_is_stopped_and_stays_neutral(site):
     url = _mail_link(site)
     site.app.config["DEBTOR_LIMITS"] = limits.Limits(window=timedelta(minutes=10),
@@ -195,7 +271,22 @@ def test_a_bounded_brute_force_loop_is_stopped_and_stays_neutral(site):
     assert codes[:5] == [404] * 5
     assert set(codes[5:]) == {429}
     # the real link is refused too for this client while the window lasts …
-    assert _get(site, url).status_code == 429
+    known, unknown = _get(site, url), _get(site, f"{base}/{'B' * 22}")
+    assert known.status_code == unknown.status_code == 429
+    # … with the very same neutral answer as an unknown token: it says nothing about a debtor,
+    # an invoice, the creditor, or whether the token exists; in Dutch
+    assert known.get_data() == unknown.get_data()
+    assert known.headers["Retry-After"] == unknown.headers["Retry-After"] == "600"
+    busy = known.get_data(as_text=True)
+    assert '<html lang="nl">' in busy
+    assert "Even geduld" in busy and "Er zijn te veel verzoeken gedaan" in busy
+    with site.services.db.session() as db:
+        [delivery] = db.scalars(select(Delivery)).all()
+        told = [delivery.debtor.name, delivery.debtor.email, "Bakkerij Zoet",
+                *(i.number for i in db.scalars(select(Invoice)))]
+    for word in (*told, url.rsplit("/", 1)[1], "€", "120", "80,50", "onbekend", "verlopen",
+                 "factuur", "betaal"):
+        assert word.lower() not in busy.lower(), word
     # … and answers again from another address
     assert _get(site, url, environ_base={"REMOTE_ADDR": "127.0.0.9"}).status_code == 200
 

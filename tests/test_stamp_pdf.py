@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
+from email.utils import parseaddr
 
+import pypdfium2 as pdfium
 import pytest
+import zxingcpp
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -14,6 +18,7 @@ from connector.channels.smtp_capture import CaptureSmtpServer
 from connector.channels.stamp import StampFailed, stamp_invoice_pdf
 from connector.collection.cases import settings_for
 from connector.collection.stamp_step import fetch_invoice_pdfs
+from connector.debtor_page import links
 from connector.models import Delivery, Event
 from providers.exact_online.provider import ExactOnlineProvider
 from providers.moneybird.emulator import simple_pdf
@@ -21,6 +26,7 @@ from tests.helpers import csrf_token
 from tests.test_engine import World
 
 DEBTOR = "klant@voorbeeld.example"
+LINK = re.compile(r"https?://[A-Za-z0-9.:\-]+/b/[A-Za-z0-9_-]{22}")
 
 
 def compact(text: str) -> str:
@@ -29,6 +35,29 @@ def compact(text: str) -> str:
 
 def page_texts(pdf: bytes) -> list[str]:
     return [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def qr_codes(pdf: bytes) -> list[str]:
+    """What the QR codes on the first page say, read from the page as rendered."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [b.text for b in zxingcpp.read_barcodes(document[0].render(scale=3).to_pil())]
+    finally:
+        document.close()
+
+
+def printed_link(pdf: bytes) -> str:
+    """The short URL printed on the stamp (it may wrap inside the box)."""
+    [url] = LINK.findall(compact(page_texts(pdf)[0]))
+    return url
+
+
+def delivery_url(world: World, delivery_id: str) -> str:
+    """The link of a delivery as the letter and the message print it."""
+    settings = world.services.settings
+    with world.services.db.session() as db:
+        return links.url_for_delivery(db, db.get(Delivery, delivery_id), settings.public_url,
+                                      settings.secret_key)
 
 
 @pytest.fixture
@@ -71,6 +100,15 @@ def test_moneybird_invoice_pdfs_are_stamped_and_mailed(stamp_world):
         assert "2maart2026" in first_page  # the stamp's date
         number = attachment.get_filename().removeprefix("factuur-").removesuffix(".pdf")
         assert f"FACTUUR{number}" in first_page and "Openstaand:EUR" in first_page
+    # Every stamped invoice carries the debtor's page of this delivery: its short URL as text
+    # and a QR code of that same URL, the link the mail's text gives and a letter would print.
+    [delivery] = _deliveries(world)
+    url = delivery_url(world, delivery.id)
+    assert url in mail.messages[0].get_body(("plain",)).get_content()
+    for attachment in attachments:
+        pdf = attachment.get_content()
+        assert printed_link(pdf) == url
+        assert qr_codes(pdf) == [url]
     # The storage host never saw our bearer token.
     assert len(world.emulator.storage_requests) == 2
     assert all(r["authorization"] is None for r in world.emulator.storage_requests)
@@ -110,6 +148,51 @@ def test_a_pdf_that_cannot_be_stamped_falls_back_in_the_channel(stamp_world):
     assert names == ["laatste-herinnering.pdf"]
     events = _events(world, "step.stamp_own_page")
     assert len(events) == 1 and "eigen herinnering" in events[0].message
+
+
+def test_each_mail_stamps_its_invoices_with_its_own_deliverys_link(stamp_world):
+    """Two debtors, two stamp mails: the invoices in each carry that mail's link only."""
+    world, mail = stamp_world
+    world.invoice(world.consumer, "150.00", date(2026, 2, 15))
+    world.invoice(world.consumer, "80.00", date(2026, 2, 15))
+    world.invoice(world.business, "999.00", date(2026, 2, 15))
+    world.live()
+    world.day(date(2026, 3, 2))
+    deliveries = _deliveries(world)
+    assert len(deliveries) == len(mail.messages) == 2
+    with world.services.db.session() as db:
+        by_address = {}
+        for d in deliveries:
+            delivery = db.get(Delivery, d.id)
+            by_address[delivery.debtor.email] = (d.id, len(delivery.cases))
+    assert sorted(n for _, n in by_address.values()) == [1, 2]
+    seen = set()
+    for message in mail.messages:
+        delivery_id, invoices = by_address[parseaddr(message["To"])[1]]
+        url = delivery_url(world, delivery_id)
+        assert url in message.get_body(("plain",)).get_content()
+        pdfs = [a.get_content() for a in message.iter_attachments()]
+        assert len(pdfs) == invoices
+        for pdf in pdfs:
+            assert printed_link(pdf) == url and qr_codes(pdf) == [url]
+        seen.add(url)
+    assert len(seen) == 2
+
+
+def test_stamp_overlay_prints_only_a_plain_link() -> None:
+    partner = PartnerIdentity(name="Incassopartner")
+    original = simple_pdf(["FACTUUR 2026-0042", "Openstaand: EUR 99.00"])
+    url = "https://incasso.partner.example/b/mKbA8TgA1IjBvj76czJq7g"
+    stamped = stamp_invoice_pdf(original, partner, day=date(2026, 3, 2), response_url=url)
+    text = compact(page_texts(stamped)[0])
+    assert "Betalenofreageren:" in text and url in text and "FACTUUR2026-0042" in text
+    assert qr_codes(stamped) == [url]
+    # no link (or anything but a plain http(s) link): the stamp as it was, no code
+    for given in ("", "javascript:alert(1)", 'https://x.example/b/"><script>'):
+        plain = stamp_invoice_pdf(original, partner, day=date(2026, 3, 2), response_url=given)
+        text = compact(page_texts(plain)[0])
+        assert "LAATSTEHERINNERING" in text and "reageren" not in text and "script" not in text
+        assert qr_codes(plain) == []
 
 
 def test_stamp_overlay_keeps_the_invoice_and_refuses_garbage() -> None:

@@ -234,8 +234,8 @@ def _context(message: OutgoingMessage, partner: PartnerIdentity, lang: str,
         ],
         "total": money(message.total),
         # The debtor's page: printed as a short URL and as a QR code of that same URL.
-        "response_url": _response_url(extra.get("response_url", "")),
-        "response_qr": _url_qr(_response_url(extra.get("response_url", ""))),
+        "response_url": printable_url(extra.get("response_url", "")),
+        "response_qr": url_qr_uri(printable_url(extra.get("response_url", ""))),
         "genuine": LABELS[lang]["genuine"].format(creditor=message.creditor_name),
         "structured_ref": extra.get("payment_reference", ""),
     }
@@ -244,17 +244,21 @@ def _context(message: OutgoingMessage, partner: PartnerIdentity, lang: str,
 _RESPONSE_URL = re.compile(r"^https?://[A-Za-z0-9.:\-]+(/[A-Za-z0-9._~\-/]*)?$")
 
 
-def _response_url(url: str) -> str:
+def printable_url(url: str) -> str:
     """Only a plain http(s) link is printed (and encoded): never markup or a script URL."""
     return url if _RESPONSE_URL.match(url or "") else ""
 
 
-def _url_qr(url: str) -> str:
+def url_qr_uri(url: str, *, border: int = 4) -> str:
+    """The QR code of a link as an SVG ``data:`` URI, dark on white ('' without a link).
+
+    The letter, our own stamp page and the stamp on the ledger's invoice all print it the
+    same way, so they all lead to the same page."""
     if not url:
         return ""
-    import segno  # small, but only letters need it
+    import segno  # small, but only printed documents need it
 
-    return segno.make(url, error="m").svg_data_uri(scale=3, border=4)
+    return segno.make(url, error="m").svg_data_uri(scale=3, border=border, light="#fff")
 
 
 @functools.cache
@@ -314,6 +318,8 @@ __all__ = [
     "letter_env",
     "logo_data_uri",
     "page_count",
+    "printable_url",
     "render_letter_pdf",
     "render_stamp_pdf",
+    "url_qr_uri",
 ]

@@ -29,7 +29,7 @@ from connector.channels.base import ChannelRejected, ChannelUncertain, OutgoingM
 from connector.channels.documents import PartnerIdentity, render_letter_pdf, render_stamp_pdf
 from connector.channels.dsn import verp_address
 from connector.channels.smtp_status import detail, read_status
-from connector.channels.stamp import StampFailed, stamp_invoice_pdf
+from connector.channels.stamp import StampFailed, render_overlay, stamp_invoice_pdf
 from connector.clock import AMSTERDAM
 
 log = logging.getLogger(__name__)
@@ -348,9 +348,13 @@ class StampChannel(EmailChannel):
         """Each invoice PDF with the stamp on page 1 (raises :class:`StampFailed`)."""
         day = (date.fromisoformat(message.extra["letter_date"]) if message.extra.get("letter_date")
                else datetime.now(AMSTERDAM).date())
+        # One delivery, one link: every invoice in this mail carries this delivery's page.
+        overlay = render_overlay(self.partner, lang=_lang(message), day=day,
+                                 response_url=message.extra.get("response_url", ""))
         out = []
         for item in message.invoice_pdfs:
-            pdf = stamp_invoice_pdf(item.content, self.partner, lang=_lang(message), day=day)
+            pdf = stamp_invoice_pdf(item.content, self.partner, lang=_lang(message), day=day,
+                                    overlay=overlay)
             out.append(Attachment(invoice_attachment_name(item.number), pdf))
         return out
 
