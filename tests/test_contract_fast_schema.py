@@ -196,6 +196,7 @@ def test_tricky_keywords_get_jsonschemas_verdict(schema: Any, instances: list[An
     {"properties": {"a": {"minLength": 1}}},
     {"prefixItems": [{}], "items": False},
     {"type": "decimal"},
+    {"pattern": "("},
 ])
 def test_what_is_not_mirrored_is_left_to_jsonschema(schema: dict[str, Any]) -> None:
     compiler = Compiler(OAS31Validator, _DATE_CHECKER)

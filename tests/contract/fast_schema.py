@@ -199,6 +199,8 @@ class Compiler:
             if key in _SCOPE_KEYS:
                 raise Unsupported(key)
             bound = self.validators.get(key)
+            if bound is None and key in _MIRRORED:
+                raise Unsupported(f"keyword {key} not applied by this validator class")
             if bound is None or bound in _NO_OP:
                 continue  # jsonschema ignores it too (annotation)
             if bound not in _MIRRORED.get(key, ()):
@@ -231,7 +233,10 @@ class Compiler:
             high = schema["maximum"]
             checks.append(lambda x: not _is_number(x) or not x > high)
         if "pattern" in schema:
-            search = re.compile(schema["pattern"]).search
+            try:
+                search = re.compile(schema["pattern"]).search
+            except (re.error, TypeError) as exc:  # jsonschema fails on it when validating
+                raise Unsupported(f"pattern {schema['pattern']!r}") from exc
             checks.append(lambda x: not isinstance(x, str) or search(x) is not None)
         if "format" in schema and self.format_checker is not None:
             checks.append(self._format(schema["format"]))
