@@ -73,9 +73,16 @@ def connect_direct(services, emulator, adm: str | None = None, **token_kwargs) -
     return company_id
 
 
+UNPAID_STATES = ("open", "pending_payment", "late", "reminded")
+
+
 def unpaid(emulator, adm: str) -> list[dict]:
-    return [i for i in emulator.invoices(adm)
-            if i["state"] in ("open", "pending_payment", "late", "reminded")]
+    return [i for i in emulator.invoices(adm) if i["state"] in UNPAID_STATES]
+
+
+def unpaid_ids(emulator, adm: str) -> set[str]:
+    """The ids of ``unpaid``, from the Moneybird emulator's states alone (no rendering)."""
+    return {i for i, state in emulator.invoice_states(adm).items() if state in UNPAID_STATES}
 
 
 def go_live(services, company_id: str, live: bool = True) -> None:

@@ -707,3 +707,15 @@ def test_deterministic_seed_and_contract_checker_catches_errors() -> None:
     assert validate_exchange(req, bad)
     undocumented = flask.Response("{}", status=418, content_type="application/json")
     assert validate_exchange(req, undocumented)
+
+
+def test_invoice_states_are_the_states_the_api_shows_also_after_time_moves() -> None:
+    now = {"t": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+    emu = MoneybirdEmulator(seed=5, contacts=20, invoices=200, now=lambda: now["t"])
+    a = adm0(emu)
+    before = emu.invoice_states(a)
+    assert before == {i["id"]: i["state"] for i in emu.invoices(a)}
+    now["t"] += timedelta(days=90)  # open invoices fall due
+    after = emu.invoice_states(a)
+    assert after == {i["id"]: i["state"] for i in emu.invoices(a)}
+    assert any(before[i] == "open" and after[i] == "late" for i in before)

@@ -26,7 +26,7 @@ from connector.sync import sync_company
 from providers.base import RateLimited
 from providers.http import Budgets, RateBudget
 from tests.conftest import PG_URL
-from tests.helpers import connect_direct, oauth_connect, unpaid, wait_until
+from tests.helpers import connect_direct, oauth_connect, unpaid, unpaid_ids, wait_until
 from tests.test_exact import big_division, connect
 from tests.test_worker_processes import (  # noqa: F401 - fixtures
     _no_overlapping_runs,
@@ -102,7 +102,7 @@ def test_moneybird_first_sync_needing_three_windows_takes_three(
     provider = services.providers.get("moneybird")
     provider.budget = RateBudget(MONEYBIRD_LIMIT, 300, max_wait=0, clock=clock)
     _patient(services)
-    expected = {i["id"] for i in unpaid(emulator, adm)}
+    expected = unpaid_ids(emulator, adm)
     # One list per run and one POST per 100: more than two windows' worth, less than three.
     assert 2 * MONEYBIRD_LIMIT < math.ceil(len(expected) / 100) + 3 <= 3 * MONEYBIRD_LIMIT
     emulator.reset_calls()
@@ -284,7 +284,7 @@ def test_a_worker_killed_mid_first_sync_is_taken_over_from_the_last_page(
 ):
     emulator = make_moneybird_emulator(administrations=1, contacts=600, invoices=6000)
     adm = emulator.administration_ids()[0]
-    expected = {i["id"] for i in unpaid(emulator, adm)}
+    expected = unpaid_ids(emulator, adm)
     assert len(expected) > 1500
     fleet = fleet_factory(emulator, LEASE_SECONDS="4")
     [company_id] = fleet.connect_all(live=False)

@@ -3,7 +3,8 @@
 ``validate_exchange(request, response)`` validates a werkzeug/flask request (path, method,
 parameters, body, security) and its response (status, headers, body schema) with openapi-core and
 returns readable error strings (empty list = conforming). The spec copy next to this file is
-loaded once per process.
+loaded once per process. Schema validation runs behind fast_schema.py's exact pre-check (a body
+it does not accept is validated, and its errors reported, by openapi-core as before).
 
 Normalisations applied to the spec (none of them loosens a schema, each is explained below):
 1. ``servers`` -> ``/api/v2`` so that loopback hosts match.
@@ -32,6 +33,12 @@ from typing import Any
 
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from openapi_core.validation.schemas import oas31_schema_validators_factory
+
+try:
+    from tests.contract.fast_schema import FastSchemaValidatorsFactory
+except ImportError:  # other jsonschema/openapi-core internals: openapi-core alone (slower)
+    FastSchemaValidatorsFactory = None  # type: ignore[assignment,misc]
 
 SPEC_PATH = Path(__file__).with_name("moneybird-openapi.json")
 _lock = threading.Lock()
@@ -117,13 +124,21 @@ def _normalised_spec() -> dict[str, Any]:
     return spec
 
 
+def build_openapi(*, fast: bool = True) -> OpenAPI:
+    """The normalised spec; ``fast`` puts the exact pre-check of fast_schema.py in front of
+    openapi-core's schema validation (``fast=False``: openapi-core alone, the reference)."""
+    config = Config(spec_validator_cls=None)
+    if fast and FastSchemaValidatorsFactory is not None:
+        config = Config(spec_validator_cls=None, schema_validators_factory=(
+            FastSchemaValidatorsFactory(oas31_schema_validators_factory)))
+    return OpenAPI.from_dict(_normalised_spec(), config=config)
+
+
 def openapi() -> OpenAPI:
-    """The loaded, normalised spec (cached for the process)."""
+    """The loaded, normalised spec with the pre-check (cached for the process)."""
     with _lock:
         if "openapi" not in _cache:
-            _cache["openapi"] = OpenAPI.from_dict(
-                _normalised_spec(), config=Config(spec_validator_cls=None)
-            )
+            _cache["openapi"] = build_openapi()
         return _cache["openapi"]
 
 
@@ -150,9 +165,10 @@ class _FormatlessRequest(WerkzeugOpenAPIRequest):
         return self.get_path(self.request.path).removesuffix(".json")
 
 
-def validate_exchange(request: Any, response: Any) -> list[str]:
-    """Validate one request/response pair; returns human-readable errors (empty = OK)."""
-    spec = openapi()
+def validate_exchange(request: Any, response: Any, api: OpenAPI | None = None) -> list[str]:
+    """Validate one request/response pair; returns human-readable errors (empty = OK).
+    ``api`` defaults to the cached, pre-checked spec (another one: for comparing)."""
+    spec = api or openapi()
     label = f"{request.method} {request.path}"
     if request.query_string:
         label += "?" + request.query_string.decode(errors="replace")
@@ -181,4 +197,4 @@ def validate_exchange(request: Any, response: Any) -> list[str]:
     return errors
 
 
-__all__ = ["SPEC_FIXES", "openapi", "validate_exchange"]
+__all__ = ["SPEC_FIXES", "build_openapi", "openapi", "validate_exchange"]
