@@ -17,6 +17,7 @@ import requests
 
 from bench.syncs import call_rows, throwaway_services, timed_sync
 from connector import connections
+from connector.services import Services
 from providers.base import TokenSet
 from providers.moneybird.client import sync_period
 from providers.moneybird.emulator import MoneybirdEmulator
@@ -44,6 +45,17 @@ def _naive_calls(base: str, adm: str, token: str, today: Any) -> int:
     return calls
 
 
+def connect(services: Services, emulator: MoneybirdEmulator) -> tuple[str, str, str]:
+    """One company for the emulator's first administration (the webhook registration fails:
+    fine for a bench): the company's id, the administration's and the access token."""
+    adm = emulator.administration_ids()[0]
+    access, refresh = emulator.issue_token([adm])
+    grant = connections.create_grant(services, "moneybird", TokenSet(access, refresh, None))
+    [company] = connections.connect_tenants(services, grant,
+                                            connections.list_tenants(services, grant))
+    return company, adm, access
+
+
 def run(invoices: int) -> list[dict[str, Any]]:
     emulator = MoneybirdEmulator(seed=11, administrations=1, contacts=max(invoices // 5, 20),
                                  invoices=invoices, rate_limit=None)
@@ -51,11 +63,7 @@ def run(invoices: int) -> list[dict[str, Any]]:
     services = throwaway_services(moneybird={"MONEYBIRD_BASE_URL": server.url})
     provider = services.providers.get("moneybird")
     provider.budget.limit = 10**9  # rate limits lifted for the bench
-    adm = emulator.administration_ids()[0]
-    access, refresh = emulator.issue_token([adm])
-    grant = connections.create_grant(services, "moneybird", TokenSet(access, refresh, None))
-    tenants = connections.list_tenants(services, grant)
-    [company] = connections.connect_tenants(services, grant, tenants)  # webhook fails: fine
+    company, adm, access = connect(services, emulator)
     unpaid = [i for i in emulator.invoices(adm) if i["state"] in UNPAID]
     rows: list[dict[str, Any]] = []
 
