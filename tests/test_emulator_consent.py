@@ -17,6 +17,7 @@ import pytest
 from providers.emulator_kit import server as kit_server
 from providers.exact_online.emulator import ExactEmulator
 from providers.moneybird.emulator import MoneybirdEmulator
+from providers.plugins import PLUGINS
 from providers.xero.emulator import XeroEmulator
 
 BACK = "https://app.example/cb?x=1"
@@ -209,3 +210,13 @@ def test_the_cli_banners(monkeypatch: pytest.MonkeyPatch) -> None:
         "  Koppelsleutel:  demo-koppelsleutel-1-2dd5ad98475c41b1af3ef55c43ecf2b9",
         "  Ook geldig:     ck",
     ]
+
+
+
+@pytest.mark.parametrize("plugin", [p for p in PLUGINS if p.demo and p.demo.run],
+                         ids=lambda p: p.key)
+def test_connector_emulator_runs_each_plugins_cli_entry(monkeypatch: pytest.MonkeyPatch,
+                                                        plugin: Any) -> None:
+    run = plugin.demo.run
+    banner = _banner(monkeypatch, lambda port, **kw: run(port, 1, "tok"))
+    assert banner[0] == f"{plugin.display_name}-emulator draait op URL"
