@@ -17,10 +17,11 @@ from providers.emulator_kit.oauth import error_page, redirect_with
 
 
 class ConsentEndpoint:
-    """Mixin: ``refused_consent_request`` for the consent GET and ``oauth_authorize_post``.
+    """Mixin: the consent GET (``oauth_authorize_get``) and POST (``oauth_authorize_post``).
 
-    The platform sets the messages and ``consent_field`` and implements ``consent_choices``
-    and ``issue_consent_code``; ``consent_redirect`` and ``oauth_error_page`` may be replaced.
+    The platform sets the messages and ``consent_field`` and implements ``consent_form``,
+    ``consent_choices`` and ``issue_consent_code``; ``consent_redirect`` and
+    ``oauth_error_page`` may be replaced.
     """
 
     client_id: str
@@ -61,6 +62,15 @@ class ConsentEndpoint:
                 "state": args.get("state"),
             })
         return problem
+
+    def oauth_authorize_get(self) -> Any:
+        """The consent form, unless the request is refused."""
+        refused = self.refused_consent_request()
+        return refused if refused is not None else self.consent_form(flask.request.args)
+
+    def consent_form(self, args: Any) -> flask.Response:
+        """The consent page for a checked request (``args``: its query)."""
+        raise NotImplementedError
 
     def oauth_error_page(self, message: str) -> flask.Response:
         return error_page(message, self.error_hint)

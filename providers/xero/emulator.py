@@ -243,7 +243,7 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin, KitEmulator):
         app.add_url_rule("/connections", "connections", self.h_connections, methods=["GET"])
         app.add_url_rule("/connections/<connection_id>", "connection_delete",
                          self.h_connection_delete, methods=["DELETE"])
-        app.add_url_rule("/identity/connect/authorize", "authorize", self.authorize_get)
+        app.add_url_rule("/identity/connect/authorize", "authorize", self.oauth_authorize_get)
         app.add_url_rule("/identity/connect/authorize", "authorize_post", self.oauth_authorize_post,
                          methods=["POST"])
         app.add_url_rule("/connect/token", "token", self.token, methods=["POST"])

@@ -224,8 +224,9 @@ class AuthMixin(ConsentEndpoint):
         return flask.Response(html_page("Xero – fout", body), status=400,
                               content_type="text/html; charset=utf-8")
 
-    def authorize_get(self: Any) -> flask.Response:
-        """The consent page: the scopes asked for and a choice of organisations."""
+    def oauth_authorize_get(self: Any) -> flask.Response:
+        """The consent page: the scopes asked for and a choice of organisations. Replaces the
+        kit's: Xero refuses an unknown or missing scope (``invalid_scope``) first."""
         args = flask.request.args
         problem = self.client_problem(args)
         if problem is not None:

@@ -121,11 +121,6 @@ class ExactEmulator(
 
         self.app = self._build_app()
 
-    def close(self) -> None:
-        """Stop the delivery thread (pending pushes are dropped)."""
-        self.webhooks.close()
-
-
     # ------------------------------------------------------------------ dispatch
 
     @staticmethod

@@ -102,12 +102,8 @@ class OAuthServer(ConsentEndpoint):
 
     # ------------------------------------------------------------------ consent
 
-    def oauth_authorize_get(self) -> flask.Response:
+    def consent_form(self, args: Any) -> flask.Response:
         """The Dutch consent page with one checkbox per division (division scoping)."""
-        refused = self.refused_consent_request()
-        if refused is not None:
-            return refused
-        args = flask.request.args
         redirect_uri = args["redirect_uri"]
         with self._lock:
             divs = [(str(d["Code"]), f"{d['Description']} ({d['Code']})")

@@ -109,11 +109,6 @@ class MoneybirdEmulator(
 
         self.app = self._build_app()
 
-    def close(self) -> None:
-        """Stop the delivery thread (pending pushes are dropped)."""
-        self.webhooks.close()
-
-
     # ------------------------------------------------------------------ API dispatch
 
     @staticmethod

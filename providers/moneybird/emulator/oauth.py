@@ -98,12 +98,8 @@ class OAuthServer(ConsentEndpoint):
 
     # ------------------------------------------------------------------ consent
 
-    def oauth_authorize_get(self) -> flask.Response:
+    def consent_form(self, args: Any) -> flask.Response:
         """The consent page (Dutch) with one checkbox per administration."""
-        refused = self.refused_consent_request()
-        if refused is not None:
-            return refused
-        args = flask.request.args
         redirect_uri = args["redirect_uri"]
         scopes = (args.get("scope") or "sales_invoices").split()
         if any(s not in ALL_SCOPES for s in scopes):
