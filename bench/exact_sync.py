@@ -16,19 +16,15 @@ Runs the emulator in this process with its rate limits lifted, on a throw-away S
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import requests
-from cryptography.fernet import Fernet
 
+from bench.syncs import call_rows, throwaway_services, timed_sync
 from connector import connections
-from connector.config import Settings
 from connector.services import Services
-from connector.sync import sync_company
 from providers.base import TokenSet
 from providers.exact_online.emulator import ExactEmulator
 from providers.http import Budgets, RateBudget
@@ -47,14 +43,9 @@ def pages(rows: int, size: int = PAGE) -> int:
 def make_services(exact_url: str | None = None,
                   moneybird_url: str = "http://127.0.0.1:9") -> Services:
     """Services on a throw-away database with both platforms' shared budgets lifted."""
-    tmp = Path(tempfile.mkdtemp())
-    settings = Settings(database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
-                        token_encryption_keys=(Fernet.generate_key().decode(),),
-                        public_url="http://127.0.0.1:9").with_ledger(
-        "exact_online", EXACT_ONLINE_BASE_URL=exact_url).with_ledger(
-        "moneybird", MONEYBIRD_BASE_URL=moneybird_url, MONEYBIRD_RATE_LIMIT=10**9)
-    services = Services.from_settings(settings)
-    services.db.upgrade()
+    services = throwaway_services(
+        exact_online={"EXACT_ONLINE_BASE_URL": exact_url},
+        moneybird={"MONEYBIRD_BASE_URL": moneybird_url, "MONEYBIRD_RATE_LIMIT": 10**9})
     services.providers.get("exact_online").budgets = Budgets(RateBudget(10**9, 60))
     services.providers.get("moneybird").budget.limit = 10**9
     return services
@@ -96,16 +87,9 @@ def run(invoices: int) -> list[dict[str, Any]]:
 
     def measure(label: str, minimum: int) -> int:
         emulator.reset_calls()
-        started = time.perf_counter()
-        result = sync_company(services, company, trigger="bench")
-        seconds = time.perf_counter() - started
-        if result.outcome != "ok":
-            raise RuntimeError(f"bench sync failed: {result}")
+        seconds = timed_sync(services, company)
         calls = emulator.count_calls(division=division)
-        rows.append({"measure": f"{label}: API calls", "value": calls, "minimum": minimum,
-                     "ratio": calls / minimum, "target": f"{TARGET_RATIO}x",
-                     "ok": calls <= TARGET_RATIO * minimum})
-        rows.append({"measure": f"{label}: seconds", "value": round(seconds, 2)})
+        rows.extend(call_rows(label, calls, minimum, seconds, TARGET_RATIO))
         return calls
 
     terms = len(emulator._div(division)["items"])  # every row the feed returns

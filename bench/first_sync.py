@@ -14,10 +14,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from bench import moneybird_sync
 from bench.exact_sync import connect, make_services
-from connector import connections
 from connector.sync import sync_company
-from providers.base import TokenSet
 from providers.exact_online.emulator import ExactEmulator
 from providers.exact_online.provider import MINUTELY_LIMIT
 from providers.moneybird.emulator import MoneybirdEmulator
@@ -43,11 +42,7 @@ def _moneybird(invoices: int) -> list[dict[str, Any]]:
                                  invoices=invoices, rate_limit=None)
     server = emulator.serve()
     services = make_services(moneybird_url=server.url)
-    adm = emulator.administration_ids()[0]
-    access, refresh = emulator.issue_token([adm])
-    grant = connections.create_grant(services, "moneybird", TokenSet(access, refresh, None))
-    tenants = connections.list_tenants(services, grant)
-    [company] = connections.connect_tenants(services, grant, tenants)  # webhook fails: fine
+    company, adm, _ = moneybird_sync.connect(services, emulator)
     unpaid = sum(1 for i in emulator.invoices(adm) if i["state"] in UNPAID_STATES)
     emulator.reset_calls()
     result = sync_company(services, company, trigger="bench")

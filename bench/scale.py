@@ -18,10 +18,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from connector import connections
 from connector.collection.engine import run_company
 from connector.sync import sync_company
-from providers.base import TokenSet
 from providers.exact_online.emulator import ExactEmulator
 from providers.moneybird.emulator import MoneybirdEmulator
 
@@ -36,16 +34,13 @@ EXACT_DAILY = 5000
 
 def _moneybird(invoices: int) -> tuple[Any, Any, str]:
     from bench.exact_sync import make_services
+    from bench.moneybird_sync import connect
 
     emulator = MoneybirdEmulator(seed=5, administrations=1, contacts=max(invoices // 5, 20),
                                  invoices=invoices, rate_limit=None)
     server = emulator.serve()
     services = make_services(moneybird_url=server.url)
-    adm = emulator.administration_ids()[0]
-    access, refresh = emulator.issue_token([adm])
-    grant = connections.create_grant(services, "moneybird", TokenSet(access, refresh, None))
-    [company] = connections.connect_tenants(services, grant,
-                                            connections.list_tenants(services, grant))
+    company, _, _ = connect(services, emulator)
     return emulator, services, company
 
 

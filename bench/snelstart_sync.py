@@ -9,18 +9,13 @@ with its rate limit lifted, on a throw-away SQLite database.
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet
-
+from bench.syncs import call_rows, throwaway_services, timed_sync
 from connector import connections
-from connector.config import Settings
-from connector.services import Services
 from connector.sync import sync_company
 from providers.snelstart.emulator import DEMO_SUBSCRIPTION_KEY, SnelStartEmulator
 from providers.snelstart.feed import PAGE, SWEEP_EVERY
@@ -30,14 +25,9 @@ def run(invoices: int) -> list[dict[str, Any]]:
     relations = max(invoices // 5, 20)
     emulator = SnelStartEmulator(seed=11, relations=relations, invoices=invoices)
     server = emulator.serve()
-    tmp = Path(tempfile.mkdtemp())
-    settings = Settings(database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
-                        token_encryption_keys=(Fernet.generate_key().decode(),),
-                        public_url="http://127.0.0.1:9").with_ledger(
-        "snelstart", SNELSTART_BASE_URL=server.url,
-        SNELSTART_SUBSCRIPTION_KEY=DEMO_SUBSCRIPTION_KEY, SNELSTART_RATE_LIMIT=10**9)
-    services = Services.from_settings(settings)
-    services.db.upgrade()
+    services = throwaway_services(snelstart={
+        "SNELSTART_BASE_URL": server.url, "SNELSTART_SUBSCRIPTION_KEY": DEMO_SUBSCRIPTION_KEY,
+        "SNELSTART_RATE_LIMIT": 10**9})
     provider = services.providers.get("snelstart")
     grant = connections.create_grant(services, "snelstart",
                                      provider.exchange_key(emulator.key_for()))
@@ -48,17 +38,10 @@ def run(invoices: int) -> list[dict[str, Any]]:
 
     def measure(label: str, changed: int) -> int:
         emulator.reset_calls()
-        started = time.perf_counter()
-        result = sync_company(services, company, trigger="bench")
-        seconds = time.perf_counter() - started
-        if result.outcome != "ok":
-            raise RuntimeError(f"bench sync failed: {result}")
+        seconds = timed_sync(services, company)
         calls = emulator.count_calls(path_contains="/v2/")
         minimum = 1 + max(1, math.ceil(changed / PAGE))
-        rows.append({"measure": f"snelstart {label}: API calls", "value": calls,
-                     "minimum": minimum, "ratio": calls / minimum, "target": "1.05x",
-                     "ok": calls <= 1.05 * minimum})
-        rows.append({"measure": f"snelstart {label}: seconds", "value": round(seconds, 2)})
+        rows.extend(call_rows(f"snelstart {label}", calls, minimum, seconds))
         return calls
 
     # The first sync lists every relation and invoice: its floor is all pages of both.

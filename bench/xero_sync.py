@@ -13,21 +13,15 @@ from __future__ import annotations
 import html
 import math
 import re
-import tempfile
-import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
+from bench.syncs import call_rows, throwaway_services, timed_sync
 from connector import connections
-from connector.config import Settings
 from connector.models import Invoice
-from connector.services import Services
-from connector.sync import sync_company
 from providers.base import TokenSet
 from providers.http import RateBudget
 from providers.xero.api import XeroBudgets
@@ -62,13 +56,7 @@ def run(invoices: int) -> list[dict[str, Any]]:
                             concurrent_limit=UNLIMITED, app_minute_limit=UNLIMITED)
     server = emulator.serve()
     [tenant] = emulator.tenant_ids()
-    tmp = Path(tempfile.mkdtemp())
-    settings = Settings(database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
-                        token_encryption_keys=(Fernet.generate_key().decode(),),
-                        public_url="http://127.0.0.1:9").with_ledger(
-        "xero", XERO_BASE_URL=server.url)
-    services = Services.from_settings(settings)
-    services.db.upgrade()
+    services = throwaway_services(xero={"XERO_BASE_URL": server.url})
     provider = services.providers.get("xero")
     provider.budgets = XeroBudgets(RateBudget(UNLIMITED, 60), RateBudget(UNLIMITED, 86_400),
                                    RateBudget(UNLIMITED, 60))
@@ -83,11 +71,8 @@ def run(invoices: int) -> list[dict[str, Any]]:
 
     def sync() -> tuple[int, float]:
         emulator.reset_calls()
-        started = time.perf_counter()
-        result = sync_company(services, company, trigger="bench")
-        if result.outcome != "ok":
-            raise RuntimeError(f"bench sync failed: {result}")
-        return emulator.count_calls(path_contains="/api.xro/"), time.perf_counter() - started
+        seconds = timed_sync(services, company)
+        return emulator.count_calls(path_contains="/api.xro/"), seconds
 
     def invoices_where(*where: Any) -> int:
         with services.db.session() as session:
@@ -115,11 +100,8 @@ def run(invoices: int) -> list[dict[str, Any]]:
 
     def measure(label: str, changed: int) -> int:
         calls, seconds = sync()
-        minimum = 1 + max(1, math.ceil(changed / PAGE_SIZE))
-        rows.append({"measure": f"xero {label}: API calls", "value": calls, "minimum": minimum,
-                     "ratio": calls / minimum, "target": "1.05x",
-                     "ok": calls <= 1.05 * minimum})
-        rows.append({"measure": f"xero {label}: seconds", "value": round(seconds, 2)})
+        rows.extend(call_rows(f"xero {label}", calls, 1 + max(1, math.ceil(changed / PAGE_SIZE)),
+                              seconds))
         return calls
 
     unchanged = measure("unchanged", 0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any, Protocol
 
 from providers.base import Provider
@@ -101,6 +102,16 @@ class DemoHook:
     # `connector emulator <slug>`: serve the seeded emulator until Ctrl-C (port, seed, and a
     # fixed access token to register, if any). None: no such command.
     run: Callable[[int, int, str | None], None] | None = None
+
+
+def emulator_command(module: str) -> Callable[[int, int, str | None], None]:
+    """A :attr:`DemoHook.run` that calls ``module.run(port, seed=, token=)``, importing the
+    emulator only when the command runs (emulators are demo and test code)."""
+
+    def run(port: int, seed: int, token: str | None) -> None:
+        import_module(module).run(port, seed=seed, token=token)
+
+    return run
 
 
 def no_payment_errors(values: Mapping[str, str]) -> dict[str, str]:

@@ -10,7 +10,13 @@ Modules and their public API:
 - ``server``: ``EmulatorServer(emulator, host, port, name)`` serves ``emulator.app`` on loopback
   in a daemon thread (``.url``, ``.shutdown()`` also calls ``emulator.close()``); the ``Serves``
   mixin gives ``serve(host, port)``; ``run_exchange_hook`` hands each API exchange to the test's
-  contract checker; ``serve_until_interrupted`` is the CLI loop; ``drop_connection``.
+  contract checker; ``serve_until_interrupted`` is the CLI loop and ``run_cli`` the whole CLI
+  entry (register a fixed token, serve, print the banner); ``drop_connection``.
+- ``base``: ``KitEmulator``, the mixin with the state every emulator keeps (``init_kit``: lock,
+  call log, faults, server, exchange hook) and ``hook_exchanges(app, applies)``.
+- ``consent``: ``ConsentEndpoint``, the mixin with the client/redirect checks
+  (``refused_consent_request``) and the consent POST (``oauth_authorize_post``); the platform
+  gives its messages, ``consent_field``, ``consent_choices`` and ``issue_consent_code``.
 - ``faults``: ``Faults`` holds injected faults with one semantics (method equal, path contains,
   at most ``times`` uses, oldest first): ``error``/``delay``/``lost``, ``take(kind, method,
   path)`` and ``after_processing(method, path, environ)``. ``FaultInjection`` is the mixin with

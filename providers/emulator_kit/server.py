@@ -10,7 +10,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from werkzeug.serving import make_server
@@ -96,3 +96,14 @@ def serve_until_interrupted(server: EmulatorServer, lines: Iterable[str]) -> Non
         pass
     finally:
         server.shutdown()
+
+
+def run_cli(emulator: Any, host: str, port: int, banner: Callable[[str], Iterable[str]],
+            token: str | None = None, token_line: str = "") -> None:
+    """A CLI entry (``connector emulator <slug>``): register the fixed access ``token`` if one
+    is given (and add ``token_line`` to the banner), serve, print ``banner(url)``, wait for
+    Ctrl-C."""
+    if token:
+        emulator.register_token(token)
+    server = emulator.serve(host=host, port=port)
+    serve_until_interrupted(server, [*banner(server.url), *([token_line] if token else [])])

@@ -187,6 +187,10 @@ class DeliversWebhooks:
     def max_retries(self, value: int) -> None:
         self.webhooks.max_retries = value
 
+    def close(self) -> None:
+        """Stop the delivery thread (pending pushes are dropped)."""
+        self.webhooks.close()
+
     def wait_for_deliveries(self, timeout: float = 5.0) -> bool:
         """Block until every queued webhook push (incl. retries) is done; False on timeout."""
         return self.webhooks.wait_idle(timeout)

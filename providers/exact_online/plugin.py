@@ -18,6 +18,7 @@ from providers.plugin import (
     PluginContext,
     Region,
     Setting,
+    emulator_command,
 )
 
 KEY = "exact_online"
@@ -89,12 +90,6 @@ def start_emulator(values: Mapping[str, str | None], host: str, port: int,
     return emulator.serve(host, port)
 
 
-def run_emulator(port: int, seed: int, token: str | None) -> None:
-    from providers.exact_online.emulator import run
-
-    run(port, seed=seed, token=token)
-
-
 PLUGIN = LedgerPlugin(
     key=KEY,
     slug="exact-online",
@@ -110,6 +105,7 @@ PLUGIN = LedgerPlugin(
                              "telt niets dubbel. Vul beide in als betalingen via ons lopen; vraag "
                              "uw boekhouder welke."),
     demo=DemoHook(start=start_emulator, base_url_setting="EXACT_ONLINE_BASE_URL",
-                  default_port=5002, port_option="--exact-port", run=run_emulator,
+                  default_port=5002, port_option="--exact-port",
+                  run=emulator_command("providers.exact_online.emulator"),
                   views_hint="/_emulator/   Exact Online: our notes; mark paid"),
 )

@@ -14,6 +14,7 @@ from providers.plugin import (
     PaymentField,
     PluginContext,
     Setting,
+    emulator_command,
 )
 
 KEY = "moneybird"
@@ -90,12 +91,6 @@ def start_emulator(values: Mapping[str, str | None], host: str, port: int,
     return emulator.serve(host, port)
 
 
-def run_emulator(port: int, seed: int, token: str | None) -> None:
-    from providers.moneybird.emulator import run
-
-    run(port, seed=seed, token=token)
-
-
 PLUGIN = LedgerPlugin(
     key=KEY,
     slug="moneybird",
@@ -110,6 +105,7 @@ PLUGIN = LedgerPlugin(
     own_reminder_label=N_("Stempelherinnering via Moneybird versturen (Moneybirds eigen "
                           "herinnering, met de tekst van het stempel)"),
     demo=DemoHook(start=start_emulator, base_url_setting="MONEYBIRD_BASE_URL",
-                  default_port=5001, port_option="--emulator-port", run=run_emulator,
+                  default_port=5001, port_option="--emulator-port",
+                  run=emulator_command("providers.moneybird.emulator"),
                   views_hint="/_emulator/   Moneybird: our notes and payments; mark paid"),
 )

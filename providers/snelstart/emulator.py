@@ -13,7 +13,6 @@ import base64
 import json
 import random
 import secrets
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -22,14 +21,11 @@ from typing import Any
 
 import flask
 
-from providers.emulator_kit.calls import CallLog
-from providers.emulator_kit.faults import FaultInjection, Faults
+from providers.emulator_kit.base import KitEmulator
 from providers.emulator_kit.ratelimit import RateLimiter, Window
 from providers.emulator_kit.server import (
     EmulatorServer,
-    Serves,
-    run_exchange_hook,
-    serve_until_interrupted,
+    run_cli,
 )
 from providers.snelstart import emulator_data as data
 from providers.snelstart import emulator_views as views
@@ -44,7 +40,7 @@ class Token:
     expires_at: datetime
 
 
-class SnelStartEmulator(FaultInjection, Serves):
+class SnelStartEmulator(KitEmulator):
     server_name = "snelstart-emulator"
 
     def __init__(
@@ -63,9 +59,8 @@ class SnelStartEmulator(FaultInjection, Serves):
         payment_moves_modified_on: bool = True,
     ) -> None:
         self._now_fn = now or (lambda: datetime.now(UTC))
-        self.lock = self._lock = threading.RLock()  # the kit's helpers take ``_lock``
-        self.public_url: str | None = None
-        self.server: EmulatorServer | None = None
+        self.init_kit()
+        self.lock = self._lock
         self.subscription_key = subscription_key
         self.token_lifetime = token_lifetime
         self.rate_limit = rate_limit
@@ -83,14 +78,8 @@ class SnelStartEmulator(FaultInjection, Serves):
         self.keys: dict[str, str] = {a["key"]: a["id"] for a in self.admins.values()}
         self.scopes_missing: set[str] = set()  # scopes the keys lack (403 on those calls)
         self._tokens: dict[str, Token] = {}
-        self.faults = Faults()
         self._rate = RateLimiter()
-        self.call_log = CallLog()
-        self.calls = self.call_log.records
         self.token_requests = 0
-        # (request, response) after every API or token exchange: the contract tests check them.
-        self.exchange_hook: Callable[[flask.Request, flask.Response], None] | None = None
-        self.hook_errors: list[str] = []
         self.handlers = Handlers(self)
         self.app = self._build_app()
 
@@ -333,13 +322,7 @@ class SnelStartEmulator(FaultInjection, Serves):
         app.add_url_rule("/b2b/token", "token", self._token_endpoint, methods=["POST"])
         views.register(app, self)
 
-        @app.after_request
-        def after(response: flask.Response) -> flask.Response:
-            path = flask.request.path
-            if path.startswith("/v2/") or path == "/b2b/token":
-                run_exchange_hook(self, flask.request, response)
-            return response
-
+        self.hook_exchanges(app, lambda path: path.startswith("/v2/") or path == "/b2b/token")
         return app
 
 
@@ -358,12 +341,11 @@ def run(port: int, seed: int = 1, subscription_key: str | None = None,
                                  subscription_key=subscription_key or DEMO_SUBSCRIPTION_KEY)
     if client_key:
         emulator.add_client_key(client_key)
-    server = emulator.serve(host=host, port=port)
-    serve_until_interrupted(server, [
-        f"SnelStart-emulator draait op {server.url}",
-        f"  API:            {server.url}/v2",
-        f"  Token:          {server.url}/b2b/token",
-        f"  Overzicht:      {server.url}/_emulator/",
+    run_cli(emulator, host, port, lambda url: [
+        f"SnelStart-emulator draait op {url}",
+        f"  API:            {url}/v2",
+        f"  Token:          {url}/b2b/token",
+        f"  Overzicht:      {url}/_emulator/",
         f"  Administratie:  {emulator.adm()['name']}",
         f"  Koppelsleutel:  {emulator.key_for()}",
         *([f"  Ook geldig:     {client_key}"] if client_key else []),

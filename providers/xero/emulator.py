@@ -13,21 +13,19 @@ people, the online invoice).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import flask
 import requests
 
+from providers.emulator_kit.base import KitEmulator
+from providers.emulator_kit.server import run_cli
 from providers.emulator_server import (
     DeliveryQueue,
-    EmulatorServer,
     drop_connection,
-    fault_kind,
 )
 from providers.http import dump_json
 from providers.xero import emulator_data as data
@@ -41,17 +39,10 @@ Row = dict[str, Any]
 API_PREFIX = "/api.xro/2.0/"
 
 
-@dataclass
-class Fault:
-    method: str
-    path_contains: str
-    times: int
-    seconds: float = 0.0
-    status: int = 500
-
-
-class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
+class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin, KitEmulator):
     """Xero over an in-memory, seeded state. Thread-safe (one RLock)."""
+
+    server_name = "xero-emulator"
 
     def __init__(
         self,
@@ -74,7 +65,7 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
     ) -> None:
         """The app's webhook URL is set with :meth:`subscribe` (as in Xero's developer
         portal); ``webhook_path``: the demo's, beside the redirect URI of the first consent."""
-        self._lock = threading.RLock()
+        self.init_kit(public_url)
         self.clock_speed = float(clock_speed)
         self._real_start = datetime.now(UTC)
         self.seed = seed
@@ -83,14 +74,8 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
         self.redirect_uri = redirect_uri
         self.minute_limit, self.day_limit = minute_limit, day_limit
         self.concurrent_limit, self.app_minute_limit = concurrent_limit, app_minute_limit
-        self.public_url = public_url.rstrip("/") if public_url else None
-        self.exchange_hook: Any = None  # (flask.Request, flask.Response) -> None: contract checks
-        self.hook_errors: list[str] = []
-        self.calls: list[Row] = []
         self.violations: list[Row] = []
         self.token_events: list[Row] = []
-        self.server: EmulatorServer | None = None
-        self._faults: list[Fault] = []
         self._windows: dict[str, deque[float]] = {}
         self._days: dict[str, deque[float]] = {}
         self._app_window: deque[float] = deque()
@@ -125,46 +110,19 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
             return out
 
     def count_calls(self, method: str | None = None, path_contains: str = "") -> int:
-        with self._lock:
-            return sum(1 for c in self.calls if (method is None or c["method"] == method)
-                       and path_contains in c["path"])
+        return self.call_log.count(method, path_contains)
 
     def reset_calls(self) -> None:
-        with self._lock:
-            self.calls.clear()
+        self.call_log.clear()
 
     # -- fault injection ------------------------------------------------------------------
 
-    def inject_error(self, method: str, path_contains: str, status: int = 500,
-                     times: int = 1) -> None:
-        with self._lock:
-            self._faults.append(Fault(method, path_contains, times, status=status))
-
-    def inject_lost_answer(self, method: str, path_contains: str, times: int = 1) -> None:
-        """Process the call, then drop the connection: the client never sees the answer."""
-        with self._lock:
-            self._faults.append(Fault(method, path_contains, times, status=-1))
-
-    def inject_delay(self, method: str, path_contains: str, seconds: float,
-                     times: int = 1) -> None:
-        with self._lock:
-            self._faults.append(Fault(method, path_contains, times, seconds=seconds, status=0))
+    # The kit's faults, with one difference: a delay holds the call while it is in flight
+    # (before it is handled), so it counts against Xero's "5 calls at once".
 
     def faults_left(self) -> int:
         """Injected faults not yet triggered (a test checks its fault was hit)."""
-        with self._lock:
-            return sum(f.times for f in self._faults)
-
-    def _take_fault(self, kind: str, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault_kind(fault.status) == kind and fault.method == method and \
-                        fault.path_contains in path:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                    return fault
-        return None
+        return sum(f.times for f in self.faults.pending())
 
     # -- rate limits ----------------------------------------------------------------------
 
@@ -239,9 +197,8 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
                        "tenant": flask.request.headers.get("xero-tenant-id")}
         response = self._guarded(method, path, rest)
         record["status"] = response.status_code
-        with self._lock:
-            self.calls.append(record)
-        lost = self._take_fault("lost", method, path)
+        self.call_log.record(record)
+        lost = self.faults.take("lost", method, path)
         if lost is not None:
             drop_connection(flask.request.environ)
         return response
@@ -254,13 +211,14 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
             tenant = self._tenant_for(grant, path)
             self._take_call(tenant or "connections")
             taken = True
-            delay = self._take_fault("delay", method, path)
+            delay = self.faults.take("delay", method, path)
             if delay is not None:  # held while in flight: it counts against "5 at once"
                 time.sleep(delay.seconds)
             headers = self._limit_headers(tenant) if tenant else {}
-            error = self._take_fault("error", method, path)
+            error = self.faults.take("error", method, path)
             if error is not None:
-                return self.respond(error.status, {"Message": "injected fault"}, headers)
+                body = error.body if error.body is not None else {"Message": "injected fault"}
+                return self.respond(error.status, body, headers)
             status, body, extra = self._handle(method, rest, grant, tenant)
             content_type = extra.pop("Content-Type", "application/json; charset=utf-8")
             return self.respond(status, body, {**headers, **extra}, content_type)
@@ -271,12 +229,6 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
                 self._release_call(tenant or "connections")
 
     # -- the app --------------------------------------------------------------------------
-
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
-        self.server = EmulatorServer(self, host, port, name="xero-emulator")
-        if self.public_url is None:
-            self.public_url = self.server.url
-        return self.server
 
     def base_url(self) -> str:
         return self.public_url or flask.request.host_url.rstrip("/")
@@ -291,52 +243,28 @@ class XeroEmulator(AuthMixin, ApiMixin, HooksMixin, ViewsMixin):
         app.add_url_rule("/connections", "connections", self.h_connections, methods=["GET"])
         app.add_url_rule("/connections/<connection_id>", "connection_delete",
                          self.h_connection_delete, methods=["DELETE"])
-        app.add_url_rule("/identity/connect/authorize", "authorize", self.authorize_get)
-        app.add_url_rule("/identity/connect/authorize", "authorize_post", self.authorize_post,
+        app.add_url_rule("/identity/connect/authorize", "authorize", self.oauth_authorize_get)
+        app.add_url_rule("/identity/connect/authorize", "authorize_post", self.oauth_authorize_post,
                          methods=["POST"])
         app.add_url_rule("/connect/token", "token", self.token, methods=["POST"])
         self._add_views(app)
 
-        @app.after_request
-        def after(response: flask.Response) -> flask.Response:
-            path = flask.request.path
-            if (path.startswith(API_PREFIX) or path.startswith("/connections")) and \
-                    self.exchange_hook is not None:
-                try:
-                    self.exchange_hook(flask.request, response)
-                except Exception as exc:  # a broken checker must never break the API
-                    with self._lock:
-                        self.hook_errors.append(f"{type(exc).__name__}: {exc}")
-            return response
-
+        self.hook_exchanges(app, lambda path: path.startswith((API_PREFIX, "/connections")))
         return app
 
 
 def run(port: int, seed: int = 1, token: str | None = None, host: str = "127.0.0.1") -> None:
     """CLI entry: serve a seeded emulator until Ctrl-C (``connector emulator xero``)."""
     emulator = XeroEmulator(seed=seed)
-    if token:
-        emulator.register_token(token)
-    server = emulator.serve(host=host, port=port)
-    lines = [
-        f"Xero-emulator draait op {server.url}",
-        f"  API:       {server.url}/api.xro/2.0/...  (header xero-tenant-id)",
-        f"  OAuth:     {server.url}/identity/connect/authorize, {server.url}/connect/token "
+    run_cli(emulator, host, port, lambda url: [
+        f"Xero-emulator draait op {url}",
+        f"  API:       {url}/api.xro/2.0/...  (header xero-tenant-id)",
+        f"  OAuth:     {url}/identity/connect/authorize, {url}/connect/token "
         f"(client_id={emulator.client_id}, client_secret={emulator.client_secret})",
         f"  Webhook-sleutel: {emulator.webhook_key}",
-        f"  Overzicht: {server.url}/_emulator/",
+        f"  Overzicht: {url}/_emulator/",
         "  Organisaties: " + ", ".join(f"{o['Name']} ({t})" for t, o in emulator.orgs.items()),
-    ]
-    if token:
-        lines.append("  Vaste access token geregistreerd (alle organisaties, verloopt niet)")
-    print("\n".join(lines), flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.shutdown()
+    ], token, "  Vaste access token geregistreerd (alle organisaties, verloopt niet)")
 
 
 __all__ = ["ApiError", "XeroEmulator", "problem", "run", "validation_error"]

@@ -21,6 +21,7 @@ from typing import Any
 
 import flask
 
+from providers.emulator_kit.consent import ConsentEndpoint
 from providers.emulator_server import html_page, redirect_with
 from providers.xero.emulator_errors import ApiError, problem
 
@@ -77,8 +78,13 @@ def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
-class AuthMixin:
+class AuthMixin(ConsentEndpoint):
     """Consent, tokens and connections (mixed into :class:`XeroEmulator`)."""
+
+    unknown_client_message = "unauthorized_client: Unknown client or client not enabled"
+    missing_redirect_message = "invalid_request: redirect_uri missing"
+    wrong_redirect_message = "invalid_request: Invalid redirect_uri"
+    consent_field = "tenant"
 
     def _init_auth(self: Any) -> None:
         self._codes: dict[str, dict[str, Any]] = {}
@@ -190,8 +196,8 @@ class AuthMixin:
         with self._lock:
             rows = [dict(c) for c in self.connections
                     if event is None or c["authEventId"] == event]
-            self.calls.append({"method": "GET", "path": "/connections", "at": self.now(),
-                               "query": flask.request.query_string.decode(), "status": 200})
+            self.call_log.record({"method": "GET", "path": "/connections", "at": self.now(),
+                                  "query": flask.request.query_string.decode(), "status": 200})
         return self.respond(200, rows)
 
     def h_connection_delete(self: Any, connection_id: str) -> flask.Response:
@@ -200,8 +206,8 @@ class AuthMixin:
             found = [c for c in self.connections if c["id"] == connection_id]
             for row in found:
                 self.connections.remove(row)
-            self.calls.append({"method": "DELETE", "path": f"/connections/{connection_id}",
-                               "at": self.now(), "query": "", "status": 204 if found else 404})
+            self.call_log.record({"method": "DELETE", "path": f"/connections/{connection_id}",
+                                  "at": self.now(), "query": "", "status": 204 if found else 404})
         if not found:
             return self.respond(404, {"Title": "Not Found", "Status": 404,
                                       "Detail": "Connection not found"})
@@ -213,26 +219,18 @@ class AuthMixin:
 
     # -- consent --------------------------------------------------------------------------
 
-    def _oauth_error(self: Any, message: str) -> flask.Response:
+    def oauth_error_page(self: Any, message: str) -> flask.Response:
         body = f"<h1>Er ging iets mis</h1><p>{html.escape(message)}</p>"
         return flask.Response(html_page("Xero – fout", body), status=400,
                               content_type="text/html; charset=utf-8")
 
-    def _check_client(self: Any, client_id: str | None, redirect_uri: str | None) -> str | None:
-        if client_id != self.client_id:
-            return "unauthorized_client: Unknown client or client not enabled"
-        if not redirect_uri:
-            return "invalid_request: redirect_uri missing"
-        if self.redirect_uri is not None and redirect_uri != self.redirect_uri:
-            return "invalid_request: Invalid redirect_uri"
-        return None
-
-    def authorize_get(self: Any) -> flask.Response:
-        """The consent page: the scopes asked for and a choice of organisations."""
+    def oauth_authorize_get(self: Any) -> flask.Response:
+        """The consent page: the scopes asked for and a choice of organisations. Replaces the
+        kit's: Xero refuses an unknown or missing scope (``invalid_scope``) first."""
         args = flask.request.args
-        issue = self._check_client(args.get("client_id"), args.get("redirect_uri"))
-        if issue:
-            return self._oauth_error(issue)
+        problem = self.client_problem(args)
+        if problem is not None:
+            return problem
         scopes = set((args.get("scope") or "").split())
         unknown = scopes - KNOWN_SCOPES
         if args.get("response_type") != "code" or unknown or not scopes:
@@ -258,24 +256,20 @@ class AuthMixin:
         return flask.Response(html_page("Xero – toegang verlenen", body),
                               content_type="text/html; charset=utf-8")
 
-    def authorize_post(self: Any) -> flask.Response:
-        form = flask.request.form
-        issue = self._check_client(form.get("client_id"), form.get("redirect_uri"))
-        if issue:
-            return self._oauth_error(issue)
-        state = form.get("state") or None
-        chosen = [t for t in form.getlist("tenant") if t in self.orgs]
-        if form.get("decision") != "approve" or not chosen:
-            return redirect_with(form["redirect_uri"], {"error": "access_denied",
-                                                        "state": state})
+    def consent_choices(self: Any, chosen: list[str]) -> list[str]:
+        return [t for t in chosen if t in self.orgs]
+
+    def issue_consent_code(self: Any, form: Any, redirect_uri: str, choices: list[Any]) -> str:
+        """A code for the chosen organisations; the first consent's redirect URI also names
+        the demo's webhook URL (see :meth:`subscribe_from_redirect`)."""
         code = secrets.token_urlsafe(32)
         with self._lock:
             self._codes[code] = {"client_id": form["client_id"],
-                                 "redirect_uri": form["redirect_uri"], "tenants": chosen,
+                                 "redirect_uri": redirect_uri, "tenants": choices,
                                  "scopes": frozenset((form.get("scope") or "").split()),
                                  "expires_at": self.now() + CODE_TTL, "used": False}
-        self.subscribe_from_redirect(form["redirect_uri"])
-        return redirect_with(form["redirect_uri"], {"code": code, "state": state})
+        self.subscribe_from_redirect(redirect_uri)
+        return code
 
     # -- token endpoint -------------------------------------------------------------------
 

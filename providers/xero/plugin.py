@@ -18,6 +18,7 @@ from providers.plugin import (
     PaymentField,
     PluginContext,
     Setting,
+    emulator_command,
 )
 from providers.xero.api import XeroBudgets
 from providers.xero.mapping import CHASED_CURRENCIES
@@ -98,12 +99,6 @@ def start_emulator(values: Mapping[str, str | None], host: str, port: int,
     return emulator.serve(host, port)
 
 
-def run_emulator(port: int, seed: int, token: str | None) -> None:
-    from providers.xero.emulator import run
-
-    run(port, seed=seed, token=token)
-
-
 PLUGIN = LedgerPlugin(
     key=KEY,
     slug="xero",
@@ -116,7 +111,7 @@ PLUGIN = LedgerPlugin(
                              "geld, zo telt niets dubbel. Kies een rekening als betalingen via "
                              "ons lopen; vraag uw boekhouder welke."),
     demo=DemoHook(start=start_emulator, base_url_setting="XERO_BASE_URL", default_port=5004,
-                  run=run_emulator,
+                  run=emulator_command("providers.xero.emulator"),
                   views_hint="/_emulator/   Xero: history notes and payments; pay an invoice"),
     extra={"chase_currencies": tuple(sorted(CHASED_CURRENCIES))},
 )

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import random
 import re
-import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import flask
 
-from providers.emulator_kit.calls import CallLog
-from providers.emulator_kit.faults import FaultInjection, Faults
+from providers.emulator_kit.base import KitEmulator
 from providers.emulator_kit.oauth import (
     AccessToken,
     CodeStore,
@@ -21,10 +19,7 @@ from providers.emulator_kit.oauth import (
 )
 from providers.emulator_kit.ratelimit import RateLimiter, Window
 from providers.emulator_kit.server import (
-    EmulatorServer,
-    Serves,
-    run_exchange_hook,
-    serve_until_interrupted,
+    run_cli,
 )
 from providers.emulator_kit.webhooks import DeliversWebhooks, WebhookSender
 from providers.exact_online import emulator_data as data
@@ -57,9 +52,8 @@ class ExactEmulator(
     ControlSurface,
     OAuthServer,
     Views,
-    FaultInjection,
     DeliversWebhooks,
-    Serves,
+    KitEmulator,
 ):
     """Exact Online REST v1 + OAuth2 over an in-memory, seeded ledger. Thread-safe (one RLock)."""
 
@@ -83,7 +77,7 @@ class ExactEmulator(
         page_size_default: int = 60,
         public_url: str | None = None,
     ) -> None:
-        self._lock = threading.RLock()
+        self.init_kit(public_url)
         self._now_fn = now
         self.clock_speed = float(clock_speed)
         self._real_start = datetime.now(UTC)
@@ -98,12 +92,6 @@ class ExactEmulator(
         self.page_size_default = page_size_default
         self.bulk_page_size = 1000
         self.token_daily_limit = 200
-        self.public_url = public_url.rstrip("/") if public_url else None
-        self.exchange_hook: Callable[[flask.Request, flask.Response], Any] | None = None
-        self.hook_errors: list[str] = []
-        self.call_log = CallLog()
-        self.calls: list[dict[str, Any]] = self.call_log.records
-        self.faults = Faults()
         self.errors: list[dict[str, Any]] = []
         self.violations: list[dict[str, Any]] = []
         self.token_events: list[dict[str, Any]] = []
@@ -111,7 +99,6 @@ class ExactEmulator(
         self.webhooks = WebhookSender(
             "exact-webhooks", self._lock, max_retries=5, retry_base_delay=0.2
         )
-        self.server: EmulatorServer | None = None
 
         self._ts = data.Clock(100_000_000 + (seed % 1000) * 1_000_000)
         self._rng = random.Random(f"exact-{seed}-runtime")
@@ -133,11 +120,6 @@ class ExactEmulator(
         self._sets = self._build_sets()
 
         self.app = self._build_app()
-
-    def close(self) -> None:
-        """Stop the delivery thread (pending pushes are dropped)."""
-        self.webhooks.close()
-
 
     # ------------------------------------------------------------------ dispatch
 
@@ -342,32 +324,19 @@ class ExactEmulator(
             "/_emulator/<int:code>/items/<item_id>/pay", "view_pay", self.view_pay, methods=["POST"]
         )
 
-        @app.after_request
-        def after(response: flask.Response) -> flask.Response:
-            if flask.request.path.startswith("/api/"):
-                run_exchange_hook(self, flask.request, response)
-            return response
-
+        self.hook_exchanges(app, lambda path: path.startswith("/api/"))
         return app
 
 
 def run(port: int, seed: int = 1, token: str | None = None, host: str = "127.0.0.1") -> None:
     """CLI entry: serve a seeded emulator until Ctrl-C (``connector emulator exact-online``)."""
     emulator = ExactEmulator(seed=seed)
-    if token:
-        emulator.register_token(token)
-    server = emulator.serve(host=host, port=port)
-    lines = [
-        f"Exact Online-emulator draait op {server.url}",
-        f"  API:       {server.url}/api/v1/{{divisie}}/...  (en {server.url}/api/v1/current/Me)",
-        f"  OAuth:     {server.url}/api/oauth2/auth  (client_id={emulator.client_id}, "
+    run_cli(emulator, host, port, lambda url: [
+        f"Exact Online-emulator draait op {url}",
+        f"  API:       {url}/api/v1/{{divisie}}/...  (en {url}/api/v1/current/Me)",
+        f"  OAuth:     {url}/api/oauth2/auth  (client_id={emulator.client_id}, "
         f"client_secret={emulator.client_secret})",
         f"  Webhook-secret: {emulator.webhook_secret}",
-        f"  Overzicht: {server.url}/_emulator/",
+        f"  Overzicht: {url}/_emulator/",
         f"  Divisies:  {', '.join(str(c) for c in emulator.division_codes())}",
-    ]
-    if token:
-        lines.append("  Vaste access token geregistreerd (alle divisies, verloopt niet)")
-    serve_until_interrupted(server, lines)
-
-
+    ], token, "  Vaste access token geregistreerd (alle divisies, verloopt niet)")

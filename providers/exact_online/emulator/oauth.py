@@ -16,6 +16,7 @@ from typing import Any
 
 import flask
 
+from providers.emulator_kit.consent import ConsentEndpoint
 from providers.emulator_kit.oauth import (
     AccessToken,
     CodeStore,
@@ -24,9 +25,7 @@ from providers.emulator_kit.oauth import (
     client_credentials,
     client_is,
     consent_page,
-    error_page,
     oauth_json,
-    redirect_with,
 )
 from providers.exact_online.emulator.common import (
     ACCESS_TTL,
@@ -51,8 +50,15 @@ def refresh_value() -> str:
     return "Gcp7!IAAA" + secrets.token_urlsafe(48)
 
 
-class OAuthServer:
+class OAuthServer(ConsentEndpoint):
     """Mixin: grants, tokens and /api/oauth2 (state in ``self.tokens`` and ``self.codes``)."""
+
+    unknown_client_message = "Client with identifier '{client_id}' not found."
+    wrong_redirect_message = (
+        "De redirect_uri komt niet exact overeen met de geregistreerde redirect URI."
+    )
+    error_hint = "Controleer de instellingen van de app (client_id en redirect_uri)."
+    consent_field = "division"
 
     tokens: TokenStore
     codes: CodeStore
@@ -96,31 +102,9 @@ class OAuthServer:
 
     # ------------------------------------------------------------------ consent
 
-    def _check_client_redirect(self, client_id: str | None, redirect_uri: str | None) -> str | None:
-        if client_id != self.client_id:
-            return f"Client with identifier '{client_id}' not found."
-        if not redirect_uri:
-            return "De redirect_uri ontbreekt."
-        if self.redirect_uri is not None and redirect_uri != self.redirect_uri:
-            return "De redirect_uri komt niet exact overeen met de geregistreerde redirect URI."
-        return None
-
-    @staticmethod
-    def _oauth_error_page(message: str) -> flask.Response:
-        return error_page(message, "Controleer de instellingen van de app (client_id en "
-                                   "redirect_uri).")
-
-    def oauth_authorize_get(self) -> flask.Response:
+    def consent_form(self, args: Any) -> flask.Response:
         """The Dutch consent page with one checkbox per division (division scoping)."""
-        args = flask.request.args
-        problem = self._check_client_redirect(args.get("client_id"), args.get("redirect_uri"))
-        if problem:
-            return self._oauth_error_page(problem)
         redirect_uri = args["redirect_uri"]
-        if args.get("response_type") != "code":
-            return redirect_with(
-                redirect_uri, {"error": "unsupported_response_type", "state": args.get("state")}
-            )
         with self._lock:
             divs = [(str(d["Code"]), f"{d['Description']} ({d['Code']})")
                     for d in self._divs.values()]
@@ -142,29 +126,20 @@ class OAuthServer:
             choices=divs,
         )
 
-    def oauth_authorize_post(self) -> flask.Response:
-        """Approve/deny: redirect back with ``code`` (single use, 3 minutes) or access_denied."""
-        form = flask.request.form
-        problem = self._check_client_redirect(form.get("client_id"), form.get("redirect_uri"))
-        if problem:
-            return self._oauth_error_page(problem)
-        redirect_uri = form["redirect_uri"]
-        state = form.get("state") or None
+    def consent_choices(self, chosen: list[str]) -> list[int]:
         with self._lock:
-            divs = [
-                int(d) for d in form.getlist("division") if d.isdigit() and int(d) in self._divs
-            ]
-        if form.get("decision") != "approve" or not divs:
-            return redirect_with(redirect_uri, {"error": "access_denied", "state": state})
+            return [int(d) for d in chosen if d.isdigit() and int(d) in self._divs]
+
+    def issue_consent_code(self, form: Any, redirect_uri: str, choices: list[Any]) -> str:
+        """A code that is single use and lives 3 minutes."""
         with self._lock:
-            code = self.codes.issue(
+            return self.codes.issue(
                 "stampNL001." + secrets.token_urlsafe(24) + "!IAAAA" + secrets.token_urlsafe(32),
                 client_id=form["client_id"],
                 redirect_uri=redirect_uri,
                 expires_at=self.now() + CODE_TTL,
-                divisions=divs,
+                divisions=choices,
             )
-        return redirect_with(redirect_uri, {"code": code, "state": state})
 
     # ------------------------------------------------------------------ token endpoint
 

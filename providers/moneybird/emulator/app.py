@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import flask
 
-from providers.emulator_kit.calls import CallLog
-from providers.emulator_kit.faults import FaultInjection, Faults
+from providers.emulator_kit.base import KitEmulator
 from providers.emulator_kit.oauth import (
     AccessToken,
     CodeStore,
@@ -20,10 +18,8 @@ from providers.emulator_kit.oauth import (
 )
 from providers.emulator_kit.ratelimit import RateLimiter, Window
 from providers.emulator_kit.server import (
-    EmulatorServer,
-    Serves,
+    run_cli,
     run_exchange_hook,
-    serve_until_interrupted,
 )
 from providers.emulator_kit.webhooks import DeliversWebhooks, WebhookSender
 from providers.moneybird import emulator_data as data
@@ -47,9 +43,8 @@ class MoneybirdEmulator(
     ControlSurface,
     OAuthServer,
     Views,
-    FaultInjection,
     DeliversWebhooks,
-    Serves,
+    KitEmulator,
 ):
     """Moneybird API v2 + OAuth over an in-memory, seeded ledger. Thread-safe (one RLock)."""
 
@@ -73,7 +68,7 @@ class MoneybirdEmulator(
         public_url: str | None = None,
         storage_url: str | None = None,
     ) -> None:
-        self._lock = threading.RLock()
+        self.init_kit(public_url)
         self._now_fn: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
         self.seed = seed
         self.client_id = client_id
@@ -83,20 +78,13 @@ class MoneybirdEmulator(
         self.rotate_refresh_tokens = rotate_refresh_tokens
         self.rate_limit = rate_limit
         self.rate_window = rate_window
-        self.public_url = public_url.rstrip("/") if public_url else None
         self.html_429 = False
-        self.exchange_hook: Callable[[flask.Request, flask.Response], Any] | None = None
-        self.hook_errors: list[str] = []
-        self.call_log = CallLog()
-        self.calls: list[dict[str, Any]] = self.call_log.records
-        self.faults = Faults()
         self.deliveries: list[dict[str, Any]] = []
         # Moneybird retries a push until the receiver answers 200 (not any 2xx).
         self.webhooks = WebhookSender(
             "moneybird-webhooks", self._lock, max_retries=10, retry_base_delay=0.2,
             accept=lambda status: status == 200,
         )
-        self.server: EmulatorServer | None = None
 
         self._ids, adms = data.generate(seed, administrations, contacts, invoices, self._now())
         self._adms: dict[str, dict[str, Any]] = {}
@@ -120,11 +108,6 @@ class MoneybirdEmulator(
         self.reminders: list[dict[str, Any]] = []
 
         self.app = self._build_app()
-
-    def close(self) -> None:
-        """Stop the delivery thread (pending pushes are dropped)."""
-        self.webhooks.close()
-
 
     # ------------------------------------------------------------------ API dispatch
 
@@ -311,21 +294,12 @@ class MoneybirdEmulator(
 def run(port: int, seed: int = 1, token: str | None = None, host: str = "127.0.0.1") -> None:
     """CLI entry: serve a seeded emulator until Ctrl-C (``connector emulator moneybird``)."""
     emulator = MoneybirdEmulator(seed=seed)
-    if token:
-        emulator.register_token(token)
-    server = emulator.serve(host=host, port=port)
-    lines = [
-        f"Moneybird-emulator draait op {server.url}",
-        f"  API:       {server.url}/api/v2",
-        f"  OAuth:     {server.url}/oauth/authorize  (client_id={emulator.client_id}, "
+    run_cli(emulator, host, port, lambda url: [
+        f"Moneybird-emulator draait op {url}",
+        f"  API:       {url}/api/v2",
+        f"  OAuth:     {url}/oauth/authorize  (client_id={emulator.client_id}, "
         f"client_secret={emulator.client_secret})",
-        f"  Overzicht: {server.url}/_emulator/",
+        f"  Overzicht: {url}/_emulator/",
         f"  Administraties: {', '.join(emulator.administration_ids())}",
-    ]
-    if token:
-        lines.append(
-            "  Persoonlijke API-token geregistreerd (alle administraties, sales_invoices+settings)"
-        )
-    serve_until_interrupted(server, lines)
-
-
+    ], token, "  Persoonlijke API-token geregistreerd (alle administraties, "
+              "sales_invoices+settings)")

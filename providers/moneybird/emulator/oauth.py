@@ -15,6 +15,7 @@ from typing import Any
 
 import flask
 
+from providers.emulator_kit.consent import ConsentEndpoint
 from providers.emulator_kit.html import page_response
 from providers.emulator_kit.oauth import (
     AccessToken,
@@ -23,7 +24,6 @@ from providers.emulator_kit.oauth import (
     client_credentials,
     client_is,
     consent_page,
-    error_page,
     oauth_json,
     redirect_with,
 )
@@ -33,8 +33,12 @@ DEFAULT_SCOPES = ("sales_invoices", "settings")
 CODE_TTL = timedelta(minutes=10)
 
 
-class OAuthServer:
+class OAuthServer(ConsentEndpoint):
     """Mixin: grants, tokens and the /oauth endpoints (state in ``self.tokens``/``codes``)."""
+
+    consent_field = "administration_ids"
+    denied_description = OAUTH_ERRORS["access_denied"]
+    unsupported_description = OAUTH_ERRORS["unsupported_response_type"]
 
     tokens: TokenStore
     codes: CodeStore
@@ -94,37 +98,9 @@ class OAuthServer:
 
     # ------------------------------------------------------------------ consent
 
-    def _check_client_redirect(self, client_id: str | None, redirect_uri: str | None) -> str | None:
-        if client_id != self.client_id:
-            return "Onbekende applicatie (client_id)."
-        if not redirect_uri:
-            return "De redirect_uri ontbreekt."
-        if self.redirect_uri is not None and redirect_uri != self.redirect_uri:
-            return "De redirect_uri komt niet overeen met de geregistreerde redirect URI."
-        return None
-
-    @staticmethod
-    def _oauth_error_page(message: str) -> flask.Response:
-        return error_page(
-            message, "Controleer de instellingen van de applicatie (client_id en redirect_uri)."
-        )
-
-    def oauth_authorize_get(self) -> flask.Response:
+    def consent_form(self, args: Any) -> flask.Response:
         """The consent page (Dutch) with one checkbox per administration."""
-        args = flask.request.args
-        problem = self._check_client_redirect(args.get("client_id"), args.get("redirect_uri"))
-        if problem:
-            return self._oauth_error_page(problem)
         redirect_uri = args["redirect_uri"]
-        if args.get("response_type") != "code":
-            return redirect_with(
-                redirect_uri,
-                {
-                    "error": "unsupported_response_type",
-                    "error_description": OAUTH_ERRORS["unsupported_response_type"],
-                    "state": args.get("state"),
-                },
-            )
         scopes = (args.get("scope") or "sales_invoices").split()
         if any(s not in ALL_SCOPES for s in scopes):
             return redirect_with(
@@ -158,38 +134,27 @@ class OAuthServer:
             choices=adms,
         )
 
-    def oauth_authorize_post(self) -> flask.Response:
-        """Approve/deny the consent form: redirect back with a code or access_denied."""
-        form = flask.request.form
-        problem = self._check_client_redirect(form.get("client_id"), form.get("redirect_uri"))
-        if problem:
-            return self._oauth_error_page(problem)
-        redirect_uri = form["redirect_uri"]
-        state = form.get("state") or None
-        adm_ids = [a for a in form.getlist("administration_ids") if a in self._adms]
-        if form.get("decision") != "approve" or not adm_ids:
-            return redirect_with(
-                redirect_uri,
-                {
-                    "error": "access_denied",
-                    "error_description": OAUTH_ERRORS["access_denied"],
-                    "state": state,
-                },
-            )
+    def consent_choices(self, chosen: list[str]) -> list[str]:
+        return [a for a in chosen if a in self._adms]
+
+    def issue_consent_code(self, form: Any, redirect_uri: str, choices: list[Any]) -> str:
         with self._lock:
-            code = self.codes.issue(
+            return self.codes.issue(
                 secrets.token_urlsafe(32),
                 client_id=form["client_id"],
                 redirect_uri=redirect_uri,
                 expires_at=self._now() + CODE_TTL,
                 scopes=tuple((form.get("scope") or "sales_invoices").split()),
-                administration_ids=adm_ids,
+                administration_ids=choices,
             )
+
+    def consent_redirect(self, redirect_uri: str, code: str, state: str | None) -> Any:
+        """The out-of-band redirect shows the code on a page instead."""
         if redirect_uri == OOB_REDIRECT:
             return page_response(
                 "Autorisatiecode", f"<h1>Autorisatiecode</h1><p><code>{code}</code></p>"
             )
-        return redirect_with(redirect_uri, {"code": code, "state": state})
+        return super().consent_redirect(redirect_uri, code, state)
 
     # ------------------------------------------------------------------ token endpoint
 
