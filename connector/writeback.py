@@ -14,6 +14,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import cast
@@ -276,7 +277,9 @@ def _send(services: Services, write_id: str) -> bool:
 
     try:
         document = _document(services, capabilities, kind, payload, label)
-        with budget_lane(Lane.LEDGER_WRITE), last_look(_still_wanted(services, write_id)):
+        # Only a pause can turn stale while it waits for room (see _still_wanted).
+        look = last_look(_still_wanted(services, write_id)) if kind == "pause" else nullcontext()
+        with budget_lane(Lane.LEDGER_WRITE), look:
             ref = _perform(ledger, capabilities, kind, external_id, key, payload,
                            payment_settings, maybe_done, document=document)
     except NoLongerWanted as exc:
@@ -407,10 +410,7 @@ def _still_wanted(services: Services, write_id: str) -> Callable[[], None]:
 
     def check() -> None:
         with services.db.session() as session:
-            write = session.get(LedgerWrite, write_id)
-            if write.kind != "pause":
-                return
-            invoice = write.invoice
+            invoice = session.get(LedgerWrite, write_id).invoice
             if invoice.status != InvoiceStatus.OPEN.value:
                 raise NoLongerWanted(f"factuur {CLOSED_WORDS.get(invoice.status, 'gesloten')}")
             if _case_closed(session, invoice):
