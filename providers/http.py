@@ -43,6 +43,8 @@ def last_look(check: Callable[[], None]) -> Iterator[None]:
         yield
     finally:
         _last_look.reset(token)
+
+
 # Retry-After above this is an epoch timestamp, below it a number of seconds (Moneybird sends
 # epoch seconds; RFC 9110 says delta seconds; accept both).
 _EPOCH_THRESHOLD = 1_000_000_000
