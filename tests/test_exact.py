@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from connector import connections, writeback
 from connector.models import Grant, Invoice, LedgerWrite
+from connector.services import Services
 from connector.sync import sync_company
 from connector.worker import Worker
 from providers.base import TokenSet
@@ -28,6 +29,16 @@ def connect(services, emulator, division: int | None = None) -> str:
     chosen = [t for t in tenants if division is None or t.id == str(division)][:1]
     [company_id] = connections.connect_tenants(services, grant, chosen)
     return company_id
+
+
+def live_and_synced(make_services, emulator) -> tuple[Services, int, str]:
+    """The biggest division connected, live (so it writes to Exact) and synced once."""
+    services = make_services(exact=emulator)
+    division = big_division(emulator)
+    company_id = connect(services, emulator, division)
+    go_live(services, company_id)
+    sync_company(services, company_id)
+    return services, division, company_id
 
 
 def big_division(emulator) -> int:
@@ -131,11 +142,7 @@ def test_paid_deleted_and_partially_paid_items(make_services, exact_emulator):
 def test_payment_booked_once_when_journal_and_account_are_set(make_services, exact_emulator):
     from connector.models import Company
 
-    services = make_services(exact=exact_emulator)
-    division = big_division(exact_emulator)
-    company_id = connect(services, exact_emulator, division)
-    go_live(services, company_id)
-    sync_company(services, company_id)
+    services, division, company_id = live_and_synced(make_services, exact_emulator)
     token = exact_emulator.issue_token()[0]
     accounts = requests.get(
         f"{exact_emulator.server.url}/api/v1/{division}/financial/GLAccounts",
@@ -158,11 +165,7 @@ def test_payment_booked_once_when_journal_and_account_are_set(make_services, exa
 
 
 def test_note_once_even_after_a_timeout(make_services, exact_emulator):
-    services = make_services(exact=exact_emulator)
-    division = big_division(exact_emulator)
-    company_id = connect(services, exact_emulator, division)
-    go_live(services, company_id)
-    sync_company(services, company_id)
+    services, division, company_id = live_and_synced(make_services, exact_emulator)
     with services.db.session() as db:
         invoice = db.scalars(select(Invoice).where(Invoice.company_id == company_id)).first()
         key = writeback.queue_note(db, invoice, "Pre-incasso: brief verstuurd").key
@@ -176,11 +179,7 @@ def test_note_once_even_after_a_timeout(make_services, exact_emulator):
 def test_a_pause_exact_has_no_place_for_is_dropped_not_marked_done(make_services, exact_emulator):
     """Exact has no reminders of its own: the engine's pause costs no call and the invoice is
     never shown or treated as paused (no resume follows when its case closes)."""
-    services = make_services(exact=exact_emulator)
-    division = big_division(exact_emulator)
-    company_id = connect(services, exact_emulator, division)
-    go_live(services, company_id)
-    sync_company(services, company_id)
+    services, _, company_id = live_and_synced(make_services, exact_emulator)
     with services.db.session() as db:
         invoice = db.scalars(select(Invoice).where(Invoice.company_id == company_id)).first()
         pause = writeback.queue(db, invoice, "pause", key=writeback.derived_key("pause", "c1"))
@@ -195,11 +194,7 @@ def test_a_pause_exact_has_no_place_for_is_dropped_not_marked_done(make_services
 
 
 def test_payment_is_a_note_unless_booking_is_configured(make_services, exact_emulator):
-    services = make_services(exact=exact_emulator)
-    division = big_division(exact_emulator)
-    company_id = connect(services, exact_emulator, division)
-    go_live(services, company_id)
-    sync_company(services, company_id)
+    services, division, company_id = live_and_synced(make_services, exact_emulator)
     with services.db.session() as db:
         invoice = db.scalars(select(Invoice).where(Invoice.company_id == company_id,
                                                    Invoice.open_amount > 20)).first()
