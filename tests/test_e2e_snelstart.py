@@ -99,13 +99,19 @@ def _pdf_text(content: bytes) -> str:
     return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
-def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world):
-    services, emulator = snelstart_world
+def _consumer_by_email(emulator) -> str:
+    """The first customer, made a consumer who gets reminders by e-mail."""
     consumer = emulator.customer_ids()[0]
     emulator.update_relation(consumer, aanmaningsoort="Consument", btwNummer=None,
                              kvkNummer=None, aanmaningEmailVersturen={
                                  "shouldSend": True, "email": "klant@voorbeeld.example",
                                  "ccEmail": None})
+    return consumer
+
+
+def test_key_connect_sync_letter_written_once_and_payment_closes(snelstart_world):
+    services, emulator = snelstart_world
+    consumer = _consumer_by_email(emulator)
     target = emulator.create_invoice(consumer, "242.00", overdue_days=30)
     emulator.create_invoice(emulator.customer_ids()[1], "99.00", overdue_days=-20)  # not due
 
@@ -212,11 +218,7 @@ def test_the_letter_pdf_lands_once_when_the_next_attempt_must_look_it_up(snelsta
     the write waits, and the next attempt finds the letter by its key instead of posting it
     again. On the booking: the letter itself, byte for byte, once."""
     services, emulator = snelstart_world
-    consumer = emulator.customer_ids()[0]
-    emulator.update_relation(consumer, aanmaningsoort="Consument", btwNummer=None,
-                             kvkNummer=None, aanmaningEmailVersturen={
-                                 "shouldSend": True, "email": "klant@voorbeeld.example",
-                                 "ccEmail": None})
+    consumer = _consumer_by_email(emulator)
     target = emulator.create_invoice(consumer, "121.00", overdue_days=30)
     booking = emulator.raw_invoice(target["id"])["verkoopBoeking"]
     company_id = _connect_with_key(services, emulator.key_for())
